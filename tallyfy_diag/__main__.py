@@ -1,0 +1,3 @@
+from tallyfy_diag.cli import run
+
+run()

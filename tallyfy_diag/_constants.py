@@ -1,0 +1,50 @@
+"""Facts about the Tallyfy API that the client, the sandbox and the diagnostics all rely on.
+
+Only data lives here: the sandbox enforces these rules and the diagnostics judge clients by them, each with its
+own logic, so that tests of one against the other prove something. Sources: the seed integration guide
+(../shared/seed) and ../shared/reference/tallyfy-api.md.
+"""
+
+from typing import Final
+
+# Required on every call (seed: "Requests without this header will be automatically rejected").
+CLIENT_HEADER: Final = "X-Tallyfy-Client"
+CLIENT_HEADER_VALUE: Final = "APIClient"
+REQUEST_ID_HEADER: Final = "X-Request-Id"
+ORG_ID_WEBHOOK_HEADER: Final = "X-Tallyfy-orgID"
+
+BEARER_SCHEME: Final = "Bearer"
+
+# Two host styles exist: the seed's (paths under /api) and the one Tallyfy's CLI and SDK use (root paths).
+DEFAULT_BASE_URL: Final = "https://go.tallyfy.com/api"
+ROOT_STYLE_BASE_URL: Final = "https://api.tallyfy.com"
+API_PREFIX_HOSTS: Final = frozenset({"go.tallyfy.com", "staging.go.tallyfy.com"})
+ROOT_PATH_HOSTS: Final = frozenset({"api.tallyfy.com"})
+ACCOUNT_HOST: Final = "account.tallyfy.com"
+API_PREFIX: Final = "/api"
+TOKEN_PATH: Final = "/oauth/token"
+
+GRANT_PASSWORD: Final = "password"
+GRANT_CLIENT_CREDENTIALS: Final = "client_credentials"
+GRANT_REFRESH_TOKEN: Final = "refresh_token"
+GRANT_TYPES: Final = (GRANT_PASSWORD, GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN)
+FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded"
+
+# Request dates use the seed's YYYY-DD-MM HH:MM:SS (day BEFORE month); responses are ISO 8601 Zulu.
+REQUEST_DATE_FORMAT: Final = "%Y-%d-%m %H:%M:%S"
+RESPONSE_DATE_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.000Z"
+
+# Bodies the real API answers with (reference: "Errors and limits").
+UNAUTHENTICATED_MESSAGE: Final = "Unauthenticated."
+ENDPOINT_NOT_FOUND_CODE: Final = "ENDPOINT_NOT_FOUND"
+ENDPOINT_NOT_FOUND_MESSAGE: Final = "API endpoint not found"
+RESOURCE_NOT_FOUND_CODE: Final = "RESOURCE_NOT_FOUND"
+RESOURCE_NOT_FOUND_MESSAGE: Final = "Resource not found"
+RATE_LIMIT_CODE: Final = "RATE_LIMIT_EXCEEDED"
+APP_PERMISSION_MESSAGE: Final = "You don't have application's permissions for this organization!"
+VALIDATION_MESSAGE: Final = "The given data was invalid."
+
+# The spec's per-operation flag: does the operation need a user (a client_credentials token gets 401)?
+REQUIRES_USER_EXTENSION: Final = "x-requires-user"
+
+MAX_PER_PAGE: Final = 100

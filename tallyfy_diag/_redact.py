@@ -1,0 +1,118 @@
+"""Redaction: the one place that decides what is secret and how a secret is shown.
+
+Everything that prints, logs, raises, records or bundles data passes it through here. A secret is never shown,
+not even partly; where telling two tokens apart helps, a short SHA-256 fingerprint stands in for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+REDACTED: Final = "[redacted]"
+
+SENSITIVE_HEADERS: Final = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
+)
+# Form fields, JSON keys and query parameters whose values are credentials.
+SENSITIVE_FIELDS: Final = frozenset(
+    {
+        "access_token",
+        "refresh_token",
+        "client_secret",
+        "password",
+        "token",
+        "id_token",
+        "code",
+        "api_key",
+        "apikey",
+        "secret",
+    }
+)
+
+# A JWT (three base64url segments, the first two JSON objects) and league/oauth2-server's encrypted
+# refresh tokens (hex starting with def50200).
+JWT_PATTERN: Final = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
+REFRESH_TOKEN_PATTERN: Final = re.compile(r"def50200[0-9a-f]{16,}")
+_BEARER_VALUE = re.compile(r"(?i)(bearer|basic)(\s+)(\S+)")
+
+
+def fingerprint(secret: str) -> str:
+    """A stable, non-reversible stand-in for a secret: `sha256:` and the first 12 hex digits."""
+    return "sha256:" + hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
+def is_sensitive_field(name: str) -> bool:
+    return name.strip().lower() in SENSITIVE_FIELDS
+
+
+def redact_header(name: str, value: str) -> str:
+    """The value to show for one header: credentials keep their scheme, never their token."""
+    if name.strip().lower() not in SENSITIVE_HEADERS:
+        return redact_text(value)
+    scheme = _BEARER_VALUE.match(value.strip())
+    if scheme:
+        return f"{scheme.group(1)} {REDACTED}"
+    return REDACTED
+
+
+def redact_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(name, redact_header(name, value)) for name, value in headers]
+
+
+def redact_json(value: Any) -> Any:
+    """A copy of a JSON value with every sensitive key's value replaced, at any depth."""
+    if isinstance(value, Mapping):
+        return {
+            key: (REDACTED if isinstance(key, str) and is_sensitive_field(key) else redact_json(item))
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [redact_json(item) for item in value]
+    if isinstance(value, str):
+        return redact_text(value)
+    return value
+
+
+def redact_form(body: str) -> str:
+    """A form-urlencoded body with sensitive fields replaced (order and other fields kept)."""
+    pairs = parse_qsl(body, keep_blank_values=True)
+    return urlencode([(key, REDACTED if is_sensitive_field(key) else value) for key, value in pairs])
+
+
+def redact_url(url: str) -> str:
+    """A URL with sensitive query parameters and any userinfo password replaced."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{REDACTED}@{netloc.rsplit('@', 1)[1]}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(key, REDACTED if is_sensitive_field(key) else value) for key, value in pairs])
+    return redact_text(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
+
+
+def redact_body(body: str, content_type: str = "") -> str:
+    """A request or response body with its secrets removed, judged by content type, then by shape."""
+    stripped = body.strip()
+    if "json" in content_type or stripped.startswith(("{", "[")):
+        try:
+            return json.dumps(redact_json(json.loads(stripped)), ensure_ascii=False)
+        except ValueError:
+            pass
+    if "x-www-form-urlencoded" in content_type:
+        return redact_form(stripped)
+    return redact_text(body)
+
+
+def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """Free text with known secrets and anything token-shaped (JWTs, refresh tokens) replaced."""
+    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    text = JWT_PATTERN.sub(REDACTED, text)
+    return REFRESH_TOKEN_PATTERN.sub(REDACTED, text)
