@@ -34,7 +34,7 @@ Runner = Callable[[Sequence[str]], object]
 
 
 def _group(name: str) -> list[str]:
-    return nox.project.dependency_groups(PYPROJECT, name)
+    return list(nox.project.dependency_groups(PYPROJECT, name))
 
 
 def generator_version() -> str:
@@ -89,9 +89,7 @@ def tree_differences(expected: Path, actual: Path) -> list[str]:
 
     def files(top: Path) -> set[str]:
         return {
-            str(path.relative_to(top))
-            for path in top.rglob("*")
-            if path.is_file() and "__pycache__" not in path.parts
+            str(path.relative_to(top)) for path in top.rglob("*") if path.is_file() and "__pycache__" not in path.parts
         }
 
     expected_files, actual_files = files(expected), files(actual)
@@ -172,4 +170,4 @@ def record(session: nox.Session) -> None:
 def run_with_path(command: Sequence[str], bin_dir: str) -> None:
     """Run a command with `bin_dir` first on PATH (for callers outside nox, such as the drift test)."""
     env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
-    subprocess.run(command, check=True, env=env, capture_output=True)
+    subprocess.run(command, check=True, env=env, capture_output=True)  # noqa: S603 - our own fixed command

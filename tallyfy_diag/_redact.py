@@ -15,9 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 REDACTED: Final = "[redacted]"
 
-SENSITIVE_HEADERS: Final = frozenset(
-    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
-)
+SENSITIVE_HEADERS: Final = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
 # Form fields, JSON keys and query parameters whose values are credentials.
 SENSITIVE_FIELDS: Final = frozenset(
     {
@@ -38,6 +36,7 @@ SENSITIVE_FIELDS: Final = frozenset(
 # refresh tokens (hex starting with def50200).
 JWT_PATTERN: Final = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
 REFRESH_TOKEN_PATTERN: Final = re.compile(r"def50200[0-9a-f]{16,}")
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^?#]*@")
 _BEARER_VALUE = re.compile(r"(?i)(bearer|basic)(\s+)(\S+)")
 
 
@@ -85,16 +84,18 @@ def redact_form(body: str) -> str:
 
 
 def redact_url(url: str) -> str:
-    """A URL with sensitive query parameters and any userinfo password replaced."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = f"{REDACTED}@{netloc.rsplit('@', 1)[1]}"
+    """A URL with sensitive query parameters and any userinfo replaced; never raises, whatever the text."""
+    # Userinfo is cut on the raw text: a password with an unescaped "/" would fool urlsplit's netloc.
+    url = _USERINFO.sub(r"\1redacted@", url, count=1)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not a URL urllib accepts (e.g. a broken IPv6 host): drop the query to be safe
+        return redact_text(url.split("?", 1)[0])
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
         query = urlencode([(key, REDACTED if is_sensitive_field(key) else value) for key, value in pairs])
-    return redact_text(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
+    return redact_text(urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment)))
 
 
 def redact_body(body: str, content_type: str = "") -> str:

@@ -57,9 +57,7 @@ class Operation:
 
 def _path_pattern(template: str) -> re.Pattern[str]:
     parts = re.split(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", template)
-    regex = "".join(
-        re.escape(part) if index % 2 == 0 else f"(?P<{part}>[^/]+)" for index, part in enumerate(parts)
-    )
+    regex = "".join(re.escape(part) if index % 2 == 0 else f"(?P<{part}>[^/]+)" for index, part in enumerate(parts))
     return re.compile(regex)
 
 

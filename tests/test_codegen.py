@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def load_noxfile() -> ModuleType:
     spec = importlib.util.spec_from_file_location("project_noxfile", ROOT / "noxfile.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -62,9 +63,7 @@ def test_a_spec_change_without_regenerating_is_detected(noxfile: ModuleType, tmp
     assert marker in text
     spec.write_text(text.replace(marker, marker + "\n      description: Who am I, changed without regenerating.", 1))
     fresh = generate(noxfile, spec, tmp_path / "out")
-    assert "changed: api/identity/get_me.py" in noxfile.tree_differences(
-        ROOT / "generated" / "tallyfy_client", fresh
-    )
+    assert "changed: api/identity/get_me.py" in noxfile.tree_differences(ROOT / "generated" / "tallyfy_client", fresh)
 
 
 def test_every_generated_file_is_stamped_and_the_package_is_typed() -> None:
