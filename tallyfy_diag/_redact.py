@@ -25,12 +25,14 @@ SENSITIVE_FIELDS: Final = frozenset(
         "password",
         "token",
         "id_token",
-        "code",
         "api_key",
         "apikey",
         "secret",
     }
 )
+
+# OAuth authorization codes travel in forms and query strings; in JSON bodies Tallyfy's "code" is an error code.
+_SENSITIVE_FORM_FIELDS: Final = SENSITIVE_FIELDS | {"code"}
 
 # A JWT (three base64url segments, the first two JSON objects) and league/oauth2-server's encrypted
 # refresh tokens (hex starting with def50200).
@@ -47,6 +49,10 @@ def fingerprint(secret: str) -> str:
 
 def is_sensitive_field(name: str) -> bool:
     return name.strip().lower() in SENSITIVE_FIELDS
+
+
+def _is_sensitive_form_field(name: str) -> bool:
+    return name.strip().lower() in _SENSITIVE_FORM_FIELDS
 
 
 def redact_header(name: str, value: str) -> str:
@@ -80,7 +86,7 @@ def redact_json(value: Any) -> Any:
 def redact_form(body: str) -> str:
     """A form-urlencoded body with sensitive fields replaced (order and other fields kept)."""
     pairs = parse_qsl(body, keep_blank_values=True)
-    return urlencode([(key, REDACTED if is_sensitive_field(key) else value) for key, value in pairs])
+    return urlencode([(key, REDACTED if _is_sensitive_form_field(key) else value) for key, value in pairs])
 
 
 def redact_url(url: str) -> str:
@@ -94,7 +100,7 @@ def redact_url(url: str) -> str:
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode([(key, REDACTED if is_sensitive_field(key) else value) for key, value in pairs])
+        query = urlencode([(key, REDACTED if _is_sensitive_form_field(key) else value) for key, value in pairs])
     return redact_text(urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment)))
 
 

@@ -38,3 +38,13 @@ def test_the_console_script_runs_as_a_module() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("tallyfy-diag ")
+
+
+def test_client_names_are_importable_from_the_package_without_loading_them_at_start() -> None:
+    code = (
+        "import sys, tallyfy_diag.cli; assert 'httpx' not in sys.modules, 'httpx loaded at start';"
+        "from tallyfy_diag import Tallyfy, PasswordGrant; import tallyfy_diag.client as c;"
+        "assert Tallyfy is c.Tallyfy and PasswordGrant is c.PasswordGrant"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr

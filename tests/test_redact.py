@@ -83,3 +83,9 @@ def test_known_secrets_in_free_text() -> None:
 @pytest.mark.parametrize("url", ["http://[::1", "https://[bad]/x?password=" + CANARY, "not a url?token=" + CANARY])
 def test_urls_that_urllib_rejects_still_lose_their_secrets(url: str) -> None:
     assert CANARY not in redact_url(url)
+
+
+def test_error_codes_in_json_stay_but_oauth_codes_in_forms_and_queries_go() -> None:
+    assert redact_json({"code": "ENDPOINT_NOT_FOUND"}) == {"code": "ENDPOINT_NOT_FOUND"}
+    assert CANARY not in redact_form(f"grant_type=authorization_code&code={CANARY}")
+    assert CANARY not in redact_url(f"https://app.example/callback?code={CANARY}")

@@ -1,0 +1,109 @@
+"""The Tallyfy client: the generated `tallyfy_client`, made safe and pleasant (see `_client` for what it adds).
+
+from tallyfy_client.api.blueprints import list_blueprints
+from tallyfy_diag.client import PasswordGrant, Tallyfy
+
+with Tallyfy(PasswordGrant(client_id, client_secret, username, password), org_id=org) as tf:
+    page = tf.call(list_blueprints, per_page=20)          # list_blueprints.sync(org, client=tf.client, ...)
+    for blueprint in tf.paginate(list_blueprints):      # every page
+        print(blueprint.title)
+"""
+
+from tallyfy_diag.client._auth import (
+    AuthStrategy,
+    ClientCredentials,
+    FileTokenStore,
+    PasswordGrant,
+    PersonalAccessToken,
+    RefreshToken,
+    TallyfyAuth,
+    Token,
+    TokenStore,
+    jwt_claims,
+)
+from tallyfy_diag.client._client import DEFAULT_TIMEOUT, AsyncTallyfy, Tallyfy
+from tallyfy_diag.client._config import (
+    ENV_API_TOKEN,
+    ENV_BASE_URL,
+    ENV_CLIENT_ID,
+    ENV_CLIENT_SECRET,
+    ENV_ORG_ID,
+    ENV_PASSWORD,
+    ENV_USERNAME,
+    Settings,
+    normalize_base_url,
+    settings_from_env,
+)
+from tallyfy_diag.client._dates import DateSettings, parse_response_date, request_date
+from tallyfy_diag.client._errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConnectError,
+    EndpointNotFoundError,
+    NotFoundError,
+    OAuthError,
+    PermissionDeniedError,
+    RateLimitError,
+    RedirectError,
+    RequestTimeoutError,
+    ServerError,
+    TallyfyError,
+    TLSError,
+    TransportError,
+    UserContextRequiredError,
+    ValidationError,
+    error_from_response,
+)
+from tallyfy_diag.client._retry import RetryPolicy, parse_retry_after
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "ENV_API_TOKEN",
+    "ENV_BASE_URL",
+    "ENV_CLIENT_ID",
+    "ENV_CLIENT_SECRET",
+    "ENV_ORG_ID",
+    "ENV_PASSWORD",
+    "ENV_USERNAME",
+    "APIError",
+    "AsyncTallyfy",
+    "AuthStrategy",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientCredentials",
+    "ConfigurationError",
+    "ConnectError",
+    "DateSettings",
+    "EndpointNotFoundError",
+    "FileTokenStore",
+    "NotFoundError",
+    "OAuthError",
+    "PasswordGrant",
+    "PermissionDeniedError",
+    "PersonalAccessToken",
+    "RateLimitError",
+    "RedirectError",
+    "RefreshToken",
+    "RequestTimeoutError",
+    "RetryPolicy",
+    "ServerError",
+    "Settings",
+    "TLSError",
+    "Tallyfy",
+    "TallyfyAuth",
+    "TallyfyError",
+    "Token",
+    "TokenStore",
+    "TransportError",
+    "UserContextRequiredError",
+    "ValidationError",
+    "error_from_response",
+    "jwt_claims",
+    "normalize_base_url",
+    "parse_response_date",
+    "parse_retry_after",
+    "request_date",
+    "settings_from_env",
+]

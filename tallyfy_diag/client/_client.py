@@ -1,0 +1,428 @@
+"""`Tallyfy` and `AsyncTallyfy`: the generated client, configured to be safe, with no per-operation code.
+
+The generated functions (`tallyfy_client.api.<tag>.<operation_id>`) all send through
+`client.get_httpx_client().request(...)`. So everything this wrapper adds lives in the httpx client it hands
+to the generated `AuthenticatedClient`, and every generated operation gets it, including ones added later:
+
+- `X-Tallyfy-Client: APIClient` and `Accept: application/json` on every request; a normalised base URL
+  (either host style); timeouts; `raise_on_unexpected_status=True`;
+- auth (`TallyfyAuth`: lazy token, refresh, single-flight, user-context check);
+- request dates: datetimes in JSON bodies and query parameters go out in the seed format (`_dates`);
+- retries (`RetryPolicy`) around the whole auth flow, so each retry uses the current token;
+- errors: any status >= 300 raises the mapped `APIError` (so `sync()` never hands back an error model or
+  None for a failure), transport failures raise `TransportError`;
+- redacting debug logs.
+
+Use the generated functions directly (`list_blueprints.sync(org, client=tf.client)`), or let `tf.call(...)`
+fill in `client=` and the organization (`org=`), and `tf.paginate(...)` walk every page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from types import ModuleType
+from typing import Any, Final, Self, TypeVar, cast, overload
+
+import httpx
+from tallyfy_client.client import AuthenticatedClient
+
+from tallyfy_diag import __version__
+from tallyfy_diag import _constants as c
+from tallyfy_diag.client._auth import (
+    DEFAULT_REFRESH_MARGIN,
+    AuthStrategy,
+    Clock,
+    TallyfyAuth,
+    TokenStore,
+)
+from tallyfy_diag.client._config import normalize_base_url, settings_from_env
+from tallyfy_diag.client._dates import DEFAULT_DATES, DateSettings, contains_date
+from tallyfy_diag.client._errors import (
+    ConfigurationError,
+    RateLimitError,
+    error_from_response,
+    error_from_transport,
+)
+from tallyfy_diag.client._logging import alog_request, alog_response, log_request, log_response
+from tallyfy_diag.client._pagination import next_page, page_body, page_items, total_pages
+from tallyfy_diag.client._retry import RetryPolicy
+
+DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
+ORG_PARAMETER: Final = "org"
+
+T = TypeVar("T")
+
+
+def _default_headers() -> dict[str, str]:
+    return {
+        c.CLIENT_HEADER: c.CLIENT_HEADER_VALUE,
+        "Accept": "application/json",
+        "User-Agent": f"tallyfy-diag/{__version__}",
+    }
+
+
+def _convert_dates(dates: DateSettings, kwargs: dict[str, Any]) -> None:
+    for name in ("json", "params", "data"):
+        value = kwargs.get(name)
+        if value is not None and not isinstance(value, str | bytes) and contains_date(value):
+            kwargs[name] = dates.convert(value)
+
+
+Outcome = httpx.Response | httpx.TransportError | RateLimitError
+
+
+def _retry_delay(policy: RetryPolicy, request: httpx.Request, outcome: Outcome, attempt: int) -> float | None:
+    if isinstance(outcome, httpx.TransportError):
+        return policy.delay_for_transport_error(request, outcome, attempt)
+    if isinstance(outcome, RateLimitError):  # raised by the auth flow: the token request was rate limited
+        return None if outcome.response is None else policy.delay_for_response(outcome.response, attempt)
+    return policy.delay_for_response(outcome, attempt)
+
+
+def _final(request: httpx.Request, outcome: Outcome, auth: httpx.Auth | None) -> httpx.Response:
+    """The response to hand back, or the error it maps to (the body must have been read already)."""
+    if isinstance(outcome, httpx.TransportError):
+        raise error_from_transport(request, outcome) from outcome
+    if isinstance(outcome, RateLimitError):
+        raise outcome
+    if outcome.status_code < 300:
+        return outcome
+    secrets = auth.secrets() if isinstance(auth, TallyfyAuth) else ()
+    raise error_from_response(outcome, secrets=secrets)
+
+
+class _HTTPClient(httpx.Client):
+    """httpx.Client plus request dates, retries and error mapping (auth and logging are standard httpx)."""
+
+    def __init__(self, *, retry: RetryPolicy, dates: DateSettings, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.retry_policy = retry
+        self.date_settings = dates
+
+    def build_request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Request:
+        _convert_dates(self.date_settings, kwargs)
+        return super().build_request(method, url, **kwargs)
+
+    def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        attempt = 0
+        while True:
+            outcome: Outcome
+            try:
+                outcome = super().send(request, **kwargs)
+            except (httpx.TransportError, RateLimitError) as error:
+                outcome = error
+            delay = _retry_delay(self.retry_policy, request, outcome, attempt)
+            if delay is None:
+                if isinstance(outcome, httpx.Response) and outcome.status_code >= 300:
+                    outcome.read()
+                return _final(request, outcome, self.auth)
+            if isinstance(outcome, httpx.Response):
+                outcome.close()
+            self.retry_policy.sleep(delay)
+            attempt += 1
+
+
+class _AsyncHTTPClient(httpx.AsyncClient):
+    """The async twin of `_HTTPClient`."""
+
+    def __init__(self, *, retry: RetryPolicy, dates: DateSettings, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.retry_policy = retry
+        self.date_settings = dates
+
+    def build_request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Request:
+        _convert_dates(self.date_settings, kwargs)
+        return super().build_request(method, url, **kwargs)
+
+    async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        attempt = 0
+        while True:
+            outcome: Outcome
+            try:
+                outcome = await super().send(request, **kwargs)
+            except (httpx.TransportError, RateLimitError) as error:
+                outcome = error
+            delay = _retry_delay(self.retry_policy, request, outcome, attempt)
+            if delay is None:
+                if isinstance(outcome, httpx.Response) and outcome.status_code >= 300:
+                    await outcome.aread()
+                return _final(request, outcome, self.auth)
+            if isinstance(outcome, httpx.Response):
+                await outcome.aclose()
+            await self.retry_policy.async_sleep(delay)
+            attempt += 1
+
+
+@functools.cache
+def _parameters(function: Callable[..., Any]) -> frozenset[str]:
+    return frozenset(inspect.signature(function).parameters)
+
+
+def _resolve(operation: ModuleType | Callable[..., Any], variant: str) -> Callable[..., Any]:
+    """A generated operation module's `variant` function; a function is used as given."""
+    if isinstance(operation, ModuleType):
+        function = getattr(operation, variant, None)
+        if not callable(function):
+            raise TypeError(f"{operation.__name__} is not a generated operation module (no {variant}())")
+        return cast(Callable[..., Any], function)
+    return operation
+
+
+def _detailed(operation: ModuleType | Callable[..., Any], variant: str) -> Callable[..., Any]:
+    """The `*_detailed` function of an operation given as a module or as any of its four functions."""
+    module = operation if isinstance(operation, ModuleType) else sys.modules.get(operation.__module__)
+    function = getattr(module, variant, None) if module is not None else None
+    if not callable(function):
+        raise TypeError(f"cannot paginate {operation!r}: pass a generated list operation (module or function)")
+    return cast(Callable[..., Any], function)
+
+
+class _Base:
+    """Configuration shared by the sync and async entry points."""
+
+    def __init__(
+        self,
+        auth: AuthStrategy,
+        *,
+        org_id: str | None = None,
+        base_url: str = c.DEFAULT_BASE_URL,
+        token_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        dates: DateSettings = DEFAULT_DATES,
+        token_store: TokenStore | None = None,
+        check_user_context: bool = True,
+        refresh_margin: float = DEFAULT_REFRESH_MARGIN,
+        clock: Clock = time.time,
+        httpx_args: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not isinstance(auth, AuthStrategy):
+            raise ConfigurationError(
+                "auth must be an auth strategy",
+                next_step="pass PersonalAccessToken(...), PasswordGrant(...), ClientCredentials(...) or "
+                "RefreshToken(...), or use from_env()",
+            )
+        self.base_url = normalize_base_url(base_url)
+        self.org_id = org_id
+        self.auth: TallyfyAuth = auth.get_auth_flow(
+            token_url=token_url or self.base_url + c.TOKEN_PATH,
+            api_root_path=httpx.URL(self.base_url).path,
+            clock=clock,
+            token_store=token_store,
+            refresh_margin=refresh_margin,
+            check_user_context=check_user_context,
+        )
+        extra = dict(httpx_args or {})
+        reserved = sorted(extra.keys() & {"auth", "base_url", "event_hooks", "transport"})
+        if reserved:
+            raise ConfigurationError(
+                f"httpx_args may not set {', '.join(reserved)}: the client owns them",
+                next_step="pass auth=, base_url= and transport= to the client itself; add hooks to tf.http",
+            )
+        self._http_kwargs: dict[str, Any] = {
+            "timeout": timeout,
+            "follow_redirects": False,
+            **extra,
+            "base_url": self.base_url,
+            # Headers merge: a caller's extra header must not drop X-Tallyfy-Client.
+            "headers": {**extra.get("headers", {}), **_default_headers()},
+            "auth": self.auth,
+            "retry": retry or RetryPolicy(),
+            "dates": dates,
+        }
+        self.client = AuthenticatedClient(base_url=self.base_url, token="", raise_on_unexpected_status=True)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> Self:
+        """Configured from TALLYFY_* variables (see `tallyfy_diag.client._config`); `options` override."""
+        settings = settings_from_env(environ)
+        if settings.auth is None:
+            raise ConfigurationError(
+                "no Tallyfy credentials in the environment",
+                next_step="set TALLYFY_API_TOKEN, or TALLYFY_CLIENT_ID and TALLYFY_CLIENT_SECRET (plus "
+                "TALLYFY_USERNAME and TALLYFY_PASSWORD for a user context)",
+            )
+        options.setdefault("org_id", settings.org_id)
+        options.setdefault("base_url", settings.base_url)
+        return cls(settings.auth, **options)
+
+    def with_org(self, org_id: str) -> Self:
+        """A copy that acts on another organization; it shares this client's connections, token and lock."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone.org_id = org_id
+        return clone
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, org_id={self.org_id!r}, auth={self.auth!r})"
+
+    def _arguments(self, function: Callable[..., Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+        parameters = _parameters(function)
+        arguments = {"client": self.client, **kwargs}
+        if ORG_PARAMETER in parameters and ORG_PARAMETER not in arguments:
+            if self.org_id is None:
+                raise ConfigurationError(
+                    f"{function.__module__}.{function.__name__} needs an organization and none is set",
+                    next_step="pass org_id= (or set TALLYFY_ORG_ID), or org=... on this call; "
+                    "organizations() lists yours",
+                )
+            arguments[ORG_PARAMETER] = self.org_id
+        return arguments
+
+
+class Tallyfy(_Base):
+    """The synchronous entry point. Close it (or use `with`) to release connections."""
+
+    def __init__(self, auth: AuthStrategy, *, transport: httpx.BaseTransport | None = None, **options: Any) -> None:
+        super().__init__(auth, **options)
+        self.http = _HTTPClient(
+            transport=transport,
+            event_hooks={"request": [log_request], "response": [log_response]},
+            **self._http_kwargs,
+        )
+        self.client.set_httpx_client(self.http)
+
+    @overload
+    def call(self, operation: ModuleType, /, *args: Any, **kwargs: Any) -> Any: ...
+    @overload
+    def call(self, operation: Callable[..., T], /, *args: Any, **kwargs: Any) -> T: ...
+    def call(self, operation: ModuleType | Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """Run a generated operation (a module means its `sync`), filling in `client=` and `org=`."""
+        function = _resolve(operation, "sync")
+        return function(*args, **self._arguments(function, kwargs))
+
+    def paginate(
+        self, operation: ModuleType | Callable[..., Any], /, *args: Any, per_page: int = c.MAX_PER_PAGE, **kwargs: Any
+    ) -> Iterator[Any]:
+        """Every item of a list operation, page after page, holding one page in memory at a time."""
+        function = _detailed(operation, "sync_detailed")
+        page: int | None = kwargs.pop("page", 1)
+        while page is not None:
+            response = function(*args, **self._arguments(function, {**kwargs, "page": page, "per_page": per_page}))
+            body = page_body(response.content)
+            yield from _items(response.parsed, body)
+            page = next_page(body, page)
+
+    def organizations(self) -> list[Any]:
+        """The current user's organizations (every page)."""
+        from tallyfy_client.api.identity import list_my_organizations  # noqa: PLC0415 - keep import light
+
+        return list(self.paginate(list_my_organizations))
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class AsyncTallyfy(_Base):
+    """The asyncio entry point. `await tf.aclose()` (or `async with`) to release connections."""
+
+    def __init__(
+        self, auth: AuthStrategy, *, transport: httpx.AsyncBaseTransport | None = None, **options: Any
+    ) -> None:
+        super().__init__(auth, **options)
+        self.http = _AsyncHTTPClient(
+            transport=transport,
+            event_hooks={"request": [alog_request], "response": [alog_response]},
+            **self._http_kwargs,
+        )
+        self.client.set_async_httpx_client(self.http)
+
+    @overload
+    async def call(self, operation: ModuleType, /, *args: Any, **kwargs: Any) -> Any: ...
+    @overload
+    async def call(self, operation: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T: ...
+    async def call(self, operation: ModuleType | Callable[..., Awaitable[Any]], /, *args: Any, **kwargs: Any) -> Any:
+        """Run a generated operation (a module means its `asyncio`), filling in `client=` and `org=`."""
+        function = _resolve(operation, "asyncio")
+        return await function(*args, **self._arguments(function, kwargs))
+
+    async def paginate(
+        self,
+        operation: ModuleType | Callable[..., Any],
+        /,
+        *args: Any,
+        per_page: int = c.MAX_PER_PAGE,
+        concurrency: int = 1,
+        **kwargs: Any,
+    ) -> AsyncIterator[Any]:
+        """Every item of a list operation, in order. With `concurrency` > 1, once the first page tells how
+        many pages there are, up to that many pages are fetched at once (memory: `concurrency` pages)."""
+        if concurrency < 1:
+            raise ConfigurationError("concurrency must be at least 1", next_step="pass concurrency=1 or more")
+        function = _detailed(operation, "asyncio_detailed")
+
+        async def fetch(page: int) -> tuple[Any, dict[str, Any]]:
+            arguments = self._arguments(function, {**kwargs, "page": page, "per_page": per_page})
+            response = await function(*args, **arguments)
+            return response.parsed, page_body(response.content)
+
+        first = kwargs.pop("page", 1)
+        parsed, body = await fetch(first)
+        for item in _items(parsed, body):
+            yield item
+        last = total_pages(body)
+        following = next_page(body, first)
+        if concurrency > 1 and following is not None and last is not None:
+            async for item in _windowed(fetch, range(following, last + 1), concurrency):
+                yield item
+            return
+        while following is not None:
+            parsed, body = await fetch(following)
+            for item in _items(parsed, body):
+                yield item
+            following = next_page(body, following)
+
+    async def organizations(self) -> list[Any]:
+        from tallyfy_client.api.identity import list_my_organizations  # noqa: PLC0415
+
+        return [organization async for organization in self.paginate(list_my_organizations)]
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+def _items(parsed: Any, body: Mapping[str, Any]) -> list[Any]:
+    """A page's items: the generated models when the operation parsed them, else the raw JSON objects."""
+    data = getattr(parsed, "data", None)
+    return data if isinstance(data, list) else page_items(body)
+
+
+async def _windowed(
+    fetch: Callable[[int], Awaitable[tuple[Any, dict[str, Any]]]], pages: range, width: int
+) -> AsyncIterator[Any]:
+    """Fetch `pages` with at most `width` in flight, yielding items in page order."""
+    pending: list[asyncio.Task[tuple[Any, dict[str, Any]]]] = []
+    numbers = iter(pages)
+    try:
+        for number in numbers:
+            pending.append(asyncio.ensure_future(fetch(number)))
+            if len(pending) < width:
+                continue
+            parsed, body = await pending.pop(0)
+            for item in _items(parsed, body):
+                yield item
+        while pending:
+            parsed, body = await pending.pop(0)
+            for item in _items(parsed, body):
+                yield item
+    finally:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)

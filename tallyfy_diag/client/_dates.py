@@ -1,0 +1,80 @@
+"""Dates on the wire: the seed's request format out, aware datetimes in.
+
+Tallyfy reads request dates as `YYYY-DD-MM HH:MM:SS` (the integration guide: DAY before MONTH, e.g.
+`2023-15-05 14:30:00` is 15 May 2023) and answers with ISO 8601 in UTC. The spec types request dates as strings
+(`RequestDate`), so the generated models take `str` and would send a `datetime` as `isoformat()` in a JSON body
+and as `str(dt)` (`YYYY-MM-DD`, month first: silently the wrong day) in a query string. So:
+
+- Typed code calls `request_date(dt)` and passes the string: mypy is satisfied and the value is explicit.
+- As a safety net the client also converts every `datetime` (and `date`, as midnight) left in a JSON body or in
+  query parameters, at any depth, with the same `DateSettings` — so an untyped caller cannot send ISO by accident.
+- The request format carries no time zone. Values are converted to `DateSettings.timezone`, UTC unless you say
+  otherwise; a naive datetime is taken to be in that zone already. Seconds are the finest unit sent.
+- `DateSettings(style="iso")` sends ISO 8601 with an offset instead (newer Tallyfy docs' examples).
+- `parse_response_date(text)` reads a response date as an aware datetime (a value with no offset is UTC).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, tzinfo
+from typing import Any, Literal
+
+import attrs
+
+from tallyfy_diag._constants import REQUEST_DATE_FORMAT
+
+DateStyle = Literal["tallyfy", "iso"]
+
+
+@attrs.frozen
+class DateSettings:
+    """How request dates are written: the seed's format (default) or ISO 8601, in one stated time zone."""
+
+    style: DateStyle = attrs.field(default="tallyfy", validator=attrs.validators.in_(("tallyfy", "iso")))
+    timezone: tzinfo = UTC
+
+    def format(self, value: datetime | date) -> str:
+        if not isinstance(value, datetime):
+            value = datetime.combine(value, time())
+        local = value.replace(tzinfo=self.timezone) if value.tzinfo is None else value.astimezone(self.timezone)
+        local = local.replace(microsecond=0)
+        if self.style == "iso":
+            text = local.isoformat()
+            return text[: -len("+00:00")] + "Z" if text.endswith("+00:00") else text
+        return local.strftime(REQUEST_DATE_FORMAT)
+
+    def convert(self, value: Any) -> Any:
+        """`value` with every date/datetime inside replaced by its request string (a copy only where needed)."""
+        if isinstance(value, date):
+            return self.format(value)
+        if isinstance(value, Mapping):
+            return {key: self.convert(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(self.convert(item) for item in value)
+        return value
+
+
+DEFAULT_DATES = DateSettings()
+
+
+def request_date(value: datetime | date, settings: DateSettings = DEFAULT_DATES) -> str:
+    """A datetime as Tallyfy expects it in a request: `YYYY-DD-MM HH:MM:SS` in UTC unless `settings` say otherwise."""
+    return settings.format(value)
+
+
+def parse_response_date(text: str) -> datetime:
+    """A response date (`2023-05-15T14:30:00.000Z`, `+00:00`, with or without millis) as an aware datetime."""
+    parsed = datetime.fromisoformat(text.strip())
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+def contains_date(value: Any) -> bool:
+    """Whether a JSON-like value holds a date anywhere (cheap check before copying)."""
+    if isinstance(value, date):
+        return True
+    if isinstance(value, Mapping):
+        return any(contains_date(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(contains_date(item) for item in value)
+    return False

@@ -1,0 +1,239 @@
+"""pytest plugin (entry point `tallyfy`): record Tallyfy traffic safely, and a local Tallyfy to record against.
+
+Fixtures:
+- `tallyfy_vcr_config`: a vcrpy config that scrubs Tallyfy secrets on the way to disk — `Authorization` and
+  cookies, the form fields `client_secret`, `password`, `username` and `refresh_token`, sensitive query
+  parameters, and the token endpoint's RESPONSE bodies (`access_token`, `refresh_token`). Tokens become
+  numbered placeholders (`tallyfy-placeholder-access-token-1`), the same one wherever a token recurs, so
+  a recorded refresh still replays; secrets become `[redacted]`. It matches on method, path and query only
+  (not host or port: a sandbox's port changes between runs) and never sets `record_mode` (the command
+  line decides). It is function-scoped, so numbering restarts with each cassette.
+- `tallyfy_sandbox`: a running local sandbox (`tallyfy_diag.sandbox.Sandbox`) on 127.0.0.1, configured by
+  the `tallyfy_sandbox_config` fixture (override it to pick a seed or scenario).
+
+The plugin defines no `vcr_config`: a project opts in. A complete example (record once with
+`pytest --record-mode=once`, then replay offline with `pytest --record-mode=none --block-network`)::
+
+    # conftest.py
+    import pytest
+
+    @pytest.fixture
+    def vcr_config(tallyfy_vcr_config):
+        return tallyfy_vcr_config
+
+    # test_me.py
+    import pytest
+    from tallyfy_client.api.identity import get_me
+    from tallyfy_diag.client import PasswordGrant, Tallyfy
+
+    @pytest.mark.vcr
+    def test_me(tallyfy_sandbox):
+        c = tallyfy_sandbox.credentials
+        auth = PasswordGrant(c.client_id, c.client_secret, c.username, c.password)
+        with Tallyfy(auth, base_url=tallyfy_sandbox.base_url, org_id=c.org_id) as tf:
+            assert tf.call(get_me).data.email == c.username
+
+It also registers the `tallyfy_body` vcr matcher (JSON and form bodies compared as data, after scrubbing)
+for projects that add it to `match_on`. Importing this module needs neither vcrpy nor the sandbox stack.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import pytest
+
+from tallyfy_diag._redact import (
+    JWT_PATTERN,
+    REDACTED,
+    REFRESH_TOKEN_PATTERN,
+    SENSITIVE_HEADERS,
+    is_sensitive_field,
+)
+
+if TYPE_CHECKING:
+    from tallyfy_diag.sandbox import Sandbox, SandboxConfig
+
+PLACEHOLDER_PREFIX: Final = "tallyfy-placeholder-"
+MATCH_ON: Final = ("method", "path", "query")
+BODY_MATCHER: Final = "tallyfy_body"
+# Half of a login: scrubbed from form bodies (token requests), left alone in API data.
+_LOGIN_FIELDS: Final = frozenset({"username"})
+_TOKEN_FIELDS: Final = {"access_token": "access-token", "refresh_token": "refresh-token"}
+# Tallyfy's error bodies carry `"code": "ENDPOINT_NOT_FOUND"`; only an OAuth authorization code is a secret.
+_ERROR_CODE: Final = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+class TallyfyScrubber:
+    """vcrpy `before_record_request` / `before_record_response` hooks that remove Tallyfy secrets.
+
+    Stateful on purpose: each token gets one placeholder for the whole cassette, so the refresh token a
+    token response handed out and the one a later refresh request sends stay the same string on disk.
+    """
+
+    def __init__(self) -> None:
+        self._placeholders: dict[str, str] = {}
+        self._counts: dict[str, int] = {}
+
+    def placeholder(self, secret: str, kind: str) -> str:
+        if secret.startswith(PLACEHOLDER_PREFIX):
+            return secret  # replaying: the client already holds a placeholder
+        if secret not in self._placeholders:
+            self._counts[kind] = self._counts.get(kind, 0) + 1
+            self._placeholders[secret] = f"{PLACEHOLDER_PREFIX}{kind}-{self._counts[kind]}"
+        return self._placeholders[secret]
+
+    def scrub_text(self, text: str) -> str:
+        """Known tokens → their placeholders; anything else token-shaped → a new placeholder."""
+        for secret, placeholder in self._placeholders.items():
+            text = text.replace(secret, placeholder)
+        text = JWT_PATTERN.sub(lambda match: self.placeholder(match.group(0), "access-token"), text)
+        return REFRESH_TOKEN_PATTERN.sub(lambda match: self.placeholder(match.group(0), "refresh-token"), text)
+
+    def _field(self, name: str, value: str, *, credentials_form: bool = False) -> str:
+        lowered = name.lower()
+        if lowered == "code" and _ERROR_CODE.fullmatch(value):
+            return value
+        if lowered in _TOKEN_FIELDS:
+            return self.placeholder(value, _TOKEN_FIELDS[lowered])
+        if is_sensitive_field(lowered) or (credentials_form and lowered in _LOGIN_FIELDS):
+            return REDACTED
+        return self.scrub_text(value)
+
+    def _json(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {
+                key: self._field(key, item) if isinstance(item, str) else self._json(item)
+                for key, item in value.items()
+            }
+        if isinstance(value, list):
+            return [self._json(item) for item in value]
+        return self.scrub_text(value) if isinstance(value, str) else value
+
+    def _body(self, body: bytes | str | None, content_type: str) -> bytes | str | None:
+        if not body:
+            return body
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        if "x-www-form-urlencoded" in content_type:
+            pairs = parse_qsl(text, keep_blank_values=True)
+            scrubbed = urlencode([(key, self._field(key, value, credentials_form=True)) for key, value in pairs])
+        else:
+            try:
+                scrubbed = json.dumps(self._json(json.loads(text)), separators=(",", ":"))
+            except ValueError:
+                scrubbed = self.scrub_text(text)
+        return scrubbed.encode("utf-8") if isinstance(body, bytes) else scrubbed
+
+    def before_record_request(self, request: Any) -> Any:
+        request = copy.deepcopy(request)
+        for name in list(request.headers):
+            lowered = name.lower()
+            if lowered == "authorization":
+                scheme, _, token = request.headers[name].partition(" ")
+                request.headers[name] = f"{scheme} {self.placeholder(token.strip(), 'access-token')}"
+            elif lowered in SENSITIVE_HEADERS:
+                del request.headers[name]
+        parts = urlsplit(request.uri)
+        if parts.query:
+            pairs = parse_qsl(parts.query, keep_blank_values=True)
+            query = urlencode([(key, self._field(key, value)) for key, value in pairs])
+            request.uri = urlunsplit(parts._replace(query=query))
+        request.body = self._body(request.body, request.headers.get("content-type", ""))
+        if "content-length" in request.headers:
+            request.headers["content-length"] = str(_byte_length(request.body))
+        return request
+
+    def before_record_response(self, response: dict[str, Any]) -> dict[str, Any]:
+        response = copy.deepcopy(response)
+        headers = response.get("headers", {})
+        for name in list(headers):
+            if name.lower() in SENSITIVE_HEADERS:
+                del headers[name]
+        body = response.get("body", {})
+        content_type = next((v[0] for k, v in headers.items() if k.lower() == "content-type" and v), "")
+        body["string"] = self._body(body.get("string"), content_type)
+        for name in headers:
+            if name.lower() == "content-length":
+                headers[name] = [str(_byte_length(body["string"]))]
+        return response
+
+
+def _byte_length(body: bytes | str | None) -> int:
+    """Scrubbing changes a body's length; the recorded Content-Length must follow it."""
+    if body is None:
+        return 0
+    return len(body.encode("utf-8") if isinstance(body, str) else body)
+
+
+def tallyfy_vcr_config_dict(scrubber: TallyfyScrubber | None = None) -> dict[str, Any]:
+    """The vcr config behind the `tallyfy_vcr_config` fixture (for suites that build their own)."""
+    scrubber = scrubber or TallyfyScrubber()
+    return {
+        "before_record_request": scrubber.before_record_request,
+        "before_record_response": scrubber.before_record_response,
+        # Scrubbing a gzip body would silently do nothing.
+        "decode_compressed_response": True,
+        "match_on": MATCH_ON,
+    }
+
+
+def _parsed_body(request: Any) -> Any:
+    body = request.body or b""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+    content_type = request.headers.get("content-type", "")
+    if "x-www-form-urlencoded" in content_type:
+        return sorted(parse_qsl(text, keep_blank_values=True))
+    if "json" in content_type:
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
+
+
+def match_body(recorded: Any, live: Any) -> None:
+    """vcr matcher: bodies equal as data (field order and JSON spacing ignored). Raises AssertionError."""
+    if _parsed_body(recorded) != _parsed_body(live):
+        raise AssertionError("request bodies differ")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
+    vcr.register_matcher(BODY_MATCHER, match_body)
+
+
+@pytest.fixture
+def tallyfy_vcr_config() -> dict[str, Any]:
+    """vcr config that scrubs Tallyfy secrets; use it as (or merge it into) your `vcr_config`."""
+    return tallyfy_vcr_config_dict()
+
+
+@pytest.fixture
+def tallyfy_sandbox_config() -> SandboxConfig:
+    """The configuration `tallyfy_sandbox` starts with; override to choose a seed or scenario."""
+    from tallyfy_diag.sandbox import SandboxConfig  # noqa: PLC0415 - the plugin must import cheaply
+
+    return SandboxConfig()
+
+
+@pytest.fixture
+def tallyfy_sandbox(tallyfy_sandbox_config: SandboxConfig) -> Iterator[Sandbox]:
+    """A sandbox serving on 127.0.0.1 (ephemeral port) for the duration of one test."""
+    from tallyfy_diag.sandbox import Sandbox  # noqa: PLC0415
+
+    with Sandbox(tallyfy_sandbox_config) as sandbox:
+        yield sandbox
+
+
+__all__ = [
+    "MATCH_ON",
+    "PLACEHOLDER_PREFIX",
+    "TallyfyScrubber",
+    "match_body",
+    "tallyfy_vcr_config_dict",
+]

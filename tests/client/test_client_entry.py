@@ -1,0 +1,309 @@
+"""Tallyfy / AsyncTallyfy: headers, base URLs, every generated operation, orgs, pagination, raised errors."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import httpx
+import pytest
+from client_fakes import ORG, json_response
+from tallyfy_client.api.blueprints import get_blueprint, list_blueprints
+from tallyfy_client.api.identity import get_me, list_my_organizations
+from tallyfy_client.models.blueprint import Blueprint
+
+from tallyfy_diag.client import (
+    DEFAULT_TIMEOUT,
+    AsyncTallyfy,
+    ConfigurationError,
+    EndpointNotFoundError,
+    NotFoundError,
+    PersonalAccessToken,
+    Tallyfy,
+)
+
+CHECKLISTS = f"/api/organizations/{ORG}/checklists"
+OTHER_ORG = "f" * 32
+ME_BODY = {"data": {"id": 1001}}
+
+
+def paged(items: list[dict], links_style: str = "object"):
+    """A list endpoint over `items`, answering each page in the chosen `links` shape."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params.get("page", 1))
+        per_page = int(request.url.params.get("per_page", 10))
+        total_pages = max(1, -(-len(items) // per_page))
+        chosen = items[(page - 1) * per_page : page * per_page]
+        base = str(request.url.copy_with(query=None))
+        pagination = {
+            "total": len(items),
+            "count": len(chosen),
+            "per_page": per_page,
+            "current_page": page,
+            "total_pages": total_pages,
+        }
+        if links_style == "object":
+            links = {}
+            if page > 1:
+                links["previous"] = f"{base}?page={page - 1}"
+            if page < total_pages:
+                links["next"] = f"{base}?per_page={per_page}&page={page + 1}"
+            pagination["links"] = links or []
+        elif links_style == "nulls":
+            pagination["links"] = {"previous": None, "next": f"{base}?page={page + 1}" if page < total_pages else None}
+        return json_response(200, {"data": chosen, "meta": {"pagination": pagination}})
+
+    return handler
+
+
+BLUEPRINTS = [{"id": f"{n:032x}", "title": f"Blueprint {n}"} for n in range(25)]
+
+
+def test_every_request_carries_the_tallyfy_headers(server, make_tallyfy):
+    server.route("GET", "/api/me", json_response(200, ME_BODY))
+    make_tallyfy().call(get_me)
+    for request in server.requests:
+        assert request.headers["X-Tallyfy-Client"] == "APIClient"
+        assert request.headers["Accept"] == "application/json"
+
+
+def test_the_client_is_configured_for_safety(make_tallyfy):
+    tf = make_tallyfy()
+    assert tf.client.raise_on_unexpected_status is True
+    assert tf.client.get_httpx_client() is tf.http
+    assert tf.http.timeout == DEFAULT_TIMEOUT
+    assert tf.http.follow_redirects is False
+
+
+@pytest.mark.parametrize(
+    ("base_url", "api_path", "token_path"),
+    [
+        ("https://go.tallyfy.com", f"/api/organizations/{ORG}/checklists", "/api/oauth/token"),
+        ("https://api.tallyfy.com/api/", f"/organizations/{ORG}/checklists", "/oauth/token"),
+    ],
+)
+def test_both_host_styles_reach_the_right_paths(make_tallyfy, base_url, api_path, token_path):
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        if request.url.path == token_path:
+            return json_response(
+                200, {"token_type": "Bearer", "expires_in": 3600, "access_token": "t", "refresh_token": "r"}
+            )
+        return json_response(
+            200, {"data": [], "meta": {"pagination": {"current_page": 1, "total_pages": 1, "links": []}}}
+        )
+
+    make_tallyfy(base_url=base_url, transport=httpx.MockTransport(handler)).call(list_blueprints)
+    assert seen == [token_path, api_path]
+
+
+def test_user_context_is_checked_on_root_style_hosts_too(make_tallyfy):
+    from tallyfy_diag.client import ClientCredentials, UserContextRequiredError  # noqa: PLC0415
+
+    tf = make_tallyfy(ClientCredentials("3", "secret-x"), base_url="https://api.tallyfy.com")
+    with pytest.raises(UserContextRequiredError):
+        tf.call(get_me)
+
+
+def test_call_fills_in_client_and_org(server, make_tallyfy):
+    server.route("GET", CHECKLISTS, paged(BLUEPRINTS))
+    tf = make_tallyfy()
+    page = tf.call(list_blueprints, per_page=5)
+    assert [b.title for b in page.data] == [f"Blueprint {n}" for n in range(5)]
+    detailed = tf.call(list_blueprints.sync_detailed, page=2, per_page=5)
+    assert detailed.status_code == 200
+    assert detailed.parsed.data[0].title == "Blueprint 5"
+
+
+def test_generated_functions_work_directly_with_tf_client(server, make_tallyfy):
+    server.route("GET", CHECKLISTS, paged(BLUEPRINTS))
+    tf = make_tallyfy()
+    page = list_blueprints.sync(ORG, client=tf.client, per_page=3)
+    assert len(page.data) == 3
+
+
+def test_errors_raise_instead_of_returning_error_models(server, make_tallyfy):
+    tf = make_tallyfy()
+    server.route(
+        "GET",
+        f"{CHECKLISTS}/{'9' * 32}",
+        json_response(404, {"error": True, "message": "Resource not found", "code": "RESOURCE_NOT_FOUND"}),
+    )
+    with pytest.raises(NotFoundError):
+        tf.call(get_blueprint, checklist_id="9" * 32)
+    with pytest.raises(EndpointNotFoundError):  # a route the fake does not know
+        get_blueprint.sync(ORG, "8" * 32, client=tf.client)
+
+
+def test_org_per_call_and_per_copy(server, make_tallyfy):
+    server.route("GET", CHECKLISTS, paged(BLUEPRINTS))
+    server.route("GET", f"/api/organizations/{OTHER_ORG}/checklists", paged(BLUEPRINTS[:2]))
+    tf = make_tallyfy()
+    assert len(tf.call(list_blueprints, org=OTHER_ORG).data) == 2
+    other = tf.with_org(OTHER_ORG)
+    assert len(other.call(list_blueprints).data) == 2
+    assert tf.org_id == ORG
+    assert len(tf.call(list_blueprints).data) == 10
+    assert len(server.token_forms) == 1  # the copy shares the token
+    paths = [r.url.path for r in server.api_requests]
+    assert paths.count(CHECKLISTS) == 1
+
+
+def test_a_missing_org_is_a_clear_error(make_tallyfy):
+    tf = make_tallyfy(org_id=None)
+    with pytest.raises(ConfigurationError, match="TALLYFY_ORG_ID"):
+        tf.call(list_blueprints)
+
+
+def test_auth_must_be_a_strategy():
+    with pytest.raises(ConfigurationError, match="PasswordGrant"):
+        Tallyfy("a-token")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("links_style", ["object", "nulls", "absent"])
+def test_paginate_walks_every_page(server, make_tallyfy, links_style):
+    server.route("GET", CHECKLISTS, paged(BLUEPRINTS, links_style))
+    items = list(make_tallyfy().paginate(list_blueprints, per_page=10))
+    assert [b.id for b in items] == [b["id"] for b in BLUEPRINTS]
+    assert all(isinstance(b, Blueprint) for b in items)
+    pages = [r.url.params["page"] for r in server.api_requests]
+    assert pages == ["1", "2", "3"]
+
+
+def test_paginate_is_lazy(server, make_tallyfy):
+    server.route("GET", CHECKLISTS, paged(BLUEPRINTS))
+    iterator = make_tallyfy().paginate(list_blueprints, per_page=10)
+    first_eleven = list(itertools.islice(iterator, 11))
+    assert len(first_eleven) == 11
+    assert len(server.api_requests) == 2  # never more than the page being read
+
+
+def test_paginate_accepts_any_of_the_operation_functions(server, make_tallyfy):
+    server.route("GET", CHECKLISTS, paged(BLUEPRINTS))
+    tf = make_tallyfy()
+    for operation in (list_blueprints, list_blueprints.sync, list_blueprints.sync_detailed):
+        assert len(list(tf.paginate(operation, per_page=20))) == 25
+
+
+def test_paginate_never_follows_the_host_of_a_next_link(server, make_tallyfy):
+    def evil(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        links = {"next": "https://evil.example.com/steal?page=2"} if page == 1 else []
+        body = {
+            "data": [BLUEPRINTS[page - 1]],
+            "meta": {"pagination": {"current_page": page, "total_pages": 2, "links": links}},
+        }
+        return json_response(200, body)
+
+    server.route("GET", CHECKLISTS, evil)
+    assert len(list(make_tallyfy().paginate(list_blueprints))) == 2
+    assert {r.url.host for r in server.requests} == {"go.tallyfy.com"}
+
+
+def test_paginate_stops_on_a_backwards_or_empty_page(server, make_tallyfy):
+    def stuck(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        data = [BLUEPRINTS[0]] if page < 3 else []
+        body = {
+            "data": data,
+            "meta": {
+                "pagination": {
+                    "current_page": page,
+                    "total_pages": 99,
+                    "links": {"next": f"https://go.tallyfy.com/api/x?page={page}"},
+                }
+            },
+        }
+        return json_response(200, body)
+
+    server.route("GET", CHECKLISTS, stuck)
+    assert len(list(make_tallyfy().paginate(list_blueprints))) == 2
+    assert len(server.api_requests) == 3
+
+
+def test_organizations_lists_every_page(server, make_tallyfy):
+    orgs = [{"id": f"{n:032x}", "name": f"Org {n}"} for n in range(3)]
+    server.route("GET", "/api/me/organizations", paged(orgs))
+    server.user_routes.add(("GET", "/api/me/organizations"))
+    found = make_tallyfy().organizations()
+    assert [o.name for o in found] == ["Org 0", "Org 1", "Org 2"]
+    assert list_my_organizations  # the operation organizations() uses
+
+
+def test_async_paginate_in_order_with_bounded_concurrency(server, make_async_tallyfy):
+    in_flight = {"now": 0, "max": 0}
+    sync_handler = paged(BLUEPRINTS)
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/oauth/token"):
+            return await server.ahandle(request)
+        in_flight["now"] += 1
+        in_flight["max"] = max(in_flight["max"], in_flight["now"])
+        await asyncio.sleep(0.001 * (10 - int(request.url.params["page"]) % 10))  # later pages answer sooner
+        in_flight["now"] -= 1
+        return sync_handler(request)
+
+    async def scenario() -> list:
+        async with make_async_tallyfy(transport=httpx.MockTransport(handler)) as tf:
+            return [item async for item in tf.paginate(list_blueprints, per_page=2, concurrency=3)]
+
+    items = asyncio.run(scenario())
+    assert [b.id for b in items] == [b["id"] for b in BLUEPRINTS]
+    assert in_flight["max"] == 3
+
+
+def test_async_paginate_sequential_by_default(server, make_async_tallyfy):
+    server.route("GET", CHECKLISTS, paged(BLUEPRINTS, "object"))
+
+    async def scenario() -> list:
+        async with make_async_tallyfy() as tf:
+            return [item async for item in tf.paginate(list_blueprints, per_page=10)]
+
+    assert len(asyncio.run(scenario())) == 25
+
+
+def test_async_call_and_organizations(server, make_async_tallyfy):
+    server.route("GET", "/api/me", json_response(200, ME_BODY))
+    server.route("GET", "/api/me/organizations", paged([{"id": "1" * 32, "name": "Only"}]))
+
+    async def scenario():
+        async with make_async_tallyfy() as tf:
+            me = await tf.call(get_me)
+            orgs = await tf.organizations()
+            return me, orgs
+
+    me, orgs = asyncio.run(scenario())
+    assert me.data.id == 1001
+    assert [o.name for o in orgs] == ["Only"]
+
+
+def test_async_concurrency_must_be_positive(make_async_tallyfy):
+    async def scenario():
+        async with make_async_tallyfy() as tf:
+            return [item async for item in tf.paginate(list_blueprints, concurrency=0)]
+
+    with pytest.raises(ConfigurationError):
+        asyncio.run(scenario())
+
+
+def test_async_entry_point_rejects_non_strategies():
+    with pytest.raises(ConfigurationError):
+        AsyncTallyfy(PersonalAccessToken)  # type: ignore[arg-type]
+
+
+def test_httpx_args_cannot_drop_the_tallyfy_headers(server, make_tallyfy):
+    server.route("GET", "/api/me", json_response(200, ME_BODY))
+    tf = make_tallyfy(httpx_args={"headers": {"X-Trace": "abc", "X-Tallyfy-Client": "other"}})
+    tf.call(get_me)
+    (request,) = server.api_requests
+    assert request.headers["X-Trace"] == "abc"
+    assert request.headers["X-Tallyfy-Client"] == "APIClient"
+
+
+@pytest.mark.parametrize("key", ["auth", "base_url", "event_hooks", "transport"])
+def test_httpx_args_cannot_replace_what_the_client_owns(make_tallyfy, key):
+    with pytest.raises(ConfigurationError, match=key):
+        make_tallyfy(httpx_args={key: None})
