@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+import tallyfy_diag
+import tallyfy_diag.client
 from tallyfy_diag import __version__
 from tallyfy_diag.cli import main
 
@@ -46,5 +48,13 @@ def test_client_names_are_importable_from_the_package_without_loading_them_at_st
         "from tallyfy_diag import Tallyfy, PasswordGrant; import tallyfy_diag.client as c;"
         "assert Tallyfy is c.Tallyfy and PasswordGrant is c.PasswordGrant"
     )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_package_exports_only_client_names_and_submodule_imports_stay_light() -> None:
+    exported = set(tallyfy_diag.__all__) - {"__version__"}
+    assert exported <= set(tallyfy_diag.client.__all__)
+    code = "import sys; from tallyfy_diag import _spec, cli; assert 'httpx' not in sys.modules"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr

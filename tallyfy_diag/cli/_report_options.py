@@ -1,0 +1,72 @@
+"""Options every diagnosing command shares (--format, --check, --skip, --color, --output), decided once.
+
+Import-light on purpose: `register()` functions call `add_report_options` while `tallyfy-diag --help` builds
+its parser, so the diagnostics package is imported only inside `emit`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tallyfy_diag.cli._exit import UsageError
+
+if TYPE_CHECKING:
+    from tallyfy_diag.diagnostics import Report
+
+FORMATS = ("human", "json", "junit", "markdown")
+
+
+def add_report_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("report")
+    group.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="human",
+        help="human (default), json (versioned schema), junit (CI) or markdown (a support bundle with no secrets)",
+    )
+    group.add_argument(
+        "--check",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="run only this check (repeatable); ids: tallyfy-diag explain --list-checks",
+    )
+    group.add_argument("--skip", action="append", default=[], metavar="ID", help="do not run this check (repeatable)")
+    group.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour in the human report: auto (a terminal without NO_COLOR), always, never",
+    )
+    group.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    group.add_argument(
+        "--list-checks", action="store_true", help="list the check ids and what each looks at, then exit"
+    )
+
+
+def list_checks() -> int:
+    from tallyfy_diag.diagnostics import REGISTRY  # noqa: PLC0415 - keeps --help fast
+
+    width = max(len(check_id) for check_id in REGISTRY.ids())
+    for check in REGISTRY.checks():
+        print(f"{check.id.ljust(width)}  {check.title}  [{check.reference}]")
+    return 0
+
+
+def emit(report: Report, args: argparse.Namespace) -> int:
+    """Render the report as asked, write it, and return the exit code (1 when a check failed)."""
+    from tallyfy_diag.diagnostics import render, use_colour, write  # noqa: PLC0415 - keeps --help fast
+
+    if args.output:
+        text = render(report, args.format, colour=args.color == "always")
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"cannot write {args.output}: {error.strerror or type(error).__name__}") from None
+    else:
+        text = render(report, args.format, colour=use_colour(sys.stdout, args.color))
+        write(text, sys.stdout)
+    return report.exit_code

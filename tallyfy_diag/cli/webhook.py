@@ -1,0 +1,77 @@
+"""`tallyfy-diag webhook listen`: receive Tallyfy webhooks locally, check each against the spec, print it.
+
+One line per delivery on stdout: the inferred event, the `X-Tallyfy-orgID` header, process and task names,
+and DUPLICATE / MALFORMED flags. Every delivery is answered 200 at once (Tallyfy never retries). Guest links
+and form values are never printed. Ctrl-C (or SIGTERM) stops it with exit 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from types import FrameType
+from typing import Any
+
+from tallyfy_diag.cli._exit import ExitCode, UsageError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8766
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "webhook",
+        help="receive Tallyfy webhooks locally and check them",
+        description="Tools for Tallyfy webhooks (process launch and completion, task completion).",
+    )
+    actions = parser.add_subparsers(title="actions", metavar="ACTION", parser_class=type(parser))
+    listen = actions.add_parser(
+        "listen",
+        help="run a local receiver that validates, prints and de-duplicates deliveries",
+        description=(
+            "Serve a webhook receiver: each delivery is checked against the spec and printed as one line "
+            "(event, X-Tallyfy-orgID, process and task names), duplicates and malformed deliveries are "
+            "flagged, and every delivery is answered 200 at once. Ctrl-C stops it (exit 0)."
+        ),
+    )
+    listen.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})")
+    listen.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port, 0 for any free one (default {DEFAULT_PORT})"
+    )
+    listen.set_defaults(handler=run_listen)
+    parser.set_defaults(handler=_need_action(parser))
+
+
+def _need_action(parser: argparse.ArgumentParser) -> Any:
+    def handler(_args: argparse.Namespace) -> int:
+        raise UsageError(f"{parser.prog}: choose an action: listen (see --help)")
+
+    return handler
+
+
+def _stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def run_listen(args: argparse.Namespace) -> int:
+    from tallyfy_diag.webhooks import WebhookListener  # noqa: PLC0415 - keeps --help fast
+
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be 0..65535, got {args.port}")
+    listener = WebhookListener(args.host, args.port, out=sys.stdout)
+    try:
+        listener.start()
+    except OSError as error:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
+    print(f"webhook: listening on {listener.url} - point the webhook URL here; Ctrl-C stops", file=sys.stderr)
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        listener.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        listener.stop()
+    print(f"webhook: stopped after {len(listener.receiver.deliveries)} deliveries", file=sys.stderr)
+    return ExitCode.OK

@@ -1,0 +1,236 @@
+"""Token checks: `token-format`, `token-expiry`, `grant-type`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from tallyfy_diag._constants import GRANT_CLIENT_CREDENTIALS, GRANT_PASSWORD
+from tallyfy_diag._spec import operations
+from tallyfy_diag.diagnostics._checks._common import SEED_TROUBLESHOOTING, is_api_call, operation_for
+from tallyfy_diag.diagnostics._evidence import Evidence, TokenKind, TokenView
+from tallyfy_diag.diagnostics._registry import REGISTRY, Verdict, failed, passed, skipped, warned
+
+EXPIRY_LEEWAY: Final = timedelta(seconds=30)
+"""Tolerance for clocks that disagree a little (RFC 7519 §4.1.4 allows 'some small leeway')."""
+EXPIRING_SOON: Final = timedelta(minutes=5)
+
+
+def _no_token(evidence: Evidence) -> Verdict:
+    if evidence.token_note:
+        return skipped("no token to judge", evidence.token_note)
+    return skipped("no bearer token in the evidence")
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = abs(int(delta.total_seconds()))
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    if seconds < 172800:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"{seconds // 86400} days"
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+# ---------------------------------------------------------------------------------------------- token-format
+
+
+@REGISTRY.register("token-format", "Access token structure", "RFC 7519 §3, §7.2; RFC 7515 §7.1")
+def token_format(evidence: Evidence) -> Verdict:
+    token = evidence.token
+    if token is None:
+        return _no_token(evidence)
+    facts = {"token": token.fingerprint, "kind": str(token.kind)}
+    if token.kind is TokenKind.EMPTY:
+        return failed("the token is empty", "An unset variable or a failed token request.", **facts)
+    if token.kind is TokenKind.REFRESH_TOKEN:
+        return failed(
+            "this is a refresh token (def50200...), not an access token",
+            "Refresh tokens are opaque encrypted strings for the token endpoint only.",
+            "Send the `access_token` from the token response; use the refresh token only with"
+            " grant_type=refresh_token.",
+            **facts,
+        )
+    if token.kind is TokenKind.MALFORMED_JWT:
+        return failed(
+            f"the token looks like a JWT but does not decode: {token.problem}",
+            "Truncated when copied, wrapped across lines, or corrupted; Tallyfy's tokens are complete JWTs of"
+            " several hundred characters.",
+            "Copy the whole access_token again (or request a new one).",
+            length=len(token.raw),
+            **facts,
+        )
+    if token.kind is TokenKind.OPAQUE:
+        return passed(
+            "opaque token (not a JWT): claim checks skipped",
+            "Tallyfy issues JWTs (Laravel Passport); an opaque value may be a proxy's or another service's token.",
+            **facts,
+        )
+    header = token.header or {}
+    algorithm = header.get("alg")
+    if algorithm in (None, "none"):
+        return warned(
+            f"JWT with alg={algorithm!r}: an unsigned token",
+            "Tallyfy signs its tokens (RS256); an unsigned JWT was not issued by Tallyfy.",
+            "Use a token issued by Tallyfy's token endpoint.",
+            **facts,
+        )
+    names = ", ".join(sorted(token.claims or {}))
+    return passed(f"JWT ({algorithm}), claims: {names}", claims=token.safe_claims(), **facts)
+
+
+# ---------------------------------------------------------------------------------------------- token-expiry
+
+
+def judgement_time(evidence: Evidence) -> tuple[datetime, str]:
+    """When to judge a token: the server's clock if the answer says, else when it was sent, else now."""
+    response = evidence.response
+    if response is not None and response.date is not None:
+        return response.date, "the server's clock (response Date header)"
+    exchange = evidence.exchange
+    if exchange is not None and exchange.sent_at is not None:
+        return exchange.sent_at, "the time the request was sent"
+    return evidence.now, "the current time"
+
+
+def issued_lifetime(evidence: Evidence, token: TokenView) -> tuple[datetime, int] | None:
+    """When the token was issued and its `expires_in`, from the token response in the capture (RFC 6749 §5.1)."""
+    candidates = [*evidence.history]
+    if evidence.exchange is not None:
+        candidates.append(evidence.exchange)
+    for exchange in reversed(candidates):
+        response = exchange.response
+        body = response.json() if response is not None else None
+        if not isinstance(body, dict) or body.get("access_token") != token.raw:
+            continue
+        lifetime = body.get("expires_in")
+        issued = (response.date if response else None) or exchange.sent_at
+        if isinstance(lifetime, int) and not isinstance(lifetime, bool) and issued is not None:
+            return issued, lifetime
+    return None
+
+
+@REGISTRY.register("token-expiry", "Access token lifetime", f"RFC 7519 §4.1.4-5; {SEED_TROUBLESHOOTING} 2")
+def token_expiry(evidence: Evidence) -> Verdict:
+    token = evidence.token
+    if token is None:
+        return _no_token(evidence)
+    now, clock = judgement_time(evidence)
+    facts: dict[str, Any] = {"token": token.fingerprint, "judged_at": _stamp(now), "clock": clock}
+    fix = (
+        "Refresh before expiry (grant_type=refresh_token) or request a new token; read `expires_in` or `exp`"
+        " rather than assuming a lifetime (Tallyfy's documented lifetimes range from 1 hour to 6 months)."
+    )
+    expires = token.time_claim("exp")
+    not_before = token.time_claim("nbf")
+    if expires is None:
+        issued = issued_lifetime(evidence, token)
+        if issued is not None:
+            expires = issued[0] + timedelta(seconds=issued[1])
+            facts["expires_in"] = issued[1]
+    if token.kind is not TokenKind.JWT and expires is None:
+        return skipped(f"cannot tell when a {token.kind} token expires", "No JWT `exp` and no token response.")
+    if not_before is not None and now < not_before - EXPIRY_LEEWAY:
+        return failed(
+            f"token not valid yet: nbf is {_duration(not_before - now)} after {clock}",
+            "A token is refused before its `nbf` time. Either the issuer's clock or yours is off (see clock-skew).",
+            "Synchronise the clock (NTP); a freshly issued token should be valid at once.",
+            nbf=_stamp(not_before),
+            **facts,
+        )
+    if expires is None:
+        return warned(
+            "the JWT has no exp claim: its lifetime is unknown",
+            "Without `exp` a client cannot refresh ahead of time.",
+            fix,
+            **facts,
+        )
+    facts["exp"] = _stamp(expires)
+    if now >= expires + EXPIRY_LEEWAY:
+        return failed(
+            f"token expired {_duration(now - expires)} before {clock}",
+            f'It expired at {_stamp(expires)}; an expired token gets 401 (WWW-Authenticate: error="invalid_token").',
+            fix,
+            **facts,
+        )
+    if now >= expires - EXPIRING_SOON:
+        return warned(
+            f"token expires within {_duration(EXPIRING_SOON)} (at {_stamp(expires)})",
+            f"Judged against {clock}.",
+            fix,
+            **facts,
+        )
+    return passed(f"token valid for {_duration(expires - now)} more (judged against {clock})", **facts)
+
+
+# ------------------------------------------------------------------------------------------------ grant-type
+
+_GRANT_FIX: Final = (
+    "Get a user token: the password grant (grant_type=password with the user's username and password), or, for a"
+    " third-party application, POST /applications/{org}/users/{email}/token. RFC 9700 says the password grant"
+    " MUST NOT be used in general; Tallyfy requires it for user context, so keep those credentials server-side."
+)
+_GRANT_REF: Final = 'seed "Understanding grant types"; spec x-requires-user; RFC 9700 §2.4'
+
+
+def _application_only_operations() -> str:
+    names = [operation.operation_id for operation in operations() if not operation.requires_user]
+    return ", ".join(sorted(names))
+
+
+@REGISTRY.register("grant-type", "Grant type against the operation's needs", _GRANT_REF)
+def grant_type(evidence: Evidence) -> Verdict:
+    token = evidence.token
+    if token is None:
+        return _no_token(evidence)
+    application = token.is_application_token
+    if application is None:
+        return skipped(f"a {token.kind} token has no claims to tell its grant type")
+    facts: dict[str, Any] = {
+        "token": token.fingerprint,
+        "grant": GRANT_CLIENT_CREDENTIALS if application else f"{GRANT_PASSWORD} (user)",
+        "client_id": (token.claims or {}).get("aud"),
+    }
+    request = evidence.request
+    if not application:
+        return passed("user token (sub is set): user context available", **facts)
+    if request is None or not is_api_call(request):
+        return warned(
+            "application token (client_credentials, empty sub): no user context",
+            "It works only on operations that need no user (" + _application_only_operations() + ");"
+            " /me, processes and tasks answer 401.",
+            _GRANT_FIX,
+            **facts,
+        )
+    operation = operation_for(request, evidence.base_url)
+    response = evidence.response
+    if operation is None:
+        if response is not None and response.status == 401:
+            return failed(
+                "application token got 401 on an operation this tool does not know",
+                "Most of the API needs a user; an application token (empty sub) carries none.",
+                _GRANT_FIX,
+                **facts,
+            )
+        return warned(
+            "application token on an operation this tool does not know",
+            "Most of the API needs a user; an application token (empty sub) carries none.",
+            _GRANT_FIX,
+            **facts,
+        )
+    facts["operation"] = operation.operation_id
+    if operation.requires_user:
+        return failed(
+            f"application token on {operation.operation_id}, which needs a user",
+            "The token came from the client_credentials grant (empty sub), and the spec marks"
+            f" {operation.method} {operation.path_template} `x-requires-user: true`: the answer is 401"
+            " 'Unauthenticated.' however valid the token is.",
+            _GRANT_FIX,
+            **facts,
+        )
+    return passed(f"application token is enough for {operation.operation_id} (needs no user)", **facts)

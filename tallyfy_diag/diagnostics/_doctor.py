@@ -1,0 +1,538 @@
+"""The live doctor: a few cheap probes against the API, judged by the same checks as `explain`.
+
+Probes, in order (each counted; Tallyfy allows about 100 requests a minute per organization):
+1. the token request, when credentials rather than a token are configured;
+2. `GET /me` as the client would send it, and when it answers 401 (or 404 'API endpoint not found'),
+   isolation: the same idempotent GET resent with ONE change at a time (the client header, the Authorization
+   form, the /api prefix, a fresh token, a user token) until one turns it into a 2xx;
+3. with `--origin`: the browser's preflight, and an unauthenticated call to see whether errors carry CORS
+   headers;
+4. `GET /me/organizations` (membership) and one page of the organization's blueprints.
+
+Requests are sent with raw httpx on purpose: the doctor must be able to send what a broken client sends.
+Redirects are not followed (the redirect check wants to see them).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any, Final, Literal
+from urllib.parse import urlencode
+
+import attrs
+import httpx
+
+from tallyfy_diag._constants import (
+    API_PREFIX,
+    CLIENT_HEADER,
+    CLIENT_HEADER_VALUE,
+    ENDPOINT_NOT_FOUND_CODE,
+    FORM_CONTENT_TYPE,
+    GRANT_CLIENT_CREDENTIALS,
+    GRANT_PASSWORD,
+    TOKEN_PATH,
+)
+from tallyfy_diag._redact import redact_text, redact_url
+from tallyfy_diag.diagnostics import _cors
+from tallyfy_diag.diagnostics._checks._common import exchange_label
+from tallyfy_diag.diagnostics._evidence import (
+    Evidence,
+    Exchange,
+    FailureKind,
+    Header,
+    IsolationTrial,
+    Request,
+    Response,
+    TokenView,
+    TransportFailure,
+    split_url,
+    utc_now,
+)
+from tallyfy_diag.diagnostics._report import Report, summarize_exchange, summarize_token
+from tallyfy_diag.diagnostics._runner import diagnose
+from tallyfy_diag.diagnostics._secrets import collect_secrets
+
+DEFAULT_TIMEOUT: Final = 10.0
+_CANONICAL_AUTHORIZATION: Final = "Bearer {token}"
+ISO_DEADLINE: Final = "2030-07-15T17:00:00Z"
+
+
+@attrs.frozen
+class Credential:
+    """A configured value and where it came from (for 'your environment variable ends in a newline')."""
+
+    value: str = attrs.field(repr=False)
+    source: str
+
+
+@attrs.frozen
+class DoctorSettings:
+    base_url: str
+    token_url: str | None = None
+    token: Credential | None = None
+    client_id: Credential | None = None
+    client_secret: Credential | None = None
+    username: Credential | None = None
+    password: Credential | None = None
+    grant: Literal["auto", "password", "client_credentials"] = "auto"
+    org_id: str | None = None
+    origin: str | None = None
+    with_credentials: bool = False
+    timeout: float = DEFAULT_TIMEOUT
+    # The client's habits: a live run uses the documented ones; sandbox scenarios reproduce mistakes.
+    client_header: str | None = CLIENT_HEADER_VALUE
+    authorization: str = _CANONICAL_AUTHORIZATION
+    token_body: Literal["form", "json"] = "form"
+    burst: int = 0
+    iso_deadline: bool = False
+    """Send a task with an ISO deadline (sandbox scenarios only: the live doctor never writes)."""
+
+    def secrets(self) -> list[str]:
+        return [c.value for c in (self.token, self.client_secret, self.password) if c is not None]
+
+
+_PREFIX_FIX: Final = (
+    "Fix the base URL: go.tallyfy.com-style hosts serve the API under /api, api.tallyfy.com at the root."
+)
+
+
+def _flip_api_prefix(url: str) -> tuple[str, str] | None:
+    """(what changes, the URL) with the /api prefix removed when present, added when absent."""
+    parts = split_url(url)
+    if parts is None:
+        return None
+    if parts.path.startswith(API_PREFIX + "/"):
+        return "drop the /api prefix", parts._replace(path=parts.path[len(API_PREFIX) :]).geturl()
+    return "add the /api prefix", parts._replace(path=API_PREFIX + parts.path).geturl()
+
+
+def _failure(error: Exception) -> TransportFailure:
+    text = str(error)
+    lowered = text.lower()
+    kind: FailureKind
+    if isinstance(error, httpx.TimeoutException):
+        kind = "timeout"
+    elif isinstance(error, httpx.ConnectError):
+        dns_words = ("name or service", "nodename", "getaddrinfo", "name resolution", "no address associated")
+        if any(word in lowered for word in dns_words):
+            kind = "dns"
+        elif "ssl" in lowered or "certificate" in lowered or "tls" in lowered:
+            kind = "tls"
+        else:
+            kind = "connect"
+    elif isinstance(error, httpx.ProtocolError):
+        kind = "protocol"
+    elif isinstance(error, UnicodeEncodeError):
+        return TransportFailure("other", "not sent: a header value has characters outside ASCII (see auth-header)")
+    else:
+        kind = "other"
+    return TransportFailure(kind, f"{type(error).__name__}: {redact_text(text)[:200]}")
+
+
+class _Doctor:
+    def __init__(self, settings: DoctorSettings, client: httpx.Client) -> None:
+        self.settings = settings
+        self.client = client
+        self.requests_made = 0
+        self.exchanges: list[Exchange] = []
+        self.evidence: list[Evidence] = []
+        self.now = utc_now()
+        self.base = settings.base_url.strip().rstrip("/")
+
+    # ------------------------------------------------------------------------------------------- sending
+
+    def send(self, method: str, url: str, headers: Sequence[Header], body: bytes = b"", label: str = "") -> Exchange:
+        label = label or exchange_label(method, url, len(self.exchanges) + 1)
+        sent_at = utc_now()
+        request = Request(method, url, headers=tuple(headers), body=body)
+        self.requests_made += 1
+        try:
+            answer = self.client.request(
+                method, url, headers=[(h.name, h.value) for h in headers], content=body or None
+            )
+        except (httpx.HTTPError, UnicodeEncodeError, ValueError) as error:
+            exchange = Exchange(request, None, _failure(error), sent_at, utc_now(), label)
+        else:
+            ours = {h.name.lower() for h in headers}
+            added = tuple(
+                Header(name, value, "the HTTP library")
+                for name, value in answer.request.headers.multi_items()
+                if name.lower() not in ours
+            )
+            response = Response(
+                answer.status_code,
+                headers=tuple(Header(name, value) for name, value in answer.headers.multi_items()),
+                body=answer.content,
+                reason=answer.reason_phrase,
+            )
+            exchange = Exchange(
+                attrs.evolve(request, headers=(*headers, *added)), response, None, sent_at, utc_now(), label
+            )
+        self.exchanges.append(exchange)
+        return exchange
+
+    def api_headers(
+        self,
+        token: str | None,
+        *,
+        token_source: str | None = None,
+        client_header: str | Literal["configured"] | None = "configured",
+        authorization: str | None = None,
+        origin: bool = True,
+    ) -> list[Header]:
+        settings = self.settings
+        value = settings.client_header if client_header == "configured" else client_header
+        headers = [Header("Accept", "application/json")]
+        if value is not None:
+            headers.append(Header(CLIENT_HEADER, value))
+        if token is not None:
+            form = authorization or settings.authorization
+            headers.append(Header("Authorization", form.replace("{token}", token), token_source))
+        if origin and settings.origin:
+            headers.append(Header("Origin", settings.origin, "the browser"))
+        return headers
+
+    # ------------------------------------------------------------------------------------------- tokens
+
+    def can_request(self, grant: str) -> bool:
+        settings = self.settings
+        has_client = settings.client_id is not None and settings.client_secret is not None
+        if grant == GRANT_PASSWORD:
+            return has_client and settings.username is not None and settings.password is not None
+        return has_client
+
+    def configured_grant(self) -> str | None:
+        settings = self.settings
+        if settings.grant == "password" or (settings.grant == "auto" and settings.username is not None):
+            return GRANT_PASSWORD if self.can_request(GRANT_PASSWORD) else None
+        return GRANT_CLIENT_CREDENTIALS if self.can_request(GRANT_CLIENT_CREDENTIALS) else None
+
+    def token_call(
+        self,
+        grant: str,
+        *,
+        label: str = "",
+        client_header: str | Literal["configured"] | None = "configured",
+        body_style: Literal["form", "json", "configured"] = "configured",
+        url: str | None = None,
+    ) -> tuple[Exchange, str | None]:
+        settings = self.settings
+        header_value = settings.client_header if client_header == "configured" else client_header
+        style = settings.token_body if body_style == "configured" else body_style
+        client_id, client_secret = settings.client_id, settings.client_secret
+        username, password = settings.username, settings.password
+        if client_id is None or client_secret is None:
+            raise ValueError("a token request needs client credentials (callers check can_request)")
+        fields = [("grant_type", grant)]
+        if grant == GRANT_PASSWORD:
+            if username is None or password is None:
+                raise ValueError("the password grant needs a username and password (callers check can_request)")
+            fields += [("username", username.value), ("password", password.value)]
+        fields += [("client_id", client_id.value), ("client_secret", client_secret.value)]
+        if style == "json":
+            body, content_type = json.dumps(dict(fields)), "application/json"
+        else:
+            body, content_type = urlencode(fields), FORM_CONTENT_TYPE
+        headers = [Header("Accept", "application/json"), Header("Content-Type", content_type)]
+        if header_value is not None:
+            headers.append(Header(CLIENT_HEADER, header_value))
+        url = url or settings.token_url or self.base + TOKEN_PATH
+        exchange = self.send("POST", url, headers, body.encode("utf-8", "replace"), label)
+        document = exchange.response.json() if exchange.response is not None else None
+        issued = document.get("access_token") if isinstance(document, dict) else None
+        ok = exchange.response is not None and 200 <= exchange.response.status < 300
+        return exchange, issued if ok and isinstance(issued, str) and issued else None
+
+    # ------------------------------------------------------------------------------------------ isolation
+
+    def isolate_token_call(self, call: Exchange, grant: str) -> tuple[list[IsolationTrial], str | None]:
+        """A refused token request resent with one change (the client header, then a form body)."""
+        response = call.response
+        settings = self.settings
+        if response is None or response.status < 400:
+            return [], None
+        trials: list[IsolationTrial] = []
+        changes: list[tuple[str, str, str, dict[str, Any]]] = []
+        if settings.client_header != CLIENT_HEADER_VALUE:
+            changes.append(
+                (
+                    f"send {CLIENT_HEADER}: {CLIENT_HEADER_VALUE}",
+                    "client-header",
+                    f"Send `{CLIENT_HEADER}: {CLIENT_HEADER_VALUE}` on every call, the token request included.",
+                    {"client_header": CLIENT_HEADER_VALUE},
+                )
+            )
+        if settings.token_body != "form":
+            changes.append(
+                (
+                    "send the token request as a form",
+                    "token-request",
+                    f"POST the token request as {FORM_CONTENT_TYPE}, not JSON.",
+                    {"body_style": "form"},
+                )
+            )
+        flipped = _flip_api_prefix(call.request.url) if response.status == 404 else None
+        if flipped is not None:
+            changes.append((flipped[0], "base-url", _PREFIX_FIX, {"url": flipped[1]}))
+        for change, cause, fix, overrides in changes:
+            tried, token = self.token_call(grant, label=f"isolation: {change}", **overrides)
+            trials.append(IsolationTrial(change, cause, tried.response.status if tried.response else None, fix))
+            if token is not None:
+                return trials, token
+        return trials, None
+
+    def isolate(self, call: Exchange, token: str | None, view: TokenView | None) -> list[IsolationTrial]:
+        """Resend the failing GET changing one thing at a time; stop at the first change that fixes it."""
+        response = call.response
+        if response is None or call.request.method != "GET":
+            return []
+        body = response.json()
+        not_found = (
+            response.status == 404
+            and isinstance(body, dict)
+            and (
+                body.get("code") == ENDPOINT_NOT_FOUND_CODE
+                or "endpoint not found" in str(body.get("message", "")).lower()
+            )
+        )
+        if response.status != 401 and not not_found:
+            return []
+        settings = self.settings
+        trials: list[IsolationTrial] = []
+
+        def attempt(change: str, cause: str, fix: str, url: str, headers: list[Header]) -> bool:
+            tried = self.send("GET", url, headers, label=f"isolation: {change}")
+            status = tried.response.status if tried.response is not None else None
+            trials.append(IsolationTrial(change, cause, status, fix))
+            return status is not None and 200 <= status < 300
+
+        url = call.request.url
+        if settings.client_header != CLIENT_HEADER_VALUE and attempt(
+            f"send {CLIENT_HEADER}: {CLIENT_HEADER_VALUE}",
+            "client-header",
+            f"Send `{CLIENT_HEADER}: {CLIENT_HEADER_VALUE}` on every call.",
+            url,
+            self.api_headers(token, client_header=CLIENT_HEADER_VALUE),
+        ):
+            return trials
+        if (
+            token is not None
+            and settings.authorization != _CANONICAL_AUTHORIZATION
+            and attempt(
+                "write Authorization as exactly 'Bearer <token>'",
+                "auth-header",
+                "Send exactly `Authorization: Bearer <token>`: one space, no quotes.",
+                url,
+                self.api_headers(token, authorization=_CANONICAL_AUTHORIZATION),
+            )
+        ):
+            return trials
+        flipped = _flip_api_prefix(url) if not_found else None
+        if flipped is not None and attempt(flipped[0], "base-url", _PREFIX_FIX, flipped[1], self.api_headers(token)):
+            return trials
+        if response.status != 401:
+            return trials
+        grant = self.configured_grant()
+        expires = view.time_claim("exp") if view is not None else None
+        expired = expires is not None and expires <= (response.date or utc_now())
+        if grant is not None and (expired or settings.token is not None):
+            _, fresh = self.token_call(grant, label="isolation: request a fresh token")
+            if fresh is not None and attempt(
+                "use a freshly issued token",
+                "token-expiry" if expired else "credentials",
+                "Refresh the token before it expires (read expires_in / exp), or request a new one.",
+                url,
+                self.api_headers(fresh),
+            ):
+                return trials
+        application = view is not None and view.is_application_token
+        if application and self.can_request(GRANT_PASSWORD):
+            _, user_token = self.token_call(GRANT_PASSWORD, label="isolation: request a user token")
+            if user_token is not None:
+                attempt(
+                    "use a user token (password grant)",
+                    "grant-type",
+                    "Use the password grant (or the application user-token endpoint): this call needs a user.",
+                    url,
+                    self.api_headers(user_token),
+                )
+        return trials
+
+    # ------------------------------------------------------------------------------------------------ run
+
+    def history_before(self, exchange: Exchange | None) -> tuple[Exchange, ...]:
+        for index, earlier in enumerate(self.exchanges):
+            if earlier is exchange:
+                return tuple(self.exchanges[:index])
+        return tuple(self.exchanges)
+
+    def add(self, exchange: Exchange | None, token: TokenView | None = None, **context: Any) -> None:
+        # Only calls the doctor sent as a browser would (with Origin) are judged for CORS.
+        from_browser = exchange is None or exchange.request.header("origin") is not None
+        self.evidence.append(
+            Evidence(
+                now=self.now,
+                exchange=exchange,
+                token=token,
+                origin=self.settings.origin if from_browser else None,
+                with_credentials=self.settings.with_credentials,
+                base_url=self.base,
+                org_id=None,
+                history=self.history_before(exchange),
+                **context,
+            )
+        )
+
+    def run(self) -> None:
+        settings = self.settings
+        parts = split_url(self.base)
+        if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
+            # Nothing can be sent: judge the configuration alone.
+            self.add(
+                Exchange(
+                    Request("GET", self.base + "/me", headers=tuple(self.api_headers(None))),
+                    label="#0 configured base URL",
+                )
+            )
+            return
+        token = settings.token.value if settings.token else None
+        source = settings.token.source if settings.token else None
+        if token is not None and token != token.strip():
+            configured = Exchange(
+                Request("GET", self.base + "/me", headers=tuple(self.api_headers(token, token_source=source))),
+                label="#0 GET /me as configured (not sent)",
+            )
+            self.add(configured, TokenView.parse(token.strip()), only_checks=frozenset({"auth-header"}))
+            token = token.strip()
+        if token is None:
+            grant = self.configured_grant()
+            if grant is not None:
+                exchange, token = self.token_call(grant)
+                source = "the token endpoint"
+                trials: list[IsolationTrial] = []
+                if token is None:
+                    # Carry on with the token the fixed request got, to diagnose the rest of the setup.
+                    trials, token = self.isolate_token_call(exchange, grant)
+                    self.add(exchange, None, isolation=tuple(trials))
+                else:
+                    self.add(exchange, TokenView.parse(token))
+                if token is None:
+                    self.probe_cors(None)
+                    return
+        view = TokenView.parse(token, source=source) if token else None
+        for _ in range(settings.burst):
+            self.send("GET", self.base + "/me", self.api_headers(token, token_source=source), label="the client's loop")
+        me = self.send("GET", self.base + "/me", self.api_headers(token, token_source=source))
+        if me.failure is not None:
+            self.add(me, view)
+            return
+        trials = self.isolate(me, token, view)
+        preflight = self.probe_cors(me)
+        self.add(me, view, isolation=tuple(trials), preflight=preflight)
+        self.probe_organization(me, token, source, view)
+
+    def probe_cors(self, call: Exchange | None) -> Exchange | None:
+        """The browser's preflight for the /me call, and whether an error answer carries CORS headers."""
+        origin = self.settings.origin
+        if origin is None:
+            return None
+        url = self.base + "/me"
+        script_headers = [(h.name, h.value) for h in (call.request.headers if call else self.api_headers("x"))]
+        predicted = _cors.predict_preflight("GET", url, script_headers, origin)
+        preflight = None
+        if predicted.needed:
+            preflight = self.send(
+                "OPTIONS", url, [Header(name, value, "the browser") for name, value in predicted.request_headers()]
+            )
+        allowed = preflight is None or (
+            preflight.response is not None
+            and _cors.check_preflight(predicted, preflight.response, self.settings.with_credentials)[0] is None
+        )
+        if call is None:
+            self.add(None, preflight=preflight, only_checks=frozenset({"cors-preflight"}))
+        elif allowed and call.response is not None and call.response.status < 400:
+            error_probe = self.send(
+                "GET", url, self.api_headers(None), label="a call without a token (do errors carry CORS headers?)"
+            )
+            self.add(error_probe, preflight=preflight, only_checks=frozenset({"cors-preflight"}))
+        return preflight
+
+    def probe_organization(self, me: Exchange, token: str | None, source: str | None, view: TokenView | None) -> None:
+        settings = self.settings
+        ok = me.response is not None and 200 <= me.response.status < 300
+        org = settings.org_id
+        memberships: tuple[str, ...] | None = None
+        if ok and view is not None and view.is_application_token is False:
+            listing = self.send(
+                "GET", self.base + "/me/organizations", self.api_headers(token, token_source=source, origin=False)
+            )
+            self.add(listing, view)
+            document = listing.response.json() if listing.response is not None else None
+            if isinstance(document, dict) and isinstance(document.get("data"), list):
+                memberships = tuple(str(item.get("id")) for item in document["data"] if isinstance(item, dict))
+                org = org or (memberships[0] if memberships else None)
+        # A user token that /me refused would be refused here too; an application token is refused by /me by
+        # design, and the organization probe shows what it CAN do.
+        if org is None or token is None or not (ok or (view is not None and view.is_application_token)):
+            return
+        checklists = self.send(
+            "GET",
+            f"{self.base}/organizations/{org}/checklists?per_page=1",
+            self.api_headers(token, token_source=source, origin=False),
+        )
+        self.add(checklists, view, memberships=memberships)
+        if settings.iso_deadline:
+            body = json.dumps({"title": "tallyfy-diag date probe", "task_type": "task", "deadline": ISO_DEADLINE})
+            headers = [
+                *self.api_headers(token, token_source=source, origin=False),
+                Header("Content-Type", "application/json"),
+            ]
+            task = self.send("POST", f"{self.base}/organizations/{org}/tasks", headers, body.encode())
+            self.add(task, view)
+
+
+def _target(settings: DoctorSettings, extra: Mapping[str, Any]) -> dict[str, Any]:
+    if settings.token is not None:
+        credentials = f"token from {settings.token.source}"
+    elif settings.username is not None:
+        credentials = f"password grant (username from {settings.username.source})"
+    elif settings.client_id is not None:
+        credentials = f"client credentials (client id from {settings.client_id.source})"
+    else:
+        credentials = "none"
+    return {
+        "base_url": redact_url(settings.base_url),
+        "token_url": redact_url(settings.token_url) if settings.token_url else None,
+        "credentials": credentials,
+        **({"org": settings.org_id} if settings.org_id else {}),
+        **({"origin": settings.origin} if settings.origin else {}),
+        **extra,
+    }
+
+
+def run_doctor(
+    settings: DoctorSettings,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    only: Collection[str] = (),
+    skip: Collection[str] = (),
+    target: Mapping[str, Any] | None = None,
+) -> Report:
+    """Probe the API as configured and diagnose what came back; never raises for network trouble."""
+    with httpx.Client(
+        transport=transport, timeout=settings.timeout, follow_redirects=False, headers={"User-Agent": "tallyfy-diag"}
+    ) as client:
+        doctor = _Doctor(settings, client)
+        doctor.run()
+    findings = diagnose(doctor.evidence, only=only, skip=skip)
+    token = next((e.token for e in doctor.evidence if e.token is not None), None)
+    report = Report(
+        mode="doctor",
+        target=_target(settings, target or {}),
+        findings=tuple(findings),
+        requests_made=doctor.requests_made,
+        exchanges=tuple(summarize_exchange(exchange) for exchange in doctor.exchanges),
+        token=summarize_token(token) if token else None,
+    )
+    return report.scrubbed(collect_secrets(doctor.exchanges, extra=settings.secrets()))

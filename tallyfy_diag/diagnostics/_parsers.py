@@ -1,0 +1,391 @@
+"""Turn what a user pastes or saves into exchanges: a curl command line, a raw HTTP request (optionally
+followed by its response), a HAR 1.2 file, or a VCR.py cassette (YAML or JSON). `parse_capture` detects which.
+
+Errors are `InputError` with one line that names the problem and never quotes the input (it may hold secrets).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Literal
+from urllib.parse import urlencode
+
+import attrs
+import yaml
+
+from tallyfy_diag.diagnostics._checks._common import exchange_label, is_loopback
+from tallyfy_diag.diagnostics._curl import CurlError, parse_curl
+from tallyfy_diag.diagnostics._evidence import Exchange, Header, Request, Response, TransportFailure, split_url
+
+Format = Literal["curl", "http", "har", "vcr"]
+MAX_INPUT_BYTES: Final = 50_000_000
+
+
+class InputError(ValueError):
+    """Unreadable input: a one-line reason (exit code 2), never the input's content."""
+
+
+@attrs.frozen
+class Capture:
+    format: Format
+    exchanges: tuple[Exchange, ...]
+    notes: tuple[str, ...] = ()
+
+
+def _labelled(exchanges: list[Exchange]) -> tuple[Exchange, ...]:
+    return tuple(
+        attrs.evolve(exchange, label=exchange_label(exchange.request.method, exchange.request.url, index))
+        for index, exchange in enumerate(exchanges, start=1)
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- raw HTTP
+
+_REQUEST_LINE: Final = re.compile(r"([A-Za-z]+) +(\S+)(?: +(HTTP/\d(?:\.\d)?))? *")
+_STATUS_LINE: Final = re.compile(r"(HTTP/\d(?:\.\d)?) +(\d{3})(?: +(.*))?")
+_STRICT_REQUEST_LINE: Final = re.compile(r"[A-Z]+ +\S+ +HTTP/\d(?:\.\d)? *")
+
+
+def _header_block(lines: list[str], start: int) -> tuple[list[Header], int, list[str]]:
+    headers: list[Header] = []
+    notes: list[str] = []
+    index = start
+    while index < len(lines) and lines[index] != "":
+        line = lines[index]
+        if line[:1] in {" ", "\t"} and headers:
+            notes.append("a folded header line (obs-fold, RFC 9112 §5.2) was joined to the one before")
+            last = headers[-1]
+            headers[-1] = attrs.evolve(last, value=last.value + " " + line.strip())
+        else:
+            name, colon, value = line.partition(":")
+            if line.startswith(":"):  # HTTP/2 pseudo-header as DevTools copies it (`:authority: host`)
+                name, colon, value = line[1:].partition(":")
+                name = ":" + name
+            if not colon or not name.strip():
+                raise InputError(f"line {index + 1} is not a `Name: value` header")
+            headers.append(Header(name.strip(), value.lstrip(" \t")))
+        index += 1
+    return headers, index, notes
+
+
+def _body(lines: list[str], start: int) -> tuple[bytes, int]:
+    """The body after a header block: everything up to the next request or status line, or the end.
+
+    Content-Length is not trusted for this: pasted text has lost its exact bytes (line endings, trimming).
+    """
+    end = start
+    while end < len(lines) and not (_STATUS_LINE.fullmatch(lines[end]) or _STRICT_REQUEST_LINE.fullmatch(lines[end])):
+        end += 1
+    return "\n".join(lines[start:end]).strip("\n").encode("utf-8", "replace"), end
+
+
+def _request_url(target: str, headers: list[Header], notes: list[str]) -> str:
+    if "://" in target:
+        return target
+    pseudo = {h.name: h.value.strip() for h in headers if h.name.startswith(":")}
+    host = pseudo.get(":authority") or next((h.value.strip() for h in headers if h.name.lower() == "host"), None)
+    if not host:
+        raise InputError("the request has a relative target and no Host header, so its URL is unknown")
+    scheme = pseudo.get(":scheme")
+    if scheme is None:
+        hostname = split_url(f"//{host}")
+        scheme = "http" if hostname is not None and is_loopback(hostname.hostname) else "https"
+        notes.append(f"the scheme is not in a raw request: {scheme}:// assumed")
+    return f"{scheme}://{host}{pseudo.get(':path', target)}"
+
+
+def parse_http(text: str) -> tuple[list[Exchange], list[str]]:
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    exchanges: list[Exchange] = []
+    notes: list[str] = []
+    index = 0
+    while index < len(lines):
+        if not lines[index].strip():
+            index += 1
+            continue
+        match = _REQUEST_LINE.fullmatch(lines[index])
+        if match is None:
+            raise InputError(f"line {index + 1} is not an HTTP request line (METHOD target HTTP/1.1)")
+        headers, index, block_notes = _header_block(lines, index + 1)
+        notes += block_notes
+        url = _request_url(match.group(2), headers, notes)
+        pseudo_method = next((h.value.strip() for h in headers if h.name == ":method"), None)
+        body, index = _body(lines, index + 1)
+        request = Request(
+            method=(pseudo_method or match.group(1)).upper(),
+            url=url,
+            headers=tuple(h for h in headers if not h.name.startswith(":")),
+            body=body,
+        )
+        response = None
+        while index < len(lines) and not lines[index].strip():
+            index += 1
+        status = _STATUS_LINE.fullmatch(lines[index]) if index < len(lines) else None
+        if status is not None:
+            response_headers, index, block_notes = _header_block(lines, index + 1)
+            notes += block_notes
+            response_body, index = _body(lines, index + 1)
+            response = Response(
+                status=int(status.group(2)),
+                headers=tuple(response_headers),
+                body=response_body,
+                reason=status.group(3) or "",
+            )
+        exchanges.append(Exchange(request=request, response=response))
+    if not exchanges:
+        raise InputError("no HTTP request found")
+    return exchanges, notes
+
+
+# --------------------------------------------------------------------------------------------------------- HAR
+
+
+def _har_headers(value: Any) -> tuple[Header, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(
+        Header(str(item.get("name", "")), str(item.get("value", "")))
+        for item in value
+        if isinstance(item, Mapping) and not str(item.get("name", "")).startswith(":")
+    )
+
+
+def _har_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _har_request_body(request: Mapping[str, Any]) -> bytes:
+    post = request.get("postData")
+    if not isinstance(post, Mapping):
+        return b""
+    text = post.get("text")
+    if isinstance(text, str):
+        return text.encode("utf-8", "replace")
+    params = post.get("params")
+    if isinstance(params, list):
+        pairs = [(str(p.get("name", "")), str(p.get("value", ""))) for p in params if isinstance(p, Mapping)]
+        return urlencode(pairs, errors="replace").encode("utf-8", "replace")
+    return b""
+
+
+def _har_response_body(content: Any) -> bytes:
+    if not isinstance(content, Mapping) or not isinstance(content.get("text"), str):
+        return b""
+    text = str(content["text"])
+    if content.get("encoding") == "base64":
+        try:
+            return base64.b64decode(text, validate=False)
+        except (binascii.Error, ValueError):
+            return b""
+    return text.encode("utf-8", "replace")
+
+
+def _har_entry(entry: Mapping[str, Any]) -> Exchange | None:
+    request = entry.get("request")
+    if not isinstance(request, Mapping) or not isinstance(request.get("url"), str):
+        return None
+    sent_at = _har_time(entry.get("startedDateTime"))
+    elapsed = entry.get("time")
+    received_at = (
+        sent_at + timedelta(milliseconds=float(elapsed))
+        if sent_at is not None and isinstance(elapsed, int | float) and 0 <= elapsed < 1e9
+        else None
+    )
+    captured = Request(
+        method=str(request.get("method", "GET")).upper(),
+        url=str(request["url"]),
+        headers=_har_headers(request.get("headers")),
+        body=_har_request_body(request),
+    )
+    answer = entry.get("response")
+    response = None
+    failure = None
+    if isinstance(answer, Mapping):
+        status = answer.get("status")
+        if isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 999:
+            response = Response(
+                status=status,
+                headers=_har_headers(answer.get("headers")),
+                body=_har_response_body(answer.get("content")),
+                reason=str(answer.get("statusText", "")),
+            )
+        else:
+            error = str(answer.get("_error") or entry.get("_error") or "")
+            blocked = "ERR_FAILED" in error or "CORS" in error.upper() or status == 0
+            failure = TransportFailure("blocked" if blocked else "other", "no HTTP status in the HAR entry")
+    return Exchange(captured, response, failure, sent_at=sent_at, received_at=received_at)
+
+
+def parse_har(document: Mapping[str, Any]) -> tuple[list[Exchange], list[str]]:
+    log = document.get("log")
+    entries = log.get("entries") if isinstance(log, Mapping) else None
+    if not isinstance(entries, list):
+        raise InputError("JSON without log.entries: not a HAR file")
+    exchanges = []
+    notes = []
+    for entry in entries:
+        exchange = _har_entry(entry) if isinstance(entry, Mapping) else None
+        if exchange is None:
+            notes.append("a HAR entry without a request URL was ignored")
+        else:
+            exchanges.append(exchange)
+    if not exchanges:
+        raise InputError("the HAR file has no entries")
+    return exchanges, notes
+
+
+# --------------------------------------------------------------------------------------------------------- VCR
+
+
+def _vcr_headers(value: Any) -> tuple[Header, ...]:
+    if not isinstance(value, Mapping):
+        return ()
+    headers: list[Header] = []
+    for name, values in value.items():
+        for item in values if isinstance(values, list) else [values]:
+            headers.append(Header(str(name), item.decode("utf-8", "replace") if isinstance(item, bytes) else str(item)))
+    return tuple(headers)
+
+
+def _vcr_body(value: Any) -> bytes:
+    if isinstance(value, Mapping):
+        if "base64_string" in value:
+            try:
+                return base64.b64decode(str(value["base64_string"]))
+            except (binascii.Error, ValueError):
+                return b""
+        value = value.get("string")
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace")
+    return b""
+
+
+def parse_vcr(document: Mapping[str, Any]) -> tuple[list[Exchange], list[str]]:
+    interactions = document.get("interactions")
+    if not isinstance(interactions, list):
+        raise InputError("a cassette needs a list of interactions")
+    exchanges = []
+    notes = []
+    for interaction in interactions:
+        request = interaction.get("request") if isinstance(interaction, Mapping) else None
+        if not isinstance(request, Mapping) or not isinstance(request.get("uri"), str):
+            notes.append("a cassette interaction without a request URI was ignored")
+            continue
+        captured = Request(
+            method=str(request.get("method", "GET")).upper(),
+            url=str(request["uri"]),
+            headers=_vcr_headers(request.get("headers")),
+            body=_vcr_body(request.get("body")),
+        )
+        answer = interaction.get("response")
+        response = None
+        if isinstance(answer, Mapping):
+            status = answer.get("status")
+            code = status.get("code") if isinstance(status, Mapping) else status
+            if isinstance(code, int) and not isinstance(code, bool) and 100 <= code <= 999:
+                reason = status.get("message", "") if isinstance(status, Mapping) else ""
+                response = Response(
+                    status=code,
+                    headers=_vcr_headers(answer.get("headers")),
+                    body=_vcr_body(answer.get("body")),
+                    reason=str(reason),
+                )
+        exchanges.append(Exchange(captured, response))
+    if not exchanges:
+        raise InputError("the cassette has no interactions")
+    return exchanges, notes
+
+
+# ------------------------------------------------------------------------------------------------------ detect
+
+
+def _without_surrogates(value: Any) -> Any:
+    """JSON escapes can produce lone surrogates, which no encoder accepts: make them U+FFFD."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8") if re.search("[\ud800-\udfff]", value) else value
+    if isinstance(value, dict):
+        return {_without_surrogates(key): _without_surrogates(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_surrogates(item) for item in value]
+    return value
+
+
+def _structured(text: str) -> Any | None:
+    """JSON or YAML documents as data (None when neither, or when it is plain text)."""
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        try:
+            return _without_surrogates(json.loads(stripped))
+        except (ValueError, RecursionError) as error:
+            raise InputError("the input starts like JSON but is not valid JSON") from error
+    if re.search(r"^interactions\s*:", text, re.MULTILINE):
+        try:
+            return _without_surrogates(yaml.safe_load(text))
+        except (yaml.YAMLError, RecursionError, ValueError) as error:
+            raise InputError("the input looks like a VCR cassette but is not valid YAML") from error
+    return None
+
+
+def detect_format(text: str) -> Format | None:
+    """Which kind of capture `text` is (structured ones are told apart by their keys once parsed)."""
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped.startswith(("{", "[")):
+        return "har"
+    if re.search(r"^interactions\s*:", text, re.MULTILINE):
+        return "vcr"
+    first = stripped.split("\n", 1)[0].strip()
+    if _STRICT_REQUEST_LINE.fullmatch(first):
+        return "http"
+    if re.search(r"(^|[\s$>])curl(\.exe)?(\s|$)", stripped[:4000]):
+        return "curl"
+    return None
+
+
+def decode_input(data: bytes) -> str:
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(f"the input is larger than {MAX_INPUT_BYTES // 1_000_000} MB")
+    if b"\x00" in data[:4096]:
+        raise InputError("the input is binary, not text")
+    return data.decode("utf-8", errors="replace").lstrip("\ufeff")
+
+
+def parse_capture(data: bytes) -> Capture:
+    """Exchanges from a curl command, a raw HTTP message, a HAR file or a VCR cassette."""
+    text = decode_input(data)
+    if not text.strip():
+        raise InputError("the input is empty")
+    kind = detect_format(text)
+    if kind is None:
+        raise InputError("unrecognised input: expected a curl command, raw HTTP, a HAR file or a VCR cassette")
+    if kind == "curl":
+        try:
+            requests, notes = parse_curl(text)
+        except CurlError as error:
+            raise InputError(str(error)) from None
+        return Capture("curl", _labelled([Exchange(request) for request in requests]), tuple(notes))
+    if kind == "http":
+        exchanges, notes = parse_http(text.lstrip("\ufeff \t\r\n"))
+        return Capture("http", _labelled(exchanges), tuple(notes))
+    document = _structured(text)
+    if not isinstance(document, Mapping):
+        raise InputError("structured input that is neither a HAR file nor a VCR cassette")
+    if "log" in document:
+        exchanges, notes = parse_har(document)
+        return Capture("har", _labelled(exchanges), tuple(notes))
+    if "interactions" in document:
+        exchanges, notes = parse_vcr(document)
+        return Capture("vcr", _labelled(exchanges), tuple(notes))
+    raise InputError("structured input that is neither a HAR file (log.entries) nor a VCR cassette (interactions)")

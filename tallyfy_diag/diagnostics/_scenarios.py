@@ -1,0 +1,110 @@
+"""`doctor --sandbox --scenario NAME`: each scenario reproduces one documented failure end to end.
+
+A scenario is a sandbox configuration (a name in `tallyfy_diag.sandbox.SCENARIOS`, given as a string so the
+diagnostics never import the sandbox) plus the client-side mistake the doctor is handed. Data only: the CLI
+starts the sandbox and turns a scenario into `DoctorSettings`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final, Literal
+
+import attrs
+
+Grant = Literal["password", "client_credentials", "token", "expired-token", "none"]
+
+
+@attrs.frozen
+class DoctorScenario:
+    description: str
+    sandbox_scenario: str = "default"
+    grant: Grant = "password"
+    """How the client authenticates: a grant, a ready token (`token`), an expired one, or nothing."""
+    client_header: str | None = "APIClient"
+    authorization: str = "Bearer {token}"
+    """How the client writes the Authorization value."""
+    token_body: Literal["form", "json"] = "form"
+    wrong_password: bool = False
+    root_paths: bool = False
+    """The client drops the /api prefix from the base URL."""
+    token_suffix: str = ""
+    """Appended to the token as the client's configuration holds it (a trailing newline from a file)."""
+    origin: bool = False
+    """The call comes from a browser page at the sandbox's demo origin."""
+    with_credentials: bool = False
+    burst: int = 0
+    """Calls the client fires in a loop before the doctor looks."""
+    iso_deadline: bool = False
+    """The client sends a task deadline as ISO 8601 (what `isoformat()` gives)."""
+
+
+DOCTOR_SCENARIOS: Final[Mapping[str, DoctorScenario]] = MappingProxyType(
+    {
+        "default": DoctorScenario("A correctly configured client against a sandbox that behaves like Tallyfy."),
+        "application-token": DoctorScenario(
+            "The client uses the client_credentials grant: an application token, refused by user endpoints.",
+            grant="client_credentials",
+        ),
+        "expired-token": DoctorScenario("The client sends an access token that has expired.", grant="expired-token"),
+        "missing-client-header": DoctorScenario(
+            "The client omits X-Tallyfy-Client: the sandbox answers 404 'API endpoint not found'.",
+            client_header=None,
+        ),
+        "missing-client-header-401": DoctorScenario(
+            "The client omits X-Tallyfy-Client and the server answers 401 instead of 404.",
+            sandbox_scenario="header-401",
+            client_header=None,
+        ),
+        "malformed-auth-header": DoctorScenario(
+            "The client writes two spaces between Bearer and the token.", authorization="Bearer  {token}"
+        ),
+        "token-trailing-newline": DoctorScenario(
+            "The token comes from an environment variable that ends in a newline.", grant="token", token_suffix="\n"
+        ),
+        "wrong-token-request": DoctorScenario(
+            "The client sends the token request as JSON instead of a form.", token_body="json"
+        ),
+        "wrong-credentials": DoctorScenario("The client sends a wrong password.", wrong_password=True),
+        "wrong-base-url": DoctorScenario("The client's base URL lacks the /api prefix.", root_paths=True),
+        "rate-limited": DoctorScenario(
+            "The client polls in a loop and hits the rate limit.", sandbox_scenario="rate-limited", burst=6
+        ),
+        "clock-skew": DoctorScenario(
+            "The server's clock runs 10 minutes ahead of the client's.", sandbox_scenario="clock-skew"
+        ),
+        "short-token-ttl": DoctorScenario(
+            "Tokens live 60 seconds: the client must refresh.", sandbox_scenario="short-token-ttl"
+        ),
+        "dates": DoctorScenario("The client sends a task deadline as ISO 8601.", iso_deadline=True),
+        "cors-not-allowed": DoctorScenario(
+            "A browser page calls an API that allows no origins (like Tallyfy).", origin=True
+        ),
+        "cors-allowed": DoctorScenario(
+            "A browser page calls an API configured for its origin.",
+            sandbox_scenario="cors-allowed",
+            origin=True,
+            with_credentials=True,
+        ),
+        "cors-missing-client-header": DoctorScenario(
+            "The preflight answer allows Authorization but not X-Tallyfy-Client.",
+            sandbox_scenario="cors-missing-client-header",
+            origin=True,
+        ),
+        "cors-wildcard-credentials": DoctorScenario(
+            "The server answers Allow-Origin: * to a page that sends credentials.",
+            sandbox_scenario="cors-wildcard-credentials",
+            origin=True,
+            with_credentials=True,
+        ),
+        "cors-options-401": DoctorScenario(
+            "The server's auth runs before CORS: preflights get 401.", sandbox_scenario="cors-options-401", origin=True
+        ),
+        "cors-no-origin-on-error": DoctorScenario(
+            "Error responses lack Access-Control-Allow-Origin, hiding the real 401 from the page.",
+            sandbox_scenario="cors-no-origin-on-error",
+            origin=True,
+        ),
+    }
+)

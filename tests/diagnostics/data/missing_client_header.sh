@@ -1,0 +1,3 @@
+curl https://go.tallyfy.com/api/me \
+  -H 'Accept: application/json' \
+  -H 'Authorization: Bearer {{TOKEN:user}}'

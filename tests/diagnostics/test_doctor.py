@@ -1,0 +1,230 @@
+"""`tallyfy-diag doctor`: every sandbox scenario diagnosed end to end over real HTTP, the live mode against a
+sandbox on loopback, credentials and their provenance, isolation, and the request budget."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tallyfy_diag.diagnostics._scenarios import DOCTOR_SCENARIOS
+from tallyfy_diag.sandbox import Sandbox
+
+from .conftest import Run
+
+# scenario: (checks that fail, the root cause some finding names, a check id and a phrase of its title)
+EXPECTED: dict[str, tuple[set[str], str | None, tuple[str, str] | None]] = {
+    "default": (set(), None, None),
+    "application-token": (
+        {"grant-type", "unauthenticated"},
+        "grant-type",
+        ("unauthenticated", "'use a user token (password grant)' turns it into 200"),
+    ),
+    "expired-token": ({"token-expiry", "unauthenticated"}, "token-expiry", ("token-expiry", "token expired")),
+    "missing-client-header": (
+        {"client-header", "endpoint-not-found", "oauth-error"},
+        "client-header",
+        ("endpoint-not-found", "root cause client-header, confirmed"),
+    ),
+    "missing-client-header-401": (
+        {"client-header", "unauthenticated", "oauth-error"},
+        "client-header",
+        ("unauthenticated", "401 root cause (client-header): confirmed"),
+    ),
+    "malformed-auth-header": (
+        {"auth-header", "unauthenticated"},
+        "auth-header",
+        ("auth-header", "2 spaces after `Bearer`"),
+    ),
+    "token-trailing-newline": ({"auth-header"}, None, ("auth-header", "U+000A LINE FEED")),
+    "wrong-token-request": ({"token-request", "oauth-error"}, None, ("oauth-error", "unsupported_grant_type")),
+    "wrong-credentials": ({"oauth-error"}, None, ("oauth-error", "invalid_grant")),
+    "wrong-base-url": (
+        {"endpoint-not-found", "oauth-error"},
+        "base-url",
+        ("endpoint-not-found", "'add the /api prefix' turns it into 200"),
+    ),
+    "rate-limited": ({"rate-limit"}, None, ("rate-limit", "429 rate-limited: wait")),
+    "clock-skew": ({"clock-skew"}, None, ("clock-skew", "behind the server")),
+    "short-token-ttl": (set(), None, ("token-expiry", "expires within")),
+    "dates": ({"date-format"}, None, ("date-format", "ISO 8601")),
+    "cors-not-allowed": ({"cors-preflight"}, None, ("cors-preflight", "PreflightMissingAllowOriginHeader")),
+    "cors-allowed": (set(), None, ("cors-preflight", "may make this call")),
+    "cors-missing-client-header": (
+        {"cors-preflight"},
+        None,
+        ("cors-preflight", "HeaderDisallowedByPreflightResponse: Request header field x-tallyfy-client"),
+    ),
+    "cors-wildcard-credentials": ({"cors-preflight"}, None, ("cors-preflight", "PreflightWildcardOriginNotAllowed")),
+    "cors-options-401": ({"cors-preflight"}, None, ("cors-preflight", "PreflightInvalidStatus")),
+    "cors-no-origin-on-error": ({"cors-preflight"}, None, ("cors-preflight", "MissingAllowOriginHeader")),
+}
+BUDGET = 8
+"""The most requests any scenario may take (Tallyfy allows about 100 a minute per organization)."""
+
+
+def test_every_scenario_has_an_expectation() -> None:
+    assert set(EXPECTED) == set(DOCTOR_SCENARIOS)
+
+
+@pytest.mark.parametrize("scenario", list(EXPECTED))
+def test_scenario_is_diagnosed_end_to_end(cli: Callable[..., Run], scenario: str) -> None:
+    failing, root, phrase = EXPECTED[scenario]
+    run = cli("doctor", "--sandbox", "--scenario", scenario, "--format", "json")
+    report = run.json()
+    assert report["mode"] == "doctor"
+    assert report["target"]["scenario"] == scenario
+    assert {f["check"] for f in report["findings"] if f["status"] == "fail"} == failing
+    assert run.code == (1 if failing else 0)
+    assert 1 <= report["requests_made"] <= BUDGET
+    if root is not None:
+        assert root in {f["evidence"].get("root_cause") for f in report["findings"]}
+    if phrase is not None:
+        check, text = phrase
+        titles = [f["title"] for f in report["findings"] if f["check"] == check]
+        assert any(text in title for title in titles), titles
+
+
+def test_the_main_job_command_exits_0(cli: Callable[..., Run]) -> None:
+    run = cli("doctor", "--sandbox")
+    assert run.code == 0, run.out
+    assert "0 fail" in run.out
+    assert "4 request(s) made" in run.out
+
+
+def test_the_newline_is_traced_to_its_environment_variable(cli: Callable[..., Run]) -> None:
+    report = cli("doctor", "--sandbox", "--scenario", "token-trailing-newline", "--format", "json").json()
+    (finding,) = [f for f in report["findings"] if f["check"] == "auth-header" and f["status"] == "fail"]
+    assert "environment variable TALLYFY_API_TOKEN" in finding["detail"]
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as running:
+        yield running
+
+
+def live_environment(monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, **overrides: str) -> None:
+    credentials = sandbox.credentials
+    values = {
+        "TALLYFY_BASE_URL": sandbox.base_url,
+        "TALLYFY_CLIENT_ID": credentials.client_id,
+        "TALLYFY_CLIENT_SECRET": credentials.client_secret,
+        "TALLYFY_USERNAME": credentials.username,
+        "TALLYFY_PASSWORD": credentials.password,
+        "TALLYFY_ORG_ID": credentials.org_id,
+        **overrides,
+    }
+    for name, value in values.items():
+        if value:
+            monkeypatch.setenv(name, value)
+        else:
+            monkeypatch.delenv(name, raising=False)
+
+
+def test_live_doctor_with_the_environment(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox
+) -> None:
+    live_environment(monkeypatch, sandbox)
+    run = cli("doctor", "--format", "json")
+    report = run.json()
+    assert run.code == 0, [f for f in report["findings"] if f["status"] == "fail"]
+    assert report["target"]["credentials"] == "password grant (username from environment variable TALLYFY_USERNAME)"
+    assert report["requests_made"] == 4
+
+
+def test_live_doctor_reads_the_password_from_stdin(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox
+) -> None:
+    live_environment(monkeypatch, sandbox, TALLYFY_PASSWORD="")
+    run = cli("doctor", "--password-stdin", "--format", "json", stdin=sandbox.credentials.password + "\n")
+    assert run.code == 0
+
+
+def test_live_doctor_without_a_password_is_bad_usage(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox
+) -> None:
+    live_environment(monkeypatch, sandbox, TALLYFY_PASSWORD="")
+    run = cli("doctor")
+    assert run.code == 2
+    assert run.err.count("\n") == 1
+    assert "--password-stdin" in run.err
+
+
+def test_live_doctor_with_a_token_from_stdin_and_an_origin(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox
+) -> None:
+    live_environment(monkeypatch, sandbox, TALLYFY_USERNAME="", TALLYFY_PASSWORD="")
+    token = sandbox.mint_access_token()
+    run = cli("doctor", "--token", "-", "--origin", "http://localhost:3000", "--format", "json", stdin=token + "\n")
+    report = run.json()
+    assert report["target"]["credentials"] == "token from stdin"
+    cors = [f for f in report["findings"] if f["check"] == "cors-preflight"]
+    # The default sandbox allows no origin, like Tallyfy: a browser page cannot call it.
+    assert [f["evidence"]["cors_error"] for f in cors] == ["PreflightMissingAllowOriginHeader"]
+
+
+def test_an_application_token_is_isolated_with_a_user_token(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox
+) -> None:
+    live_environment(monkeypatch, sandbox)
+    run = cli("doctor", "--grant", "client_credentials", "--format", "json")
+    (finding,) = [f for f in run.json()["findings"] if f["check"] == "unauthenticated" and f["status"] == "fail"]
+    assert finding["evidence"]["fixed_by"] == "use a user token (password grant)"
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_a_refused_connection_is_a_connectivity_failure(cli: Callable[..., Run]) -> None:
+    run = cli("doctor", "--base-url", f"http://127.0.0.1:{closed_port()}/api", "--token", "abc", "--format", "json")
+    report = run.json()
+    assert run.code == 1
+    (finding,) = [f for f in report["findings"] if f["check"] == "connectivity"]
+    assert (finding["status"], finding["evidence"]["kind"]) == ("fail", "connect")
+    assert report["requests_made"] == 1
+
+
+def test_a_base_url_without_a_scheme_is_judged_without_sending(cli: Callable[..., Run]) -> None:
+    report = cli("doctor", "--base-url", "go.tallyfy.com/api", "--token", "abc", "--format", "json").json()
+    assert report["requests_made"] == 0
+    assert [f["status"] for f in report["findings"] if f["check"] == "base-url"] == ["fail"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("--scenario", "default"), "--scenario needs --sandbox"),
+        (("--sandbox", "--scenario", "nope"), "unknown scenario 'nope'"),
+        (("--sandbox", "--check", "nope"), "unknown check id nope"),
+        (("--token", "-", "--password-stdin"), "both want stdin"),
+        (("--timeout", "0"), "--timeout must be positive"),
+    ],
+)
+def test_bad_doctor_usage(cli: Callable[..., Run], arguments: tuple[str, ...], message: str) -> None:
+    run = cli("doctor", *arguments)
+    assert run.code == 2
+    assert run.err.count("\n") == 1
+    assert message in run.err
+
+
+def test_list_scenarios(cli: Callable[..., Run]) -> None:
+    run = cli("doctor", "--list-scenarios")
+    assert [line.split()[0] for line in run.out.splitlines()] == list(DOCTOR_SCENARIOS)
+
+
+def test_check_and_skip_filter_the_doctor(cli: Callable[..., Run]) -> None:
+    report: dict[str, Any] = cli(
+        "doctor", "--sandbox", "--scenario", "expired-token", "--check", "token-expiry", "--format", "json"
+    ).json()
+    assert {f["check"] for f in report["findings"]} == {"token-expiry"}
+    run = cli(
+        "doctor", "--sandbox", "--scenario", "expired-token", "--skip", "token-expiry", "--skip", "unauthenticated"
+    )
+    assert run.code == 0

@@ -1,0 +1,199 @@
+"""Token checks (format, expiry, grant type) and the `tallyfy-diag token` command."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
+
+import pytest
+
+from tallyfy_diag.diagnostics import REGISTRY, Evidence, Exchange, Finding, Header, Request, Response, TokenView
+from tallyfy_diag.diagnostics._checks.dates import judge_date
+
+from .conftest import TOKENS, Run, make_jwt, passport_claims
+
+NOW = datetime.now(tz=UTC)
+
+
+def run_check(check: str, token: str, exchange: Exchange | None = None, history: tuple[Exchange, ...] = ()) -> Finding:
+    return REGISTRY[check].run(Evidence(now=NOW, token=TokenView.parse(token), exchange=exchange, history=history))
+
+
+@pytest.mark.parametrize(
+    ("token", "status", "phrase"),
+    [
+        (TOKENS["user"](), "pass", "JWT (RS256)"),
+        ("opaque-token-value-1234567890", "pass", "opaque token"),
+        ("def50200" + "ab" * 40, "fail", "refresh token"),
+        ("", "fail", "empty"),
+        ("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0", "fail", "2 dot-separated segments"),
+        ("eyJhbGciOiJSUzI1NiJ9.e$J9.sig", "fail", "outside base64url"),
+        ("eyJhbGciOiJSUzI1NiJ9.WzFd.sig", "fail", "not an object"),
+        (make_jwt({"sub": "1"}, header={"alg": "none"}), "warn", "unsigned"),
+    ],
+)
+def test_token_format(token: str, status: str, phrase: str) -> None:
+    finding = run_check("token-format", token)
+    assert (str(finding.status), phrase in finding.title) == (status, True), finding.title
+
+
+@pytest.mark.parametrize(
+    ("claims", "status", "phrase"),
+    [
+        (passport_claims(), "pass", "valid for"),
+        (passport_claims(ttl=3600, issued_ago=3600 - 120), "warn", "expires within"),
+        (passport_claims(ttl=3600, issued_ago=3600 + 10), "warn", "expires within"),  # inside the leeway
+        (passport_claims(ttl=3600, issued_ago=7200), "fail", "expired 60 min before"),
+        (passport_claims(issued_ago=-600), "fail", "not valid yet"),
+        ({"sub": "1"}, "warn", "no exp claim"),
+    ],
+)
+def test_token_expiry(claims: dict[str, Any], status: str, phrase: str) -> None:
+    finding = run_check("token-expiry", make_jwt(claims))
+    assert (str(finding.status), phrase in finding.title) == (status, True), finding.title
+
+
+def test_expiry_is_judged_at_the_servers_date_when_the_capture_has_one() -> None:
+    token = make_jwt(passport_claims(ttl=3600, issued_ago=7200))  # expired an hour ago
+    then = format_datetime(NOW - timedelta(hours=1, minutes=30), usegmt=True)
+    response = Response(200, headers=(Header("Date", then),))
+    finding = run_check("token-expiry", token, Exchange(Request("GET", "https://go.tallyfy.com/api/me"), response))
+    assert finding.status == "pass"
+    assert "server's clock" in finding.title
+
+
+def test_an_opaque_token_expires_by_the_token_responses_expires_in() -> None:
+    token = "opaque-token-value-1234567890"
+    issued = Exchange(
+        Request("POST", "https://go.tallyfy.com/api/oauth/token"),
+        Response(200, body=json.dumps({"access_token": token, "expires_in": 60}).encode()),
+        sent_at=NOW - timedelta(minutes=10),
+    )
+    finding = run_check("token-expiry", token, history=(issued,))
+    assert finding.status == "fail"
+    assert finding.evidence["expires_in"] == 60
+
+
+def me() -> Exchange:
+    return Exchange(Request("GET", "https://go.tallyfy.com/api/me"))
+
+
+@pytest.mark.parametrize(
+    ("kind", "url", "status", "phrase"),
+    [
+        ("app", "https://go.tallyfy.com/api/me", "fail", "needs a user"),
+        ("app", "https://api.tallyfy.com/organizations/" + "a" * 32 + "/checklists", "pass", "list_blueprints"),
+        ("app", "https://go.tallyfy.com/api/organizations/" + "a" * 32 + "/runs", "fail", "list_processes"),
+        ("app", "https://go.tallyfy.com/api/organizations/" + "a" * 32 + "/no-such-thing", "warn", "does not know"),
+        ("app", "http://127.0.0.1:8123/me", "fail", "get_me"),
+        ("user", "https://go.tallyfy.com/api/me", "pass", "user token"),
+    ],
+)
+def test_grant_type(kind: str, url: str, status: str, phrase: str) -> None:
+    finding = run_check("grant-type", TOKENS[kind](), Exchange(Request("GET", url)))
+    assert (str(finding.status), phrase in finding.title) == (status, True), finding.title
+
+
+def test_grant_type_with_a_configured_base_path() -> None:
+    evidence = Evidence(
+        now=NOW,
+        token=TokenView.parse(TOKENS["app"]()),
+        exchange=Exchange(Request("GET", "http://127.0.0.1:9/tallyfy/me")),
+        base_url="http://127.0.0.1:9/tallyfy",
+    )
+    assert REGISTRY["grant-type"].run(evidence).evidence["operation"] == "get_me"
+
+
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [
+        ("2023-15-05 14:30:00", "pass"),
+        ("2023-05-15 14:30:00", "fail"),
+        ("2023-05-06 14:30:00", "warn"),
+        ("2023-05-05 14:30:00", "pass"),
+        ("2023-05-15T14:30:00Z", "fail"),
+        ("2023-05-15T14:30:00.000+02:00", "fail"),
+        ("2023-05-15 14:30:00Z", "fail"),
+        ("2023-31-02 10:00:00", "fail"),
+        ("2023-15-05 25:00:00", "fail"),
+        ("2023-15-05", "warn"),
+        ("15/05/2023", "fail"),
+    ],
+)
+def test_request_dates(value: str, status: str) -> None:
+    verdict = judge_date(value)
+    assert verdict is not None
+    assert str(verdict[0]) == status, verdict[1]
+
+
+def test_an_iso_date_gets_its_seed_equivalent_in_utc() -> None:
+    verdict = judge_date("2023-05-15T14:30:00+02:00")
+    assert verdict is not None
+    assert "'2023-15-05 12:30:00'" in verdict[1]
+
+
+# ----------------------------------------------------------------------------------------------- the command
+
+
+def test_token_from_stdin_is_judged_and_never_printed(cli: Callable[..., Run]) -> None:
+    token = TOKENS["user"]()
+    for output_format in ("human", "json", "junit", "markdown"):
+        run = cli("token", "-", "--format", output_format, stdin=token + "\n")
+        assert run.code == 0, run.err
+        assert token not in run.out + run.err
+        assert token.split(".")[2] not in run.out
+        assert TokenView.parse(token).fingerprint in run.out
+
+
+def test_token_report_lists_claims_without_personal_data(cli: Callable[..., Run]) -> None:
+    token = make_jwt(passport_claims(email="ann@example.com", name="Ann Example"))
+    report = cli("token", "--format", "json", stdin=token).json()
+    assert report["mode"] == "token"
+    assert [finding["check"] for finding in report["findings"]] == [
+        "token-format",
+        "token-expiry",
+        "grant-type",
+        "clock-skew",
+    ]
+    claims = report["findings"][0]["evidence"]["claims"]
+    assert claims["sub"] == "(set: user token)"
+    assert claims["email"] == "(present)"
+    assert "ann@example.com" not in json.dumps(report)
+    assert "Ann Example" not in json.dumps(report)
+
+
+def test_an_expired_token_fails(cli: Callable[..., Run]) -> None:
+    run = cli("token", "--format", "json", stdin=TOKENS["expired"]())
+    assert run.code == 1
+    assert run.statuses("token-expiry") == ["fail"]
+
+
+def test_an_application_token_is_named(cli: Callable[..., Run]) -> None:
+    run = cli("token", "--format", "json", stdin=TOKENS["app"]())
+    assert run.statuses("grant-type") == ["warn"]
+    assert "client_credentials" in run.json()["findings"][2]["title"]
+
+
+def test_a_positional_token_and_a_pasted_header_line_work(cli: Callable[..., Run]) -> None:
+    token = TOKENS["user"]()
+    assert cli("token", token, "--format", "json").code == 0
+    run = cli("token", "--format", "json", stdin=f"Authorization: Bearer {token}")
+    assert run.json()["target"]["token"] == TokenView.parse(token).fingerprint
+
+
+@pytest.mark.parametrize(("stdin", "message"), [("", "no token given"), ("a\nb\n", "several lines")])
+def test_bad_token_input_is_one_line_and_exit_2(cli: Callable[..., Run], stdin: str, message: str) -> None:
+    run = cli("token", "-", stdin=stdin)
+    assert run.code == 2
+    assert run.err.count("\n") == 1
+    assert message in run.err
+
+
+def test_token_mode_honours_check_and_skip(cli: Callable[..., Run]) -> None:
+    token = TOKENS["expired"]()
+    assert cli("token", "--skip", "token-expiry", "--format", "json", stdin=token).code == 0
+    run = cli("token", "--check", "client-header", "--format", "json", stdin=token)
+    assert run.statuses("client-header") == ["skip"]
