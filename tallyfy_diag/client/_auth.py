@@ -22,8 +22,6 @@ Nothing here puts a secret in a `repr()`: secret fields show `[redacted]`, token
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import json
 import os
@@ -39,6 +37,7 @@ import attrs
 import httpx
 
 from tallyfy_diag import _constants as c
+from tallyfy_diag._jwt import JwtError, decode_unverified
 from tallyfy_diag._redact import REDACTED, fingerprint
 from tallyfy_diag._spec import find_operation
 from tallyfy_diag.client._errors import (
@@ -81,15 +80,10 @@ def _check_client_id(client_id: str) -> None:
 
 def jwt_claims(token: str) -> dict[str, Any] | None:
     """The (unverified) claims of a JWT, or None for an opaque token: used only to plan refreshes."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    payload = parts[1] + "=" * (-len(parts[1]) % 4)
     try:
-        claims = json.loads(base64.urlsafe_b64decode(payload))
-    except (ValueError, binascii.Error):
+        return decode_unverified(token).claims
+    except JwtError:
         return None
-    return claims if isinstance(claims, dict) else None
 
 
 @attrs.frozen

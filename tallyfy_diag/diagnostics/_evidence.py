@@ -23,7 +23,7 @@ import attrs
 
 from tallyfy_diag._constants import TOKEN_PATH
 from tallyfy_diag._redact import REFRESH_TOKEN_PATTERN, fingerprint, redact_url
-from tallyfy_diag.diagnostics._jwt import JwtError, decode_unverified, looks_like_jwt
+from tallyfy_diag._jwt import JwtError, decode_unverified, looks_like_jwt
 
 
 @attrs.frozen
