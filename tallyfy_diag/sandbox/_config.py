@@ -1,0 +1,149 @@
+"""How a sandbox behaves: its configuration and the named scenarios that switch on documented traps.
+
+`SandboxConfig.scenario` names an entry of `SCENARIOS`; the app applies it once, at creation
+(`effective_config`), so `SandboxConfig(scenario="header-401")` is all a caller writes. The clock offset
+moves the `Date` header only: it models a server whose clock disagrees with the client's, while token
+expiry follows the server clock (`clock`, moved by `Sandbox.advance_clock`).
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import attrs
+
+
+class CorsFault(enum.Enum):
+    """CORS misconfigurations a real deployment might have, switched on by scenarios."""
+
+    MISSING_CLIENT_HEADER = "missing-client-header"
+    """Preflights allow Authorization but not X-Tallyfy-Client."""
+    WILDCARD_WITH_CREDENTIALS = "wildcard-credentials"
+    """`Access-Control-Allow-Origin: *` together with `Access-Control-Allow-Credentials: true`."""
+    OPTIONS_401 = "options-401"
+    """Auth runs before CORS, so preflights (which carry no credentials) get 401."""
+    NO_ORIGIN_ON_ERROR = "no-origin-on-error"
+    """Error responses lack `Access-Control-Allow-Origin`, so browsers hide the real status."""
+
+
+DEMO_ORIGIN: Final = "http://localhost:3000"
+"""The origin the CORS scenarios allow: a typical local front-end dev server."""
+RATE_LIMITED_PER_MINUTE: Final = 5
+CLOCK_SKEW_SECONDS: Final = 600.0
+SHORT_TOKEN_TTL: Final = 60
+
+
+def _origins(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
+def _faults(values: Iterable[CorsFault]) -> frozenset[CorsFault]:
+    return frozenset(values)
+
+
+def _check_origin(instance: object, attribute: attrs.Attribute[Any], origins: tuple[str, ...]) -> None:
+    for origin in origins:
+        if origin == "*":
+            continue
+        parts = urlsplit(origin)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or origin.rstrip("/") != origin:
+            raise ValueError(f"{attribute.name}: {origin!r} is not an origin like https://app.example.com")
+        if parts.path or parts.query or parts.fragment or "@" in parts.netloc:
+            raise ValueError(f"{attribute.name}: {origin!r} is not an origin like https://app.example.com")
+
+
+def _check_scenario(instance: object, attribute: attrs.Attribute[Any], name: str) -> None:
+    if name not in SCENARIOS:
+        raise ValueError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
+
+
+def _positive(instance: object, attribute: attrs.Attribute[Any], value: float | None) -> None:
+    if value is not None and value <= 0:
+        raise ValueError(f"{attribute.name} must be positive, got {value}")
+
+
+@attrs.frozen
+class SandboxConfig:
+    """Everything that changes how the sandbox answers; the same config and seed give the same data."""
+
+    seed: int = 1
+    token_ttl: int = attrs.field(default=3600, validator=_positive)
+    refresh_ttl: int = attrs.field(default=14 * 86400, validator=_positive)
+    cors_origins: tuple[str, ...] = attrs.field(default=(), converter=_origins, validator=_check_origin)
+    """Origins allowed to call from a browser; `*` allows any (reflected). Empty, like the real API."""
+    scenario: str = attrs.field(default="default", validator=_check_scenario)
+    missing_client_header_status: int = attrs.field(default=404, validator=attrs.validators.in_((401, 404)))
+    rate_limit: int | None = attrs.field(default=None, validator=_positive)
+    """Requests per minute per organization (per client address outside organizations); None = off."""
+    clock_offset: float = 0.0
+    """Seconds added to the `Date` header only (clock skew between client and server)."""
+    clock: Callable[[], float] = attrs.field(default=time.time, eq=False, repr=False)
+    """The server's notion of now (token expiry, rate-limit windows, timestamps)."""
+    max_body_bytes: int = attrs.field(default=1_000_000, validator=_positive)
+    webhook_url: str | None = None
+    """Reserved for webhook deliveries (not sent yet)."""
+    cors_faults: frozenset[CorsFault] = attrs.field(default=frozenset(), converter=_faults)
+
+
+@attrs.frozen
+class Scenario:
+    description: str
+    apply: Callable[[SandboxConfig], SandboxConfig] = attrs.field(repr=False)
+
+
+def _allow_demo_origin(config: SandboxConfig, *faults: CorsFault) -> SandboxConfig:
+    origins = config.cors_origins if DEMO_ORIGIN in config.cors_origins else (*config.cors_origins, DEMO_ORIGIN)
+    return attrs.evolve(config, cors_origins=origins, cors_faults=config.cors_faults | set(faults))
+
+
+SCENARIOS: Final[Mapping[str, Scenario]] = MappingProxyType(
+    {
+        "default": Scenario("Behaves like Tallyfy is documented to: no CORS origins allowed.", lambda c: c),
+        "cors-allowed": Scenario(
+            f"CORS configured properly for {DEMO_ORIGIN} (credentials, X-Tallyfy-Client, exposed headers).",
+            _allow_demo_origin,
+        ),
+        "cors-missing-client-header": Scenario(
+            f"Preflights for {DEMO_ORIGIN} allow Authorization but not X-Tallyfy-Client.",
+            lambda c: _allow_demo_origin(c, CorsFault.MISSING_CLIENT_HEADER),
+        ),
+        "cors-wildcard-credentials": Scenario(
+            "Access-Control-Allow-Origin: * together with Access-Control-Allow-Credentials: true.",
+            lambda c: _allow_demo_origin(c, CorsFault.WILDCARD_WITH_CREDENTIALS),
+        ),
+        "cors-options-401": Scenario(
+            "Auth runs before CORS: preflights (OPTIONS, no credentials) get 401.",
+            lambda c: _allow_demo_origin(c, CorsFault.OPTIONS_401),
+        ),
+        "cors-no-origin-on-error": Scenario(
+            "Error responses (401, 429, ...) lack Access-Control-Allow-Origin, hiding the real status.",
+            lambda c: _allow_demo_origin(c, CorsFault.NO_ORIGIN_ON_ERROR),
+        ),
+        "header-401": Scenario(
+            "A request without X-Tallyfy-Client gets 401 instead of 404 ENDPOINT_NOT_FOUND.",
+            lambda c: attrs.evolve(c, missing_client_header_status=401),
+        ),
+        "rate-limited": Scenario(
+            f"At most {RATE_LIMITED_PER_MINUTE} requests per minute per organization, then 429.",
+            lambda c: attrs.evolve(c, rate_limit=min(c.rate_limit or RATE_LIMITED_PER_MINUTE, RATE_LIMITED_PER_MINUTE)),
+        ),
+        "clock-skew": Scenario(
+            f"The Date header runs {CLOCK_SKEW_SECONDS / 60:.0f} minutes ahead of the client.",
+            lambda c: attrs.evolve(c, clock_offset=c.clock_offset + CLOCK_SKEW_SECONDS),
+        ),
+        "short-token-ttl": Scenario(
+            f"Access tokens live {SHORT_TOKEN_TTL} seconds.",
+            lambda c: attrs.evolve(c, token_ttl=min(c.token_ttl, SHORT_TOKEN_TTL)),
+        ),
+    }
+)
+
+
+def effective_config(config: SandboxConfig) -> SandboxConfig:
+    """The configuration with its scenario applied (done once, when the app is created)."""
+    return SCENARIOS[config.scenario].apply(config)

@@ -1,0 +1,183 @@
+"""Bearer tokens on API calls: the exact header format, expiry by the server clock, user context
+(`x-requires-user`) and organization access (over real HTTP)."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tallyfy_diag import _spec
+from tallyfy_diag.sandbox import Sandbox, SandboxConfig
+
+UNAUTHENTICATED = {"error": True, "message": "Unauthenticated."}
+APP_FORBIDDEN = {"error": True, "message": "You don't have application's permissions for this organization!"}
+NOT_A_MEMBER = {"error": True, "message": "You are not a member of this organization."}
+INVALID_TOKEN = 'Bearer error="invalid_token"'
+
+
+def _assert_unauthenticated(response, challenge=INVALID_TOKEN):
+    assert response.status_code == 401, response.text
+    assert response.json() == UNAUTHENTICATED
+    assert response.headers["WWW-Authenticate"] == challenge
+
+
+def test_a_user_token_from_the_password_grant_works(api, user_headers):
+    response = api.client.get("/me", headers=user_headers)
+    assert response.status_code == 200
+    assert response.json()["data"]["id"] == api.credentials.user_id
+    assert response.json()["data"]["email"] == api.credentials.username
+
+
+def test_no_authorization_header_gets_a_bare_bearer_challenge(api):
+    _assert_unauthenticated(api.client.get("/me"), challenge="Bearer")
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "bearer {token}",  # RFC-valid, but Laravel compares "Bearer " exactly
+        "BEARER {token}",
+        "Bearer  {token}",  # two spaces: the seed requires exactly one
+        "Bearer\t{token}",
+        "Bearer{token}",
+        "{token}",
+        "Token {token}",
+        "JWT {token}",
+        "Bearer Bearer {token}",
+        'Bearer "{token}"',
+        "Bearer {token},",
+        "Bearer <token>",
+        "Basic {token}",
+    ],
+)
+def test_anything_but_exactly_bearer_space_token_is_401(api, user_headers, shape):
+    token = user_headers["Authorization"].removeprefix("Bearer ")
+    value = shape.format(token=token)
+    response = api.client.get("/me", headers={"Authorization": value})
+    _assert_unauthenticated(response)
+
+
+def test_surrounding_whitespace_is_401_too():
+    # HTTP clients refuse to send a header value with trailing whitespace; the in-process transport does not.
+    sandbox = Sandbox.in_process()
+    token = sandbox.mint_access_token()
+    with httpx.Client(base_url=sandbox.base_url, transport=sandbox.transport()) as client:
+        for value in (f"Bearer {token} ", f" Bearer {token}", f"Bearer {token}\n"):
+            response = client.get("/me", headers={"Authorization": value, "X-Tallyfy-Client": "APIClient"})
+            _assert_unauthenticated(response)
+        good = client.get("/me", headers={"Authorization": f"Bearer {token}", "X-Tallyfy-Client": "APIClient"})
+        assert good.status_code == 200
+
+
+def test_an_unknown_or_corrupted_token_is_401(api, user_headers):
+    token = user_headers["Authorization"].removeprefix("Bearer ")
+    for bad in ["not-a-jwt", token[:-10], token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")]:
+        _assert_unauthenticated(api.client.get("/me", headers={"Authorization": f"Bearer {bad}"}))
+
+
+def test_a_token_signed_with_another_key_is_401(api, user_headers):
+    claims = jwt.decode(user_headers["Authorization"].removeprefix("Bearer "), options={"verify_signature": False})
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    forged = jwt.encode(claims, other_key, algorithm="RS256")
+    _assert_unauthenticated(api.client.get("/me", headers={"Authorization": f"Bearer {forged}"}))
+    unsigned = jwt.encode(claims, None, algorithm="none")
+    _assert_unauthenticated(api.client.get("/me", headers={"Authorization": f"Bearer {unsigned}"}))
+
+
+def test_a_token_from_another_sandbox_with_the_same_seed_is_401(api):
+    # Same seed means the same signing key, but tokens are only good where they were issued (Passport
+    # keeps every token id in its database).
+    other = Sandbox.in_process(SandboxConfig(seed=api.sandbox.config.seed))
+    _assert_unauthenticated(api.client.get("/me", headers={"Authorization": f"Bearer {other.mint_access_token()}"}))
+
+
+def test_an_expired_token_is_401():
+    with Sandbox() as sandbox, httpx.Client(base_url=sandbox.base_url, headers={"X-Tallyfy-Client": "x"}) as client:
+        already_expired = sandbox.mint_access_token(ttl=-1)
+        _assert_unauthenticated(client.get("/me", headers={"Authorization": f"Bearer {already_expired}"}))
+        fresh = sandbox.mint_access_token(ttl=100)
+        assert client.get("/me", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
+        sandbox.advance_clock(99)
+        assert client.get("/me", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
+        sandbox.advance_clock(1)  # now == exp: RFC 7519 says "on or after" is expired
+        _assert_unauthenticated(client.get("/me", headers={"Authorization": f"Bearer {fresh}"}))
+
+
+def test_a_not_yet_valid_token_is_401():
+    sandbox = Sandbox.in_process()
+    token = sandbox.mint_access_token()
+    sandbox.advance_clock(-30)  # the server's clock is now before the token's nbf
+    with httpx.Client(base_url=sandbox.base_url, transport=sandbox.transport()) as client:
+        response = client.get("/me", headers={"Authorization": f"Bearer {token}", "X-Tallyfy-Client": "APIClient"})
+    _assert_unauthenticated(response)
+
+
+def test_the_token_clock_ignores_the_date_header_offset():
+    sandbox = Sandbox.in_process(SandboxConfig(clock_offset=-7200))
+    token = sandbox.mint_access_token(ttl=60)
+    with httpx.Client(base_url=sandbox.base_url, transport=sandbox.transport()) as client:
+        response = client.get("/me", headers={"Authorization": f"Bearer {token}", "X-Tallyfy-Client": "APIClient"})
+    assert response.status_code == 200
+    assert jwt.decode(token, options={"verify_signature": False})["exp"] > time.time()
+
+
+def _example_path(operation, credentials, org_id=None):
+    ids = {"org": org_id or credentials.org_id}
+    return operation.path_template.format_map({**{name: "0" * 32 for name in _spec_params(operation)}, **ids})
+
+
+def _spec_params(operation):
+    return [part[1:-1] for part in operation.path_template.split("/") if part.startswith("{")]
+
+
+USER_OPERATIONS = [op for op in _spec.operations() if op.requires_user]
+APP_OPERATIONS = [op for op in _spec.operations() if not op.requires_user and op.operation_id != "issue_token"]
+
+
+@pytest.mark.parametrize("operation", USER_OPERATIONS, ids=lambda op: op.operation_id)
+def test_an_application_token_gets_401_wherever_the_spec_requires_a_user(api, app_headers, operation):
+    response = api.client.request(
+        operation.method, _example_path(operation, api.credentials), headers=app_headers, json={}
+    )
+    _assert_unauthenticated(response)
+
+
+@pytest.mark.parametrize("operation", APP_OPERATIONS, ids=lambda op: op.operation_id)
+def test_an_application_token_passes_auth_where_no_user_is_needed(api, app_headers, operation):
+    response = api.client.request(operation.method, _example_path(operation, api.credentials), headers=app_headers)
+    # Past authentication and authorization: an answer about the made-up ids or the missing body.
+    assert response.status_code in {200, 404, 422}, response.text
+    if response.status_code == 404:
+        assert response.json()["code"] == "RESOURCE_NOT_FOUND"
+
+
+def test_an_application_token_on_an_organization_it_has_no_permission_for_is_403(api, app_headers):
+    for org_id in (api.credentials.second_org_id, api.credentials.foreign_org_id, "f" * 32, "not-an-org"):
+        response = api.client.get(api.org("/checklists", org_id), headers=app_headers)
+        assert response.status_code == 403
+        assert response.json() == APP_FORBIDDEN
+
+
+def test_a_user_token_works_in_every_organization_the_user_belongs_to(api, user_headers):
+    organizations = api.client.get("/me/organizations", headers=user_headers).json()["data"]
+    ids = {organization["id"] for organization in organizations}
+    assert ids == {api.credentials.org_id, api.credentials.second_org_id}
+    for org_id in ids:
+        assert api.client.get(api.org("/checklists", org_id), headers=user_headers).status_code == 200
+
+
+def test_a_user_token_on_an_organization_the_user_is_not_in_is_403(api, user_headers):
+    for org_id in (api.credentials.foreign_org_id, "f" * 32):
+        response = api.client.get(api.org("/runs", org_id), headers=user_headers)
+        assert response.status_code == 403
+        assert response.json() == NOT_A_MEMBER
+
+
+def test_the_seeded_foreign_organization_really_has_data(sandbox):
+    # Guards the 403 above: the foreign organization is refused, not empty.
+    with sandbox.app.store.lock:
+        assert any(bp.org_id == sandbox.credentials.foreign_org_id for bp in sandbox.app.store.blueprints.values())
