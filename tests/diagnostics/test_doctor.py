@@ -175,15 +175,17 @@ def test_an_application_token_is_isolated_with_a_user_token(
     assert finding["evidence"]["fixed_by"] == "use a user token (password grant)"
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
+@pytest.fixture
+def refused_port() -> Iterator[int]:
+    """A port bound but never listening: connections are refused, and nothing else can take it meanwhile."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        port: int = held.getsockname()[1]
+        yield port
 
 
-def test_a_refused_connection_is_a_connectivity_failure(cli: Callable[..., Run]) -> None:
-    run = cli("doctor", "--base-url", f"http://127.0.0.1:{closed_port()}/api", "--token", "abc", "--format", "json")
+def test_a_refused_connection_is_a_connectivity_failure(cli: Callable[..., Run], refused_port: int) -> None:
+    run = cli("doctor", "--base-url", f"http://127.0.0.1:{refused_port}/api", "--token", "abc", "--format", "json")
     report = run.json()
     assert run.code == 1
     (finding,) = [f for f in report["findings"] if f["check"] == "connectivity"]
