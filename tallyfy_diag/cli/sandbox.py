@@ -58,6 +58,11 @@ def register(subparsers: Any) -> None:
         help="allow browser calls from ORIGIN, e.g. http://localhost:3000 (repeatable; default none)",
     )
     parser.add_argument("--scenario", choices=list(SCENARIOS), default="default", help="switch on a documented trap")
+    parser.add_argument(
+        "--webhook-url",
+        metavar="URL",
+        help="POST webhooks here on process launch, task and process completion (e.g. `tallyfy-diag webhook listen`)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed for the demo data and credentials (default 1)")
     parser.add_argument("--credentials-out", type=Path, metavar="FILE", help="also write the JSON to FILE (mode 0600)")
     parser.set_defaults(handler=run_sandbox)
@@ -69,11 +74,16 @@ def _config(args: argparse.Namespace) -> SandboxConfig:
     options: dict[str, Any] = {"seed": args.seed, "cors_origins": tuple(args.cors_origin), "scenario": args.scenario}
     if args.token_ttl is not None:
         options["token_ttl"] = args.token_ttl
+    if args.webhook_url is not None:
+        options["webhook_url"] = args.webhook_url
     try:
         return SandboxConfig(**options)
     except ValueError as error:
         raise UsageError(
-            str(error).replace("token_ttl", "--token-ttl").replace("cors_origins", "--cors-origin")
+            str(error)
+            .replace("token_ttl", "--token-ttl")
+            .replace("cors_origins", "--cors-origin")
+            .replace("webhook_url", "--webhook-url")
         ) from None
 
 

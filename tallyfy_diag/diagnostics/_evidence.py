@@ -22,8 +22,8 @@ from urllib.parse import SplitResult, parse_qsl, unquote_plus, urlsplit
 import attrs
 
 from tallyfy_diag._constants import TOKEN_PATH
-from tallyfy_diag._redact import REFRESH_TOKEN_PATTERN, fingerprint, redact_url
 from tallyfy_diag._jwt import JwtError, decode_unverified, looks_like_jwt
+from tallyfy_diag._redact import REFRESH_TOKEN_PATTERN, fingerprint, redact_url
 
 
 @attrs.frozen

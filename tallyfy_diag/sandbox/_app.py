@@ -72,6 +72,7 @@ from tallyfy_diag.sandbox._multipart import parse_form_data
 from tallyfy_diag.sandbox._ratelimit import RateLimiter, Verdict
 from tallyfy_diag.sandbox._state import Store
 from tallyfy_diag.sandbox._tokens import TokenIssuer
+from tallyfy_diag.sandbox._webhooks import WebhookSender
 
 logger = logging.getLogger("tallyfy_diag.sandbox")
 MULTIPART_CONTENT_TYPE = "multipart/form-data"
@@ -165,6 +166,7 @@ class SandboxApp:
         self.limiter = (
             RateLimiter(self.config.rate_limit, self.clock.now, self.store.lock) if self.config.rate_limit else None
         )
+        self.webhooks = WebhookSender()
 
     def __repr__(self) -> str:
         return f"SandboxApp(seed={self.config.seed}, scenario={self.config.scenario!r})"
@@ -274,6 +276,9 @@ class SandboxApp:
                 status, payload = handler(call)
         except ApiError as error:
             return _error_response(error), verdict
+        if self.config.webhook_url and call.webhooks:
+            for delivery in call.webhooks:
+                self.webhooks.send(self.config.webhook_url, call.org_id, delivery)
         if payload is None:
             return Response(status_code=status), verdict
         if isinstance(payload, Binary):

@@ -51,6 +51,8 @@ class Call:
     url: str
     """The request URL without its query, absolute (for pagination links)."""
     authorization: str | None = None
+    webhooks: list[JsonObject] = attrs.field(factory=list)
+    """Webhook payloads the handler queued; the app delivers them after the handler succeeds."""
 
     @property
     def org_id(self) -> str:

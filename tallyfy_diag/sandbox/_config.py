@@ -29,6 +29,16 @@ class CorsFault(enum.Enum):
     """Auth runs before CORS, so preflights (which carry no credentials) get 401."""
     NO_ORIGIN_ON_ERROR = "no-origin-on-error"
     """Error responses lack `Access-Control-Allow-Origin`, so browsers hide the real status."""
+    WILDCARD_ORIGIN = "wildcard-origin"
+    """`Access-Control-Allow-Origin: *` for every origin, without credentials."""
+    ALLOW_HEADERS_WILDCARD = "allow-headers-wildcard"
+    """Preflights answer `Access-Control-Allow-Headers: *` instead of naming the headers."""
+    METHODS_WITHOUT_PUT = "methods-without-put"
+    """Preflights leave PUT out of `Access-Control-Allow-Methods`."""
+    ORIGIN_TRAILING_SLASH = "origin-trailing-slash"
+    """The allowed origin is echoed with a trailing slash (`http://localhost:3000/`)."""
+    NO_EXPOSE_HEADERS = "no-expose-headers"
+    """Responses lack `Access-Control-Expose-Headers`, so scripts cannot read X-Request-Id and friends."""
 
 
 DEMO_ORIGIN: Final = "http://localhost:3000"
@@ -62,6 +72,14 @@ def _check_scenario(instance: object, attribute: attrs.Attribute[Any], name: str
         raise ValueError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
 
 
+def _check_webhook_url(instance: object, attribute: attrs.Attribute[Any], url: str | None) -> None:
+    if url is None:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"{attribute.name}: {url!r} is not an http(s) URL like http://127.0.0.1:8766/")
+
+
 def _positive(instance: object, attribute: attrs.Attribute[Any], value: float | None) -> None:
     if value is not None and value <= 0:
         raise ValueError(f"{attribute.name} must be positive, got {value}")
@@ -85,8 +103,8 @@ class SandboxConfig:
     clock: Callable[[], float] = attrs.field(default=time.time, eq=False, repr=False)
     """The server's notion of now (token expiry, rate-limit windows, timestamps)."""
     max_body_bytes: int = attrs.field(default=1_000_000, validator=_positive)
-    webhook_url: str | None = None
-    """Reserved for webhook deliveries (not sent yet)."""
+    webhook_url: str | None = attrs.field(default=None, validator=_check_webhook_url)
+    """Where webhooks go (process launch, task completion, process completion); None sends none."""
     cors_faults: frozenset[CorsFault] = attrs.field(default=frozenset(), converter=_faults)
 
 
@@ -123,6 +141,27 @@ SCENARIOS: Final[Mapping[str, Scenario]] = MappingProxyType(
         "cors-no-origin-on-error": Scenario(
             "Error responses (401, 429, ...) lack Access-Control-Allow-Origin, hiding the real status.",
             lambda c: _allow_demo_origin(c, CorsFault.NO_ORIGIN_ON_ERROR),
+        ),
+        "cors-wildcard-origin": Scenario(
+            "Access-Control-Allow-Origin: * for every origin, without credentials (a page that includes them fails).",
+            lambda c: _allow_demo_origin(c, CorsFault.WILDCARD_ORIGIN),
+        ),
+        "cors-allow-headers-wildcard": Scenario(
+            "Preflights answer Access-Control-Allow-Headers: * (never Authorization by the standard, nothing with"
+            " credentials).",
+            lambda c: _allow_demo_origin(c, CorsFault.ALLOW_HEADERS_WILDCARD),
+        ),
+        "cors-methods-without-put": Scenario(
+            "Preflights leave PUT out of Access-Control-Allow-Methods: updates from a page fail.",
+            lambda c: _allow_demo_origin(c, CorsFault.METHODS_WITHOUT_PUT),
+        ),
+        "cors-origin-trailing-slash": Scenario(
+            f"The allowed origin is echoed as {DEMO_ORIGIN}/ (trailing slash), which never equals a page's origin.",
+            lambda c: _allow_demo_origin(c, CorsFault.ORIGIN_TRAILING_SLASH),
+        ),
+        "cors-no-expose-headers": Scenario(
+            "No Access-Control-Expose-Headers: a script cannot read X-Request-Id, Retry-After or WWW-Authenticate.",
+            lambda c: _allow_demo_origin(c, CorsFault.NO_EXPOSE_HEADERS),
         ),
         "header-401": Scenario(
             "A request without X-Tallyfy-Client gets 401 instead of 404 ENDPOINT_NOT_FOUND.",

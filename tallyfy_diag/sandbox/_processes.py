@@ -11,6 +11,7 @@ from tallyfy_diag.sandbox._dates import format_response_date
 from tallyfy_diag.sandbox._errors import invalid, resource_not_found
 from tallyfy_diag.sandbox._models import RUN_ARCHIVED, FormField, Process, Task
 from tallyfy_diag.sandbox._validation import Fields
+from tallyfy_diag.sandbox._webhooks import process_payload
 
 _EMPTY: tuple[object, ...] = (None, "", [], {})
 
@@ -150,6 +151,7 @@ def launch_process(call: Call) -> Result:
         subject=("run", process.id),
         parent=("checklist", blueprint.id),
     )
+    call.webhooks.append(process_payload(call.store, process))
     return 201, {"data": shape.process(process, call.store, {"tasks"})}
 
 

@@ -176,6 +176,7 @@ class Sandbox:
         if self._server is not None and self._thread is not None:
             self._server.should_exit = True
             self._thread.join(timeout=_START_TIMEOUT)
+        self.app.webhooks.close()
         if self._socket is not None:
             with contextlib.suppress(OSError):
                 self._socket.close()

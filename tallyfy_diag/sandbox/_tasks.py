@@ -17,6 +17,7 @@ from tallyfy_diag.sandbox._processes import (
     read_owners,
 )
 from tallyfy_diag.sandbox._validation import Fields
+from tallyfy_diag.sandbox._webhooks import process_payload, task_payload
 
 
 def _task_status_matches(task: Task, status: str, now: datetime) -> bool:
@@ -128,10 +129,16 @@ def complete_task(call: Call) -> Result:
     # Tallyfy refuses completion while required form fields are empty.
     missing_required(fields, "taskdata", step.captures if step else [], task.taskdata)
     fields.check()
+    was_open, process_was_open = task.completed_at is None, process.completed_at is None
     call.store.complete(task)
     call.store.record(
         call.org_id, call.user_id, verb="completed", kind="Task", subject=("task", task.id), parent=("run", process.id)
     )
+    # Webhooks fire on the change only: completing a completed task again is no new event.
+    if was_open:
+        call.webhooks.append(task_payload(call.store, task, call.user_id))
+    if process_was_open and process.completed_at is not None:
+        call.webhooks.append(process_payload(call.store, process))
     return 200, {"data": shape.task(task, call.store)}
 
 

@@ -120,6 +120,7 @@ def _args(**overrides):
         "scenario": "default",
         "seed": 1,
         "credentials_out": None,
+        "webhook_url": None,
     }
     return argparse.Namespace(**{**defaults, **overrides})
 
@@ -130,6 +131,7 @@ def _args(**overrides):
         ({"port": 70000}, "--port must be 0..65535"),
         ({"token_ttl": 0}, "--token-ttl must be positive"),
         ({"cors_origin": ["localhost:3000"]}, "is not an origin"),
+        ({"webhook_url": "ftp://127.0.0.1/hook"}, "--webhook-url: 'ftp://127.0.0.1/hook' is not an http"),
     ],
 )
 def test_bad_options_are_usage_errors(overrides, message):

@@ -2,24 +2,65 @@
 # Do not edit by hand: change the spec or spec/openapi-python-client.yaml, then run `nox -s generate`.
 """Contains all the data models used in inputs/outputs"""
 
+from .activity_feed import ActivityFeed
+from .activity_feed_actor_item import ActivityFeedActorItem
+from .activity_feed_list import ActivityFeedList
+from .application_user_create import ApplicationUserCreate
+from .asset import Asset
+from .asset_envelope import AssetEnvelope
+from .asset_subject import AssetSubject
 from .blueprint import Blueprint
+from .blueprint_clone import BlueprintClone
 from .blueprint_create import BlueprintCreate
 from .blueprint_envelope import BlueprintEnvelope
+from .blueprint_form_fields import BlueprintFormFields
+from .blueprint_form_fields_envelope import BlueprintFormFieldsEnvelope
 from .blueprint_list import BlueprintList
 from .blueprint_update import BlueprintUpdate
 from .capture import Capture
+from .capture_create import CaptureCreate
+from .capture_create_options_item import CaptureCreateOptionsItem
+from .capture_envelope import CaptureEnvelope
 from .capture_include import CaptureInclude
+from .capture_list import CaptureList
+from .capture_update import CaptureUpdate
+from .comment import Comment
+from .comment_create import CommentCreate
+from .comment_envelope import CommentEnvelope
+from .deletion_report import DeletionReport
 from .error import Error
+from .file_upload import FileUpload
+from .folder import Folder
+from .folder_create import FolderCreate
+from .folder_envelope import FolderEnvelope
+from .folder_list import FolderList
+from .folder_update import FolderUpdate
+from .group import Group
+from .group_create import GroupCreate
+from .group_envelope import GroupEnvelope
+from .group_list import GroupList
+from .group_update import GroupUpdate
+from .guest import Guest
+from .guest_create import GuestCreate
+from .guest_envelope import GuestEnvelope
+from .guest_list import GuestList
+from .guest_update import GuestUpdate
 from .kickoff_field import KickoffField
+from .kickoff_field_envelope import KickoffFieldEnvelope
 from .kickoff_field_include import KickoffFieldInclude
+from .kickoff_field_update import KickoffFieldUpdate
 from .list_meta import ListMeta
 from .o_auth_error import OAuthError
 from .one_off_task_create import OneOffTaskCreate
+from .one_off_task_update import OneOffTaskUpdate
+from .one_off_task_update_taskdata import OneOffTaskUpdateTaskdata
 from .organization import Organization
 from .organization_envelope import OrganizationEnvelope
 from .organization_list import OrganizationList
+from .organization_update import OrganizationUpdate
 from .pagination import Pagination
 from .pagination_links import PaginationLinks
+from .problem_create import ProblemCreate
 from .process import Process
 from .process_envelope import ProcessEnvelope
 from .process_launch import ProcessLaunch
@@ -31,11 +72,25 @@ from .process_prerun import ProcessPrerun
 from .process_progress import ProcessProgress
 from .process_update import ProcessUpdate
 from .process_update_prerun import ProcessUpdatePrerun
+from .process_webhook import ProcessWebhook
+from .process_webhook_groups_item import ProcessWebhookGroupsItem
+from .process_webhook_ko_form_fields import ProcessWebhookKoFormFields
+from .process_webhook_prerun import ProcessWebhookPrerun
+from .process_webhook_process_tasks import ProcessWebhookProcessTasks
+from .process_webhook_users_item import ProcessWebhookUsersItem
+from .search_result import SearchResult
+from .search_result_group import SearchResultGroup
+from .search_results import SearchResults
 from .step import Step
 from .step_deadline import StepDeadline
 from .step_envelope import StepEnvelope
 from .step_include import StepInclude
 from .step_list import StepList
+from .tag import Tag
+from .tag_create import TagCreate
+from .tag_envelope import TagEnvelope
+from .tag_list import TagList
+from .tag_update import TagUpdate
 from .task import Task
 from .task_completion import TaskCompletion
 from .task_envelope import TaskEnvelope
@@ -45,33 +100,96 @@ from .task_owners import TaskOwners
 from .task_taskdata import TaskTaskdata
 from .task_update import TaskUpdate
 from .task_update_taskdata import TaskUpdateTaskdata
+from .task_webhook import TaskWebhook
+from .task_webhook_form_fields import TaskWebhookFormFields
+from .task_webhook_process_tasks import TaskWebhookProcessTasks
+from .thread_resolution import ThreadResolution
 from .token_request import TokenRequest
 from .token_response import TokenResponse
 from .user import User
 from .user_envelope import UserEnvelope
+from .user_invite import UserInvite
 from .user_list import UserList
+from .user_role_change import UserRoleChange
 from .validation_error import ValidationError
 from .validation_error_errors import ValidationErrorErrors
+from .webhook_field_value import WebhookFieldValue
+from .webhook_guest_links import WebhookGuestLinks
+from .webhook_guest_links_additional_property import WebhookGuestLinksAdditionalProperty
+from .webhook_owners import WebhookOwners
+from .webhook_person import WebhookPerson
+from .webhook_process import WebhookProcess
+from .webhook_process_prerun import WebhookProcessPrerun
+from .webhook_process_process_forms import WebhookProcessProcessForms
+from .webhook_process_process_forms_additional_property import (
+    WebhookProcessProcessFormsAdditionalProperty,
+)
+from .webhook_process_tags_item import WebhookProcessTagsItem
+from .webhook_task import WebhookTask
+from .webhook_task_assets_item import WebhookTaskAssetsItem
+from .webhook_task_captures import WebhookTaskCaptures
+from .webhook_template import WebhookTemplate
 
 __all__ = (
+    "ActivityFeed",
+    "ActivityFeedActorItem",
+    "ActivityFeedList",
+    "ApplicationUserCreate",
+    "Asset",
+    "AssetEnvelope",
+    "AssetSubject",
     "Blueprint",
+    "BlueprintClone",
     "BlueprintCreate",
     "BlueprintEnvelope",
+    "BlueprintFormFields",
+    "BlueprintFormFieldsEnvelope",
     "BlueprintList",
     "BlueprintUpdate",
     "Capture",
+    "CaptureCreate",
+    "CaptureCreateOptionsItem",
+    "CaptureEnvelope",
     "CaptureInclude",
+    "CaptureList",
+    "CaptureUpdate",
+    "Comment",
+    "CommentCreate",
+    "CommentEnvelope",
+    "DeletionReport",
     "Error",
+    "FileUpload",
+    "Folder",
+    "FolderCreate",
+    "FolderEnvelope",
+    "FolderList",
+    "FolderUpdate",
+    "Group",
+    "GroupCreate",
+    "GroupEnvelope",
+    "GroupList",
+    "GroupUpdate",
+    "Guest",
+    "GuestCreate",
+    "GuestEnvelope",
+    "GuestList",
+    "GuestUpdate",
     "KickoffField",
+    "KickoffFieldEnvelope",
     "KickoffFieldInclude",
+    "KickoffFieldUpdate",
     "ListMeta",
     "OAuthError",
     "OneOffTaskCreate",
+    "OneOffTaskUpdate",
+    "OneOffTaskUpdateTaskdata",
     "Organization",
     "OrganizationEnvelope",
     "OrganizationList",
+    "OrganizationUpdate",
     "Pagination",
     "PaginationLinks",
+    "ProblemCreate",
     "Process",
     "ProcessEnvelope",
     "ProcessLaunch",
@@ -83,11 +201,25 @@ __all__ = (
     "ProcessProgress",
     "ProcessUpdate",
     "ProcessUpdatePrerun",
+    "ProcessWebhook",
+    "ProcessWebhookGroupsItem",
+    "ProcessWebhookKoFormFields",
+    "ProcessWebhookPrerun",
+    "ProcessWebhookProcessTasks",
+    "ProcessWebhookUsersItem",
+    "SearchResult",
+    "SearchResultGroup",
+    "SearchResults",
     "Step",
     "StepDeadline",
     "StepEnvelope",
     "StepInclude",
     "StepList",
+    "Tag",
+    "TagCreate",
+    "TagEnvelope",
+    "TagList",
+    "TagUpdate",
     "Task",
     "TaskCompletion",
     "TaskEnvelope",
@@ -97,11 +229,31 @@ __all__ = (
     "TaskTaskdata",
     "TaskUpdate",
     "TaskUpdateTaskdata",
+    "TaskWebhook",
+    "TaskWebhookFormFields",
+    "TaskWebhookProcessTasks",
+    "ThreadResolution",
     "TokenRequest",
     "TokenResponse",
     "User",
     "UserEnvelope",
+    "UserInvite",
     "UserList",
+    "UserRoleChange",
     "ValidationError",
     "ValidationErrorErrors",
+    "WebhookFieldValue",
+    "WebhookGuestLinks",
+    "WebhookGuestLinksAdditionalProperty",
+    "WebhookOwners",
+    "WebhookPerson",
+    "WebhookProcess",
+    "WebhookProcessPrerun",
+    "WebhookProcessProcessForms",
+    "WebhookProcessProcessFormsAdditionalProperty",
+    "WebhookProcessTagsItem",
+    "WebhookTask",
+    "WebhookTaskAssetsItem",
+    "WebhookTaskCaptures",
+    "WebhookTemplate",
 )

@@ -27,6 +27,10 @@ class User:
     full_name: str | Unset = UNSET
     timezone: str | Unset = UNSET
     """ IANA time zone name, e.g. Europe/London. """
+    role: str | Unset = UNSET
+    """ Role in the organization (open string), e.g. admin, standard, light. """
+    status: str | Unset = UNSET
+    """ Membership status (open string), e.g. active, invited, disabled. """
     created_at: datetime.datetime | Unset = UNSET
     """ ISO 8601 Zulu, e.g. 2023-05-15T14:30:00.000Z. """
     last_accessed_at: datetime.datetime | None | Unset = UNSET
@@ -47,6 +51,10 @@ class User:
         full_name = self.full_name
 
         timezone = self.timezone
+
+        role = self.role
+
+        status = self.status
 
         created_at: str | Unset = UNSET
         if not isinstance(self.created_at, Unset):
@@ -79,6 +87,10 @@ class User:
             field_dict["full_name"] = full_name
         if timezone is not UNSET:
             field_dict["timezone"] = timezone
+        if role is not UNSET:
+            field_dict["role"] = role
+        if status is not UNSET:
+            field_dict["status"] = status
         if created_at is not UNSET:
             field_dict["created_at"] = created_at
         if last_accessed_at is not UNSET:
@@ -102,6 +114,10 @@ class User:
         full_name = d.pop("full_name", UNSET)
 
         timezone = d.pop("timezone", UNSET)
+
+        role = d.pop("role", UNSET)
+
+        status = d.pop("status", UNSET)
 
         _created_at = d.pop("created_at", UNSET)
         created_at: datetime.datetime | Unset
@@ -135,6 +151,8 @@ class User:
             last_name=last_name,
             full_name=full_name,
             timezone=timezone,
+            role=role,
+            status=status,
             created_at=created_at,
             last_accessed_at=last_accessed_at,
         )

@@ -84,7 +84,7 @@ def sync_detailed(
 
      Archives a Blueprint (API: checklist); it can no longer be launched as a Process (API: run) but is
     kept (`archived_at` is set). Permanent deletion is a separate endpoint (`DELETE
-    .../checklists/{checklist_id}/delete`, not described here). Needs a user context.
+    .../checklists/{checklist_id}/delete`, `delete_blueprint`). Needs a user context.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
@@ -121,7 +121,7 @@ def sync(
 
      Archives a Blueprint (API: checklist); it can no longer be launched as a Process (API: run) but is
     kept (`archived_at` is set). Permanent deletion is a separate endpoint (`DELETE
-    .../checklists/{checklist_id}/delete`, not described here). Needs a user context.
+    .../checklists/{checklist_id}/delete`, `delete_blueprint`). Needs a user context.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
@@ -153,7 +153,7 @@ async def asyncio_detailed(
 
      Archives a Blueprint (API: checklist); it can no longer be launched as a Process (API: run) but is
     kept (`archived_at` is set). Permanent deletion is a separate endpoint (`DELETE
-    .../checklists/{checklist_id}/delete`, not described here). Needs a user context.
+    .../checklists/{checklist_id}/delete`, `delete_blueprint`). Needs a user context.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
@@ -188,7 +188,7 @@ async def asyncio(
 
      Archives a Blueprint (API: checklist); it can no longer be launched as a Process (API: run) but is
     kept (`archived_at` is set). Permanent deletion is a separate endpoint (`DELETE
-    .../checklists/{checklist_id}/delete`, not described here). Needs a user context.
+    .../checklists/{checklist_id}/delete`, `delete_blueprint`). Needs a user context.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by

@@ -146,8 +146,9 @@ def sync_detailed(
         org (str): Organization id (a 32-character hex string in practice). Listed by
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
         page (int | Unset): Page number, starting at 1. Default: 1.
-        per_page (int | Unset): Items per page, 1 to 100 (the server caps larger values at 100).
-            The server default is 10 (documented for checklists). Default: 10.
+        per_page (int | Unset): Items per page, 1 to 100: the server caps larger values at 100
+            rather than refusing them (Tallyfy's CLI and SDK), so no maximum is declared. The server
+            default is 10 (documented for checklists). Default: 10.
         q (str | Unset): Search text, matched against blueprint titles.
         with_ (str | Unset): Comma-separated relations to include, e.g. `steps,tags` on blueprints
             (API: checklists), `tasks,checklist` on processes (API: runs), `run,step` on tasks.
@@ -220,8 +221,9 @@ def sync(
         org (str): Organization id (a 32-character hex string in practice). Listed by
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
         page (int | Unset): Page number, starting at 1. Default: 1.
-        per_page (int | Unset): Items per page, 1 to 100 (the server caps larger values at 100).
-            The server default is 10 (documented for checklists). Default: 10.
+        per_page (int | Unset): Items per page, 1 to 100: the server caps larger values at 100
+            rather than refusing them (Tallyfy's CLI and SDK), so no maximum is declared. The server
+            default is 10 (documented for checklists). Default: 10.
         q (str | Unset): Search text, matched against blueprint titles.
         with_ (str | Unset): Comma-separated relations to include, e.g. `steps,tags` on blueprints
             (API: checklists), `tasks,checklist` on processes (API: runs), `run,step` on tasks.
@@ -289,8 +291,9 @@ async def asyncio_detailed(
         org (str): Organization id (a 32-character hex string in practice). Listed by
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
         page (int | Unset): Page number, starting at 1. Default: 1.
-        per_page (int | Unset): Items per page, 1 to 100 (the server caps larger values at 100).
-            The server default is 10 (documented for checklists). Default: 10.
+        per_page (int | Unset): Items per page, 1 to 100: the server caps larger values at 100
+            rather than refusing them (Tallyfy's CLI and SDK), so no maximum is declared. The server
+            default is 10 (documented for checklists). Default: 10.
         q (str | Unset): Search text, matched against blueprint titles.
         with_ (str | Unset): Comma-separated relations to include, e.g. `steps,tags` on blueprints
             (API: checklists), `tasks,checklist` on processes (API: runs), `run,step` on tasks.
@@ -361,8 +364,9 @@ async def asyncio(
         org (str): Organization id (a 32-character hex string in practice). Listed by
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
         page (int | Unset): Page number, starting at 1. Default: 1.
-        per_page (int | Unset): Items per page, 1 to 100 (the server caps larger values at 100).
-            The server default is 10 (documented for checklists). Default: 10.
+        per_page (int | Unset): Items per page, 1 to 100: the server caps larger values at 100
+            rather than refusing them (Tallyfy's CLI and SDK), so no maximum is declared. The server
+            default is 10 (documented for checklists). Default: 10.
         q (str | Unset): Search text, matched against blueprint titles.
         with_ (str | Unset): Comma-separated relations to include, e.g. `steps,tags` on blueprints
             (API: checklists), `tasks,checklist` on processes (API: runs), `run,step` on tasks.

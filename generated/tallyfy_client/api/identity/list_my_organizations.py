@@ -95,8 +95,9 @@ def sync_detailed(
 
     Args:
         page (int | Unset): Page number, starting at 1. Default: 1.
-        per_page (int | Unset): Items per page, 1 to 100 (the server caps larger values at 100).
-            The server default is 10 (documented for checklists). Default: 10.
+        per_page (int | Unset): Items per page, 1 to 100: the server caps larger values at 100
+            rather than refusing them (Tallyfy's CLI and SDK), so no maximum is declared. The server
+            default is 10 (documented for checklists). Default: 10.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -132,8 +133,9 @@ def sync(
 
     Args:
         page (int | Unset): Page number, starting at 1. Default: 1.
-        per_page (int | Unset): Items per page, 1 to 100 (the server caps larger values at 100).
-            The server default is 10 (documented for checklists). Default: 10.
+        per_page (int | Unset): Items per page, 1 to 100: the server caps larger values at 100
+            rather than refusing them (Tallyfy's CLI and SDK), so no maximum is declared. The server
+            default is 10 (documented for checklists). Default: 10.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -164,8 +166,9 @@ async def asyncio_detailed(
 
     Args:
         page (int | Unset): Page number, starting at 1. Default: 1.
-        per_page (int | Unset): Items per page, 1 to 100 (the server caps larger values at 100).
-            The server default is 10 (documented for checklists). Default: 10.
+        per_page (int | Unset): Items per page, 1 to 100: the server caps larger values at 100
+            rather than refusing them (Tallyfy's CLI and SDK), so no maximum is declared. The server
+            default is 10 (documented for checklists). Default: 10.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -199,8 +202,9 @@ async def asyncio(
 
     Args:
         page (int | Unset): Page number, starting at 1. Default: 1.
-        per_page (int | Unset): Items per page, 1 to 100 (the server caps larger values at 100).
-            The server default is 10 (documented for checklists). Default: 10.
+        per_page (int | Unset): Items per page, 1 to 100: the server caps larger values at 100
+            rather than refusing them (Tallyfy's CLI and SDK), so no maximum is declared. The server
+            default is 10 (documented for checklists). Default: 10.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

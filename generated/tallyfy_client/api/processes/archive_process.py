@@ -84,7 +84,7 @@ def sync_detailed(
 
      Archives a Process (API: run) (`archived_at` is set); `activate_process` undoes it. Permanent
     deletion is a separate endpoint (`DELETE .../runs/{run_id}/delete`, only for an archived run, else
-    422; not described here). Needs a user context.
+    422; `delete_process`). Needs a user context.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
@@ -121,7 +121,7 @@ def sync(
 
      Archives a Process (API: run) (`archived_at` is set); `activate_process` undoes it. Permanent
     deletion is a separate endpoint (`DELETE .../runs/{run_id}/delete`, only for an archived run, else
-    422; not described here). Needs a user context.
+    422; `delete_process`). Needs a user context.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
@@ -153,7 +153,7 @@ async def asyncio_detailed(
 
      Archives a Process (API: run) (`archived_at` is set); `activate_process` undoes it. Permanent
     deletion is a separate endpoint (`DELETE .../runs/{run_id}/delete`, only for an archived run, else
-    422; not described here). Needs a user context.
+    422; `delete_process`). Needs a user context.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
@@ -188,7 +188,7 @@ async def asyncio(
 
      Archives a Process (API: run) (`archived_at` is set); `activate_process` undoes it. Permanent
     deletion is a separate endpoint (`DELETE .../runs/{run_id}/delete`, only for an archived run, else
-    422; not described here). Needs a user context.
+    422; `delete_process`). Needs a user context.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by

@@ -106,7 +106,7 @@ def sync_detailed(
      Marks a Task of a Process (API: run) complete. Task form field (API: capture) values cannot be sent
     here: set them with `update_process_task` first; the server refuses completion while required ones
     are empty. For approval tasks send `is_approved`. One-off tasks use `POST
-    /organizations/{org}/completed-tasks` instead (not described here). Docs show 200; 201 is also
+    /organizations/{org}/completed-tasks` instead (`complete_oneoff_task`). Docs show 200; 201 is also
     accepted. Needs a user context.
 
     Args:
@@ -148,7 +148,7 @@ def sync(
      Marks a Task of a Process (API: run) complete. Task form field (API: capture) values cannot be sent
     here: set them with `update_process_task` first; the server refuses completion while required ones
     are empty. For approval tasks send `is_approved`. One-off tasks use `POST
-    /organizations/{org}/completed-tasks` instead (not described here). Docs show 200; 201 is also
+    /organizations/{org}/completed-tasks` instead (`complete_oneoff_task`). Docs show 200; 201 is also
     accepted. Needs a user context.
 
     Args:
@@ -185,7 +185,7 @@ async def asyncio_detailed(
      Marks a Task of a Process (API: run) complete. Task form field (API: capture) values cannot be sent
     here: set them with `update_process_task` first; the server refuses completion while required ones
     are empty. For approval tasks send `is_approved`. One-off tasks use `POST
-    /organizations/{org}/completed-tasks` instead (not described here). Docs show 200; 201 is also
+    /organizations/{org}/completed-tasks` instead (`complete_oneoff_task`). Docs show 200; 201 is also
     accepted. Needs a user context.
 
     Args:
@@ -225,7 +225,7 @@ async def asyncio(
      Marks a Task of a Process (API: run) complete. Task form field (API: capture) values cannot be sent
     here: set them with `update_process_task` first; the server refuses completion while required ones
     are empty. For approval tasks send `is_approved`. One-off tasks use `POST
-    /organizations/{org}/completed-tasks` instead (not described here). Docs show 200; 201 is also
+    /organizations/{org}/completed-tasks` instead (`complete_oneoff_task`). Docs show 200; 201 is also
     accepted. Needs a user context.
 
     Args:

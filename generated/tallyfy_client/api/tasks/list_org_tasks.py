@@ -132,8 +132,9 @@ def sync_detailed(
         org (str): Organization id (a 32-character hex string in practice). Listed by
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
         page (int | Unset): Page number, starting at 1. Default: 1.
-        per_page (int | Unset): Items per page, 1 to 100 (the server caps larger values at 100).
-            The server default is 10 (documented for checklists). Default: 10.
+        per_page (int | Unset): Items per page, 1 to 100: the server caps larger values at 100
+            rather than refusing them (Tallyfy's CLI and SDK), so no maximum is declared. The server
+            default is 10 (documented for checklists). Default: 10.
         status (str | Unset): Filter by task status (open string). Values in Tallyfy's docs:
             complete, hasproblem, overdue, due_soon, active, incomplete, inprogress, not-started.
         owners (str | Unset): Comma-separated user ids; tasks assigned to any of them.
@@ -213,8 +214,9 @@ def sync(
         org (str): Organization id (a 32-character hex string in practice). Listed by
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
         page (int | Unset): Page number, starting at 1. Default: 1.
-        per_page (int | Unset): Items per page, 1 to 100 (the server caps larger values at 100).
-            The server default is 10 (documented for checklists). Default: 10.
+        per_page (int | Unset): Items per page, 1 to 100: the server caps larger values at 100
+            rather than refusing them (Tallyfy's CLI and SDK), so no maximum is declared. The server
+            default is 10 (documented for checklists). Default: 10.
         status (str | Unset): Filter by task status (open string). Values in Tallyfy's docs:
             complete, hasproblem, overdue, due_soon, active, incomplete, inprogress, not-started.
         owners (str | Unset): Comma-separated user ids; tasks assigned to any of them.
@@ -289,8 +291,9 @@ async def asyncio_detailed(
         org (str): Organization id (a 32-character hex string in practice). Listed by
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
         page (int | Unset): Page number, starting at 1. Default: 1.
-        per_page (int | Unset): Items per page, 1 to 100 (the server caps larger values at 100).
-            The server default is 10 (documented for checklists). Default: 10.
+        per_page (int | Unset): Items per page, 1 to 100: the server caps larger values at 100
+            rather than refusing them (Tallyfy's CLI and SDK), so no maximum is declared. The server
+            default is 10 (documented for checklists). Default: 10.
         status (str | Unset): Filter by task status (open string). Values in Tallyfy's docs:
             complete, hasproblem, overdue, due_soon, active, incomplete, inprogress, not-started.
         owners (str | Unset): Comma-separated user ids; tasks assigned to any of them.
@@ -368,8 +371,9 @@ async def asyncio(
         org (str): Organization id (a 32-character hex string in practice). Listed by
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
         page (int | Unset): Page number, starting at 1. Default: 1.
-        per_page (int | Unset): Items per page, 1 to 100 (the server caps larger values at 100).
-            The server default is 10 (documented for checklists). Default: 10.
+        per_page (int | Unset): Items per page, 1 to 100: the server caps larger values at 100
+            rather than refusing them (Tallyfy's CLI and SDK), so no maximum is declared. The server
+            default is 10 (documented for checklists). Default: 10.
         status (str | Unset): Filter by task status (open string). Values in Tallyfy's docs:
             complete, hasproblem, overdue, due_soon, active, incomplete, inprogress, not-started.
         owners (str | Unset): Comma-separated user ids; tasks assigned to any of them.

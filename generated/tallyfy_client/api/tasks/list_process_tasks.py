@@ -114,8 +114,9 @@ def sync_detailed(
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
         run_id (str): Process (API: run) id, 32 lowercase hex characters.
         page (int | Unset): Page number, starting at 1. Default: 1.
-        per_page (int | Unset): Items per page, 1 to 100 (the server caps larger values at 100).
-            The server default is 10 (documented for checklists). Default: 10.
+        per_page (int | Unset): Items per page, 1 to 100: the server caps larger values at 100
+            rather than refusing them (Tallyfy's CLI and SDK), so no maximum is declared. The server
+            default is 10 (documented for checklists). Default: 10.
         with_ (str | Unset): Comma-separated relations to include, e.g. `steps,tags` on blueprints
             (API: checklists), `tasks,checklist` on processes (API: runs), `run,step` on tasks.
             Included relations come wrapped as `{"data": ...}`.
@@ -162,8 +163,9 @@ def sync(
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
         run_id (str): Process (API: run) id, 32 lowercase hex characters.
         page (int | Unset): Page number, starting at 1. Default: 1.
-        per_page (int | Unset): Items per page, 1 to 100 (the server caps larger values at 100).
-            The server default is 10 (documented for checklists). Default: 10.
+        per_page (int | Unset): Items per page, 1 to 100: the server caps larger values at 100
+            rather than refusing them (Tallyfy's CLI and SDK), so no maximum is declared. The server
+            default is 10 (documented for checklists). Default: 10.
         with_ (str | Unset): Comma-separated relations to include, e.g. `steps,tags` on blueprints
             (API: checklists), `tasks,checklist` on processes (API: runs), `run,step` on tasks.
             Included relations come wrapped as `{"data": ...}`.
@@ -205,8 +207,9 @@ async def asyncio_detailed(
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
         run_id (str): Process (API: run) id, 32 lowercase hex characters.
         page (int | Unset): Page number, starting at 1. Default: 1.
-        per_page (int | Unset): Items per page, 1 to 100 (the server caps larger values at 100).
-            The server default is 10 (documented for checklists). Default: 10.
+        per_page (int | Unset): Items per page, 1 to 100: the server caps larger values at 100
+            rather than refusing them (Tallyfy's CLI and SDK), so no maximum is declared. The server
+            default is 10 (documented for checklists). Default: 10.
         with_ (str | Unset): Comma-separated relations to include, e.g. `steps,tags` on blueprints
             (API: checklists), `tasks,checklist` on processes (API: runs), `run,step` on tasks.
             Included relations come wrapped as `{"data": ...}`.
@@ -251,8 +254,9 @@ async def asyncio(
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
         run_id (str): Process (API: run) id, 32 lowercase hex characters.
         page (int | Unset): Page number, starting at 1. Default: 1.
-        per_page (int | Unset): Items per page, 1 to 100 (the server caps larger values at 100).
-            The server default is 10 (documented for checklists). Default: 10.
+        per_page (int | Unset): Items per page, 1 to 100: the server caps larger values at 100
+            rather than refusing them (Tallyfy's CLI and SDK), so no maximum is declared. The server
+            default is 10 (documented for checklists). Default: 10.
         with_ (str | Unset): Comma-separated relations to include, e.g. `steps,tags` on blueprints
             (API: checklists), `tasks,checklist` on processes (API: runs), `run,step` on tasks.
             Included relations come wrapped as `{"data": ...}`.
