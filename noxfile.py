@@ -167,6 +167,25 @@ def record(session: nox.Session) -> None:
     session.run("pytest", "-m", "vcr", "--record-mode=rewrite", "tests/", *session.posargs)
 
 
+@nox.session(python=PYTHON, default=False)
+def conformance(session: nox.Session) -> None:
+    """Schemathesis over the whole spec against a live sandbox, 100 examples per operation (several minutes)."""
+    session.install(".", *_group("tests"))
+    session.run(
+        "pytest",
+        "-s",
+        "tests/sandbox/test_sandbox_fuzz_whole_api.py",
+        env={"CONFORMANCE_EXAMPLES": session.posargs[0] if session.posargs else "100"},
+    )
+
+
+@nox.session(python=PYTHON, default=False)
+def coverage_table(session: nox.Session) -> None:
+    """Regenerate docs/coverage.md from the spec, the sandbox and the tests."""
+    session.install(".")
+    session.run("python", "-m", "tallyfy_diag._coverage")
+
+
 def run_with_path(command: Sequence[str], bin_dir: str) -> None:
     """Run a command with `bin_dir` first on PATH (for callers outside nox, such as the drift test)."""
     env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}

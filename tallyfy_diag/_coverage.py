@@ -1,7 +1,7 @@
 """The coverage table, docs/coverage.md: each Tallyfy resource with its spec operations, sandbox support and
 tests. It is generated, never typed, so it cannot drift:
 
-    python -m tallyfy_diag._coverage           # rewrite docs/coverage.md from the checkout
+    python -m tallyfy_diag._coverage           # rewrite docs/coverage.md (run from the checkout)
     python -m tallyfy_diag._coverage --check   # exit 1 when docs/coverage.md is stale
 
 Sources: operations and resources from the spec; sandbox support from the sandbox's handler registry; tests
@@ -21,7 +21,6 @@ import attrs
 
 from tallyfy_diag._spec import Operation, load_spec, operations
 
-ROOT = Path(__file__).resolve().parent.parent
 TABLE = Path("docs") / "coverage.md"
 _API_PACKAGE = "tallyfy_client.api"
 _WIRE_ROW = "WireCase"
@@ -75,7 +74,7 @@ def sandbox_operations() -> set[str]:
     return set(HANDLERS)
 
 
-def build_rows(root: Path = ROOT) -> list[Row]:
+def build_rows(root: Path) -> list[Row]:
     known = {operation.operation_id for operation in operations()}
     by_operation, wired = scan_tests(root / "tests", known)
     served = sandbox_operations()
@@ -124,8 +123,9 @@ def render(rows: Iterable[Row]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    target = ROOT / TABLE
-    text = render(build_rows(ROOT))
+    root = Path.cwd()  # the checkout: an installed package has no tests/ beside it
+    target = root / TABLE
+    text = render(build_rows(root))
     if args == ["--check"]:
         if not target.is_file() or target.read_text(encoding="utf-8") != text:
             print(f"{TABLE} is stale: run `python -m tallyfy_diag._coverage`", file=sys.stderr)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -24,7 +25,8 @@ from tallyfy_diag._spec import operations, spec_path
 from tallyfy_diag.sandbox import Sandbox, SandboxConfig
 from tallyfy_diag.webhooks import WebhookListener
 
-EXAMPLES = 5
+# A quick pass in the test suite; `nox -s conformance` sets 100 for the full run.
+EXAMPLES = int(os.environ.get("CONFORMANCE_EXAMPLES", "5"))
 WEBHOOK_EXAMPLES = 60
 EXCLUDED = "ignored_auth,missing_required_header,positive_data_acceptance,negative_data_rejection"
 
@@ -85,6 +87,8 @@ def test_schemathesis_finds_no_nonconforming_response_and_no_5xx(tmp_path: Path)
         sandbox.app.webhooks.close()  # lets the deliveries the run set off reach the receiver
 
     report = result.stdout
+    summary = [line for line in report.splitlines() if re.search(r"Tested: |generated|passed|failed", line)]
+    print("\n".join(summary))  # the figures, for `nox -s conformance` (pytest -s)
     assert result.returncode == 0, report[-6000:] + result.stderr[-2000:]
     assert f"Tested: {len(operations())}" in report
     generated = re.search(r"(\d+) generated", report)
