@@ -107,7 +107,7 @@ def _flip_api_prefix(url: str) -> tuple[str, str] | None:
     return "add the /api prefix", parts._replace(path=API_PREFIX + parts.path).geturl()
 
 
-def _failure(error: Exception) -> TransportFailure:
+def transport_failure(error: Exception) -> TransportFailure:
     text = str(error)
     lowered = text.lower()
     kind: FailureKind
@@ -152,7 +152,7 @@ class _Doctor:
                 method, url, headers=[(h.name, h.value) for h in headers], content=body or None
             )
         except (httpx.HTTPError, UnicodeEncodeError, ValueError) as error:
-            exchange = Exchange(request, None, _failure(error), sent_at, utc_now(), label)
+            exchange = Exchange(request, None, transport_failure(error), sent_at, utc_now(), label)
         else:
             ours = {h.name.lower() for h in headers}
             added = tuple(

@@ -38,10 +38,13 @@ class CorsPolicy:
     def _origin_headers(self, origin: str) -> Headers:
         if CorsFault.WILDCARD_WITH_CREDENTIALS in self.faults:
             return [("Access-Control-Allow-Origin", "*"), ("Access-Control-Allow-Credentials", "true")]
+        if CorsFault.WILDCARD_ORIGIN in self.faults:
+            return [("Access-Control-Allow-Origin", "*")]
         if not self._allows(origin):
             return []
+        echoed = origin + "/" if CorsFault.ORIGIN_TRAILING_SLASH in self.faults else origin
         return [
-            ("Access-Control-Allow-Origin", origin),
+            ("Access-Control-Allow-Origin", echoed),
             ("Access-Control-Allow-Credentials", "true"),
             ("Vary", "Origin"),
         ]
@@ -56,9 +59,16 @@ class CorsPolicy:
             for name in ALLOWED_HEADERS
             if not (name == CLIENT_HEADER and CorsFault.MISSING_CLIENT_HEADER in self.faults)
         ]
+        if CorsFault.ALLOW_HEADERS_WILDCARD in self.faults:
+            allowed_headers = ["*"]
+        methods = [
+            method
+            for method in ALLOWED_METHODS
+            if not (method == "PUT" and CorsFault.METHODS_WITHOUT_PUT in self.faults)
+        ]
         return [
             *headers,
-            ("Access-Control-Allow-Methods", ", ".join(ALLOWED_METHODS)),
+            ("Access-Control-Allow-Methods", ", ".join(methods)),
             ("Access-Control-Allow-Headers", ", ".join(allowed_headers)),
             ("Access-Control-Max-Age", PREFLIGHT_MAX_AGE),
         ]
@@ -68,6 +78,6 @@ class CorsPolicy:
         if origin is None or (status >= 400 and CorsFault.NO_ORIGIN_ON_ERROR in self.faults):
             return []
         headers = self._origin_headers(origin)
-        if headers:
+        if headers and CorsFault.NO_EXPOSE_HEADERS not in self.faults:
             headers.append(("Access-Control-Expose-Headers", ", ".join(EXPOSED_HEADERS)))
         return headers

@@ -156,10 +156,63 @@ def test_every_cors_scenario_allows_the_demo_origin_somehow(name):
     _, client = _client(name)
     with client:
         response = client.options("/me", headers=PREFLIGHT)
-    assert response.headers.get("Access-Control-Allow-Origin") in {ORIGIN, "*"}
+    assert response.headers.get("Access-Control-Allow-Origin") in {ORIGIN, ORIGIN + "/", "*"}
 
 
 def test_bad_origins_are_refused_in_the_config():
     for origin in ("localhost:3000", "http://localhost:3000/", "ftp://x.example", "http://x.example/path"):
         with pytest.raises(ValueError, match="is not an origin"):
             SandboxConfig(cors_origins=(origin,))
+
+
+def test_wildcard_origin_scenario_sends_star_without_credentials():
+    _, client = _client("cors-wildcard-origin")
+    with client:
+        preflight = client.options("/me", headers={**PREFLIGHT, "Origin": "https://anyone.example"})
+        actual = client.get("/me", headers={"Origin": ORIGIN, "X-Tallyfy-Client": "APIClient"})
+    for response in (preflight, actual):
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert "Access-Control-Allow-Credentials" not in response.headers
+    assert "x-request-id" in _csv(actual.headers["Access-Control-Expose-Headers"])
+
+
+def test_allow_headers_wildcard_scenario_answers_star():
+    _, client = _client("cors-allow-headers-wildcard")
+    with client:
+        response = client.options("/me", headers=PREFLIGHT)
+    assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert response.headers["Access-Control-Allow-Headers"] == "*"
+
+
+def test_methods_without_put_scenario_leaves_put_out():
+    _, client = _client("cors-methods-without-put")
+    with client:
+        response = client.options("/me", headers={**PREFLIGHT, "Access-Control-Request-Method": "PUT"})
+    methods = _csv(response.headers["Access-Control-Allow-Methods"])
+    assert "put" not in methods
+    assert {"get", "post", "delete"} <= methods
+    assert "x-tallyfy-client" in _csv(response.headers["Access-Control-Allow-Headers"])
+
+
+def test_origin_trailing_slash_scenario_echoes_a_slash_everywhere():
+    sandbox, client = _client("cors-origin-trailing-slash")
+    token = sandbox.mint_access_token()
+    with client:
+        preflight = client.options("/me", headers=PREFLIGHT)
+        actual = client.get(
+            "/me", headers={"Origin": ORIGIN, "X-Tallyfy-Client": "APIClient", "Authorization": f"Bearer {token}"}
+        )
+        stranger = client.options("/me", headers={**PREFLIGHT, "Origin": "https://evil.example.com"})
+    assert preflight.headers["Access-Control-Allow-Origin"] == ORIGIN + "/"
+    assert actual.headers["Access-Control-Allow-Origin"] == ORIGIN + "/"
+    assert "Access-Control-Allow-Origin" not in stranger.headers
+
+
+def test_no_expose_headers_scenario_allows_the_origin_but_exposes_nothing():
+    _, client = _client("cors-no-expose-headers")
+    with client:
+        response = client.get("/me", headers={"Origin": ORIGIN, "X-Tallyfy-Client": "APIClient"})
+    assert response.status_code == 401
+    assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert response.headers["X-Request-Id"]
+    assert "Access-Control-Expose-Headers" not in response.headers

@@ -7,7 +7,7 @@ from typing import Any, Final
 from tallyfy_diag._constants import CLIENT_HEADER, REQUEST_ID_HEADER
 from tallyfy_diag.diagnostics import _cors
 from tallyfy_diag.diagnostics._checks._common import show_url
-from tallyfy_diag.diagnostics._evidence import Evidence, Request
+from tallyfy_diag.diagnostics._evidence import Evidence, Request, Response
 from tallyfy_diag.diagnostics._registry import REGISTRY, Status, Verdict, passed, skipped
 
 _PROXY: Final = (
@@ -33,9 +33,16 @@ _FIXES: Final = {
     "InvalidAllowHeadersPreflightResponse": "Access-Control-Allow-Headers must be a comma-separated list of names.",
     "MethodDisallowedByPreflightResponse": "List {parameter} in Access-Control-Allow-Methods (upper case: the"
     " comparison is case-sensitive).",
-    "HeaderDisallowedByPreflightResponse": "List {missing} in Access-Control-Allow-Headers; `*` never covers"
-    " Authorization and means a literal `*` when credentials are included.",
+    "HeaderDisallowedByPreflightResponse": "List {missing} in Access-Control-Allow-Headers by name: `*` is a"
+    " literal `*` when credentials are included, and the Fetch standard never lets it cover Authorization.",
+    "AuthorizationCoveredByWildcard": "List Authorization in Access-Control-Allow-Headers by name: Chromium still"
+    " lets `*` cover it (with this deprecation issue), but the Fetch standard does not, and browsers that enforce"
+    " it refuse the call.",
 }
+_EXPOSE_FIX: Final = (
+    "Expose the headers the page needs: Access-Control-Expose-Headers: X-Request-Id, WWW-Authenticate,"
+    " Retry-After, X-RateLimit-Remaining; add Vary: Origin when reflecting the origin."
+)
 # Response headers a Tallyfy integration needs to read from a script.
 _WANTED_RESPONSE_HEADERS: Final = (
     REQUEST_ID_HEADER.lower(),
@@ -75,6 +82,77 @@ def _script_request(evidence: Evidence) -> tuple[str, str, list[tuple[str, str]]
     return method, preflight.url, [(name, "\x00") for name in names if name]
 
 
+def _cors_fields(response: Response) -> dict[str, str]:
+    """The answer's headers that CORS reads (for the report: what the server said)."""
+    shown: dict[str, str] = {}
+    for header in response.headers:
+        name = header.name.strip().lower()
+        if name.startswith("access-control-") or name == "vary":
+            shown[name] = f"{shown[name]}, {header.value.strip()}" if name in shown else header.value.strip()
+    return shown
+
+
+def _fix(error: _cors.CorsError, origin: str, missing: list[str]) -> str:
+    preflight_only = {"PreflightInvalidStatus", "PreflightDisallowedRedirect"}
+    key = error.name if error.name in preflight_only else error.name.removeprefix("Preflight")
+    return _FIXES.get(key, "Fix the server's CORS headers.").format(
+        origin=origin, parameter=error.parameter, missing=", ".join(missing) or error.parameter
+    )
+
+
+def _rejected(
+    error: _cors.CorsError, rules: list[_cors.RuleVerdict], evidence: Evidence, sends: str, facts: dict[str, Any]
+) -> Verdict:
+    """The verdict for a call the browser refuses: DevTools' words, why the page cannot see more, the fix."""
+    origin = facts["origin"]
+    missing = [name for rule in rules if rule.devtools is error for name in rule.missing]
+    facts["fetch"] = "rejected"
+    if missing:
+        # Chromium's message names one of them, in an order of its own: list them all.
+        facts["disallowed_headers"] = missing
+    facts["cors_error"] = error.name
+    facts["stage"] = error.stage
+    # Word for word what Chromium prints in the console (tests/browser compares the two).
+    facts["devtools_message"] = (
+        f"Access to fetch at '{facts['preflight']['url']}' from origin '{origin}' has been blocked by CORS policy:"
+        f" {error.message}"
+    )
+    actual = evidence.response if evidence.request is not None and not evidence.request.is_preflight else None
+    hidden_status = ""
+    if error.stage == "actual" and actual is not None and actual.status >= 400:
+        hidden_status = (
+            f" The server answered {actual.status}, but the page only sees 'TypeError: Failed to fetch':"
+            " error responses need Access-Control-Allow-Origin too."
+        )
+    preflight_answer = evidence.preflight.response if evidence.preflight else None
+    if error.name == "PreflightInvalidStatus" and preflight_answer is not None:
+        hidden_status = f" The preflight got {preflight_answer.status}."
+    detail = f"{sends} DevTools: {error.message}{hidden_status}"
+    if missing and CLIENT_HEADER.lower() in missing:
+        detail += f" Every Tallyfy call sends {CLIENT_HEADER}, so it must be allowed."
+    return Verdict(Status.FAIL, f"{error.name}: {error.message}"[:200], detail, _fix(error, origin, missing), facts)
+
+
+def _response_warnings(actual: Response, credentials: bool, facts: dict[str, Any]) -> list[tuple[str, str]]:
+    """(warning, fix) about an allowed response: headers the page cannot read, a reflected origin without Vary."""
+    readable, hidden = _cors.readable_headers(actual, credentials)
+    facts["readable_response_headers"] = readable
+    warnings = []
+    wanted_hidden = [name for name in hidden if name in _WANTED_RESPONSE_HEADERS]
+    if wanted_hidden:
+        facts["hidden_response_headers"] = wanted_hidden
+        warnings.append(
+            (f"the page cannot read {', '.join(wanted_hidden)} (not in Access-Control-Expose-Headers)", _EXPOSE_FIX)
+        )
+    allow_origin = _cors.allow_origin_value(actual)
+    vary = (actual.combined("vary") or "").lower()
+    if allow_origin not in (None, "*") and "origin" not in vary and "*" not in vary:
+        warnings.append(
+            ("the origin is reflected without Vary: Origin (a cache may serve it to another origin)", _EXPOSE_FIX)
+        )
+    return warnings
+
+
 @REGISTRY.register("cors-preflight", "Browser CORS: preflight and response headers", "WHATWG Fetch §3.2, §4.8, §4.9")
 def cors_preflight(evidence: Evidence) -> Verdict:
     origin, note = _origin(evidence)
@@ -93,9 +171,11 @@ def cors_preflight(evidence: Evidence) -> Verdict:
         "method": "OPTIONS" if predicted.needed else None,
         "url": show_url(url),
         "headers": dict(predicted.request_headers()) if predicted.needed else {},
+        "reasons": list(predicted.reasons),
     }
     facts: dict[str, Any] = {
         "origin": origin,
+        "method": predicted.method,
         "credentials": "include" if credentials else "same-origin",
         "preflight": preflight_facts,
     }
@@ -107,62 +187,67 @@ def cors_preflight(evidence: Evidence) -> Verdict:
         else f"A browser at {origin} sends no preflight (a simple request)."
     )
     notes = [note] if note else []
-    error: _cors.CorsError | None = None
-    missing: list[str] = []
+    rules: list[_cors.RuleVerdict] = []
     preflight_answer = evidence.preflight.response if evidence.preflight else None
     if predicted.needed and preflight_answer is not None:
-        error, missing = _cors.check_preflight(predicted, preflight_answer, credentials)
+        rules += _cors.preflight_rules(predicted, preflight_answer, credentials)
         preflight_facts["status"] = preflight_answer.status
+        preflight_facts["answer_headers"] = _cors_fields(preflight_answer)
     actual = evidence.response if evidence.request is not None and not evidence.request.is_preflight else None
-    if error is None and actual is not None and (preflight_answer is not None or not predicted.needed):
-        error = _cors.check_actual(actual, origin, credentials)
-    if error is not None:
-        facts["cors_error"] = error.name
-        facts["stage"] = error.stage
-        hidden_status = ""
-        if error.stage == "actual" and actual is not None and actual.status >= 400:
-            hidden_status = (
-                f" The server answered {actual.status}, but the page only sees 'TypeError: Failed to fetch':"
-                " error responses need Access-Control-Allow-Origin too."
-            )
-        preflight_only = {"PreflightInvalidStatus", "PreflightDisallowedRedirect"}
-        key = error.name if error.name in preflight_only else error.name.removeprefix("Preflight")
-        fix = _FIXES.get(key, "Fix the server's CORS headers.").format(
-            origin=origin, parameter=error.parameter, missing=", ".join(missing) or error.parameter
-        )
-        if error.name == "PreflightInvalidStatus" and preflight_answer is not None:
-            hidden_status = f" The preflight got {preflight_answer.status}."
-        detail = f"{sends} DevTools: {error.message}{hidden_status}"
-        if missing and CLIENT_HEADER.lower() in missing:
-            detail += f" Every Tallyfy call sends {CLIENT_HEADER}, so it must be allowed."
-        return Verdict(Status.FAIL, f"{error.name}: {error.message}"[:200], detail, fix, facts)
-    warnings = []
     if actual is not None:
-        _, hidden = _cors.readable_headers(actual, credentials)
-        wanted_hidden = [name for name in hidden if name in _WANTED_RESPONSE_HEADERS]
-        if wanted_hidden:
-            facts["hidden_response_headers"] = wanted_hidden
-            warnings.append(f"the page cannot read {', '.join(wanted_hidden)} (not in Access-Control-Expose-Headers)")
-        allow_origin = _cors.allow_origin_value(actual)
-        vary = (actual.combined("vary") or "").lower()
-        if allow_origin not in (None, "*") and "origin" not in vary and "*" not in vary:
-            warnings.append("the origin is reflected without Vary: Origin (a cache may serve it to another origin)")
+        rules += _cors.actual_rules(actual, origin, credentials)
+        facts["response"] = {"status": actual.status, "answer_headers": _cors_fields(actual)}
+    facts["rules"] = [
+        {
+            "stage": rule.stage,
+            "rule": rule.rule,
+            "outcome": rule.outcome,
+            "explanation": rule.explanation,
+            **({"devtools": rule.devtools.name} if rule.devtools else {}),
+        }
+        for rule in rules
+    ]
+    error = _cors.browser_error(rules)
+    if error is not None:
+        return _rejected(error, rules, evidence, sends, facts)
+    failure = evidence.exchange.failure if evidence.exchange is not None else None
+    if actual is not None:
+        facts["fetch"] = "resolved"
+    else:
+        facts["fetch"] = "no answer" if failure is not None else "allowed by the preflight"
+    warnings: list[tuple[str, str]] = [
+        (f"{rule.devtools.name}: {rule.devtools.message}", _FIXES[rule.devtools.name])
+        for rule in rules
+        if rule.outcome == "warn" and rule.devtools is not None
+    ]
+    if actual is not None:
+        warnings += _response_warnings(actual, credentials, facts)
     if predicted.needed and preflight_answer is None:
         if actual is None:
             return skipped(
-                "no preflight answer captured", sends + " Run `tallyfy-diag doctor --origin` to ask the server."
+                "no preflight answer captured", sends + " Run `tallyfy-diag cors --origin` to ask the server."
             )
-        warnings.append("the preflight answer was not captured, so only the response was judged")
+        warnings.append(
+            (
+                "the preflight answer was not captured, so only the response was judged",
+                "Capture the preflight too (the OPTIONS entry in DevTools), or run `tallyfy-diag cors`.",
+            )
+        )
     if warnings:
+        title, fix = warnings[0]
         return Verdict(
             Status.WARN,
-            warnings[0][0].upper() + warnings[0][1:],
-            sends + " " + "; ".join(warnings[1:] + notes),
-            "Expose the headers the page needs: Access-Control-Expose-Headers: X-Request-Id, WWW-Authenticate,"
-            " Retry-After; add Vary: Origin when reflecting the origin.",
+            (title[0].upper() + title[1:])[:200],
+            sends + " " + "; ".join([text for text, _ in warnings[1:]] + notes),
+            fix,
             facts,
         )
-    what = "preflight and response allow it" if predicted.needed else "the response allows it"
+    if actual is None and failure is not None:
+        what = f"the preflight allows {predicted.method}; the call got no HTTP answer ({failure.kind})"
+    elif actual is None:
+        what = f"the preflight allows {predicted.method} (the call itself was not sent)"
+    else:
+        what = "preflight and response allow it" if predicted.needed else "the response allows it"
     return passed(
         f"a browser at {origin} may make this call: {what}", sends + (" " + notes[0] if notes else ""), **facts
     )
