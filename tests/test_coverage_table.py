@@ -46,7 +46,7 @@ def test_tests_are_found_by_their_imports_and_wire_rows(tmp_path: Path) -> None:
 
 
 def test_check_mode_fails_on_a_stale_table(tmp_path: Path, monkeypatch, capsys) -> None:
-    monkeypatch.setattr(_coverage, "ROOT", tmp_path)
+    monkeypatch.chdir(tmp_path)  # the table is built from the working directory (the checkout)
     (tmp_path / "tests").mkdir()
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "coverage.md").write_text("old\n")
