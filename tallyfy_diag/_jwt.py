@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from typing import Any
 
 import attrs
+
+from tallyfy_diag import _json
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]*={0,2}")
 _ORDINALS = ("header", "payload", "signature")
@@ -49,7 +50,7 @@ def _decode_segment(segment: str, name: str) -> bytes:
 
 def _json_object(raw: bytes, name: str) -> dict[str, Any]:
     try:
-        value = json.loads(raw.decode("utf-8"))
+        value = _json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise JwtError(f"the {name} segment does not decode to JSON (truncated or corrupted?)") from None
     if not isinstance(value, dict):

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from tallyfy_diag._json import loads
+
 REDACTED: Final = "[redacted]"
 
 SENSITIVE_HEADERS: Final = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
@@ -38,6 +40,8 @@ _SENSITIVE_FORM_FIELDS: Final = SENSITIVE_FIELDS | {"code"}
 # refresh tokens (hex starting with def50200).
 JWT_PATTERN: Final = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
 REFRESH_TOKEN_PATTERN: Final = re.compile(r"def50200[0-9a-f]{16,}")
+_JSON_PAIR = re.compile(r'("([A-Za-z_]+)"\s*:\s*")(?:[^"\\]|\\.)*(")')
+_FORM_PAIR = re.compile(r"(?<![A-Za-z0-9_])([A-Za-z_]+)=[^&\s]*")
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^?#]*@")
 _BEARER_VALUE = re.compile(r"(?i)(bearer|basic)(\s+)(\S+)")
 
@@ -109,12 +113,22 @@ def redact_body(body: str, content_type: str = "") -> str:
     stripped = body.strip()
     if "json" in content_type or stripped.startswith(("{", "[")):
         try:
-            return json.dumps(redact_json(json.loads(stripped)), ensure_ascii=False)
-        except ValueError:
+            return json.dumps(redact_json(loads(stripped)), ensure_ascii=False)
+        except ValueError:  # not JSON after all, or too deep to walk: fall back to the text rules
             pass
     if "x-www-form-urlencoded" in content_type:
         return redact_form(stripped)
-    return redact_text(body)
+    return _redact_sensitive_pairs(redact_text(body))
+
+
+def _redact_sensitive_pairs(text: str) -> str:
+    """Values of sensitive keys in text that could not be parsed: `"password": "..."` and `password=...`."""
+    text = _JSON_PAIR.sub(
+        lambda m: f"{m.group(1)}{REDACTED}{m.group(3)}" if is_sensitive_field(m.group(2)) else m.group(0), text
+    )
+    return _FORM_PAIR.sub(
+        lambda m: f"{m.group(1)}={REDACTED}" if _is_sensitive_form_field(m.group(1)) else m.group(0), text
+    )
 
 
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:

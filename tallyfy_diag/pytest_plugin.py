@@ -48,6 +48,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 
+from tallyfy_diag import _json
 from tallyfy_diag._redact import (
     JWT_PATTERN,
     REDACTED,
@@ -124,7 +125,7 @@ class TallyfyScrubber:
             scrubbed = urlencode([(key, self._field(key, value, credentials_form=True)) for key, value in pairs])
         else:
             try:
-                scrubbed = json.dumps(self._json(json.loads(text)), separators=(",", ":"))
+                scrubbed = json.dumps(self._json(_json.loads(text)), separators=(",", ":"))
             except ValueError:
                 scrubbed = self.scrub_text(text)
         return scrubbed.encode("utf-8") if isinstance(body, bytes) else scrubbed
@@ -190,7 +191,7 @@ def _parsed_body(request: Any) -> Any:
         return sorted(parse_qsl(text, keep_blank_values=True))
     if "json" in content_type:
         try:
-            return json.loads(text)
+            return _json.loads(text)
         except ValueError:
             return text
     return text

@@ -89,3 +89,11 @@ def test_error_codes_in_json_stay_but_oauth_codes_in_forms_and_queries_go() -> N
     assert redact_json({"code": "ENDPOINT_NOT_FOUND"}) == {"code": "ENDPOINT_NOT_FOUND"}
     assert CANARY not in redact_form(f"grant_type=authorization_code&code={CANARY}")
     assert CANARY not in redact_url(f"https://app.example/callback?code={CANARY}")
+
+
+def test_unparseable_bodies_still_lose_sensitive_values() -> None:
+    text = f'not json {{"password": "{CANARY}", "note": "kept"}} and client_secret={CANARY}&page=2'
+    redacted = redact_body(text)
+    assert CANARY not in redacted
+    assert '"note": "kept"' in redacted
+    assert "page=2" in redacted

@@ -37,6 +37,7 @@ import attrs
 import httpx
 
 from tallyfy_diag import _constants as c
+from tallyfy_diag import _json
 from tallyfy_diag._jwt import JwtError, decode_unverified
 from tallyfy_diag._redact import REDACTED, fingerprint
 from tallyfy_diag._spec import find_operation
@@ -151,7 +152,7 @@ class FileTokenStore:
 
     def _read(self) -> dict[str, Any]:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = _json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
         return data if isinstance(data, dict) else {}
@@ -391,7 +392,8 @@ class TallyfyAuth(httpx.Auth):
             if not (path == self._root or path.startswith(self._root + "/")):
                 return
             path = path[len(self._root) :]
-        operation = find_operation(request.method, path)
+        # The spec lookup is exact; `/me/` still reaches get_me on the server, so it is refused just the same.
+        operation = find_operation(request.method, "/" + path.strip("/"))
         if operation is not None and operation.requires_user:
             raise UserContextRequiredError(
                 f"{operation.operation_id} needs a user, and this client has an application-only "
@@ -433,7 +435,7 @@ class TallyfyAuth(httpx.Auth):
         if response.status_code != 200:
             raise error_from_response(response, secrets=self.secrets())
         try:
-            body = json.loads(response.content)
+            body = _json.loads(response.content)
             access_token = body["access_token"]
         except (ValueError, KeyError, TypeError):
             raise error_from_response(response, secrets=self.secrets()) from None

@@ -29,7 +29,6 @@ there for callers who need more.
 
 from __future__ import annotations
 
-import json
 import ssl
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
@@ -37,6 +36,7 @@ from typing import Any, Final
 import httpx
 
 from tallyfy_diag import _constants as c
+from tallyfy_diag import _json
 from tallyfy_diag._redact import redact_body, redact_text, redact_url
 from tallyfy_diag.client._retry import parse_retry_after
 
@@ -214,7 +214,7 @@ class ServerError(APIError):
 
 def _body_json(response: httpx.Response) -> dict[str, Any]:
     try:
-        parsed = json.loads(response.content)
+        parsed = _json.loads(response.content)
     except ValueError:
         return {}
     return parsed if isinstance(parsed, dict) else {}

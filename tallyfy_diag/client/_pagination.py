@@ -9,16 +9,17 @@ own base URL, so a server that advertises another host cannot redirect the token
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tallyfy_diag import _json
 
 
 def page_body(content: bytes) -> dict[str, Any]:
     """A list response's JSON object ({} when the body is not one)."""
     try:
-        body = json.loads(content)
+        body = _json.loads(content)
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}

@@ -21,6 +21,7 @@ from urllib.parse import SplitResult, parse_qsl, unquote_plus, urlsplit
 
 import attrs
 
+from tallyfy_diag import _json
 from tallyfy_diag._constants import TOKEN_PATH
 from tallyfy_diag._jwt import JwtError, decode_unverified, looks_like_jwt
 from tallyfy_diag._redact import REFRESH_TOKEN_PATTERN, fingerprint, redact_url
@@ -74,7 +75,7 @@ def split_url(url: str) -> SplitResult | None:
 def parse_json(raw: bytes | str) -> Any | None:
     """The JSON value, or None when the text is not JSON (deeply nested input included)."""
     try:
-        return json.loads(raw)
+        return _json.loads(raw)
     except (ValueError, RecursionError, UnicodeDecodeError):
         return None
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,7 @@ from urllib.parse import urlencode
 import attrs
 import yaml
 
+from tallyfy_diag import _json
 from tallyfy_diag.diagnostics._checks._common import exchange_label, is_loopback
 from tallyfy_diag.diagnostics._curl import CurlError, parse_curl
 from tallyfy_diag.diagnostics._evidence import Exchange, Header, Request, Response, TransportFailure, split_url
@@ -328,7 +328,7 @@ def _structured(text: str) -> Any | None:
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:
-            return _without_surrogates(json.loads(stripped))
+            return _without_surrogates(_json.loads(stripped))
         except (ValueError, RecursionError) as error:
             raise InputError("the input starts like JSON but is not valid JSON") from error
     if re.search(r"^interactions\s*:", text, re.MULTILINE):

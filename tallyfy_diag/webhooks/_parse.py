@@ -20,6 +20,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from tallyfy_client.models import ProcessWebhook, TaskWebhook, WebhookProcess, WebhookTask
 
+from tallyfy_diag import _json
 from tallyfy_diag._constants import ORG_ID_WEBHOOK_HEADER
 from tallyfy_diag._spec import load_spec
 
@@ -90,12 +91,14 @@ def org_id_of(headers: Mapping[str, str]) -> str | None:
 def _decode(body: bytes) -> dict[str, Any]:
     try:
         # Decoded here, not by json.loads: given bytes it would guess UTF-16 or UTF-32 from the first bytes.
-        payload = json.loads(body.decode("utf-8"))
+        payload = _json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
         raise MalformedWebhook("body is not UTF-8 text") from None
     except json.JSONDecodeError as error:
         # msg and position only: the decoder's message quotes no payload text.
         raise MalformedWebhook(f"body is not JSON ({error.msg} at line {error.lineno} column {error.colno})") from None
+    except _json.JSONTooDeep as error:
+        raise MalformedWebhook(f"body is not usable JSON ({error})") from None
     if not isinstance(payload, dict):
         raise MalformedWebhook(f"body is JSON {type(payload).__name__}, not an object")
     return payload

@@ -1,0 +1,68 @@
+"""Untrusted JSON: absurd nesting is a ValueError, never a RecursionError, wherever JSON is read."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from tallyfy_client.api.identity import get_me
+
+from tallyfy_diag._json import MAX_DEPTH, JSONTooDeep, loads
+from tallyfy_diag._redact import redact_body
+from tallyfy_diag.cli import main
+from tallyfy_diag.client import PersonalAccessToken, RetryPolicy, Tallyfy, ValidationError
+from tallyfy_diag.webhooks import MalformedWebhook, parse_webhook
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def test_ordinary_documents_parse() -> None:
+    assert loads('{"data": [{"id": 1}]}') == {"data": [{"id": 1}]}
+    assert loads(nested(MAX_DEPTH)) is not None
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 1_000, 100_000])
+def test_deep_documents_are_value_errors(depth: int) -> None:
+    with pytest.raises(JSONTooDeep):
+        loads(nested(depth))
+    with pytest.raises(ValueError, match="nested deeper"):
+        loads(b'{"message": ' + nested(depth).encode() + b"}")
+
+
+def test_redaction_of_a_deep_body_does_not_crash() -> None:
+    body = '{"password": "hunter2-canary", "x": ' + nested(5_000) + "}"
+    redacted = redact_body(body, "application/json")
+    assert "hunter2-canary" not in redacted
+
+
+DEEP = nested(5_000)
+
+
+def test_the_client_raises_its_typed_error_for_a_deep_error_body() -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(422, content=b'{"errors": ' + DEEP.encode() + b"}"))
+    with (
+        Tallyfy(
+            PersonalAccessToken("t0ken"),
+            base_url="https://go.tallyfy.com/api",
+            retry=RetryPolicy.off(),
+            transport=transport,
+        ) as tf,
+        pytest.raises(ValidationError),
+    ):
+        tf.call(get_me)
+
+
+def test_explain_judges_a_capture_with_a_deep_body_without_crashing(tmp_path, capsys) -> None:
+    capture = tmp_path / "deep.http"
+    capture.write_text(
+        "GET /api/me HTTP/1.1\r\nHost: go.tallyfy.com\r\nX-Tallyfy-Client: APIClient\r\n\r\n"
+        f"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n\r\n{DEEP}"
+    )
+    assert main(["explain", str(capture), "--format", "json"]) in {0, 1}
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_deep_webhook_delivery_is_malformed_not_a_crash() -> None:
+    with pytest.raises(MalformedWebhook, match="not usable JSON"):
+        parse_webhook(DEEP.encode(), {"X-Tallyfy-orgID": "org"})
