@@ -53,7 +53,11 @@ def normalize_base_url(url: str) -> str:
     clear text).
     """
     text = url.strip()
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - validates the port (ValueError)
+    except ValueError:
+        parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(
             "the base URL must be an absolute http(s) URL",
@@ -63,6 +67,12 @@ def normalize_base_url(url: str) -> str:
         raise ConfigurationError(
             "the base URL must not carry a query or fragment", next_step=f"use {c.DEFAULT_BASE_URL}"
         )
+    if "@" in parts.netloc:
+        # Never echo it: userinfo in a URL is usually a password.
+        raise ConfigurationError(
+            "the base URL must not contain a user name or password",
+            next_step="pass credentials as an auth strategy (PasswordGrant, PersonalAccessToken, ...)",
+        )
     host = parts.hostname.lower()
     if parts.scheme == "http" and not _may_use_plain_http(host):
         raise ConfigurationError(
@@ -70,6 +80,8 @@ def normalize_base_url(url: str) -> str:
             next_step="use https://",
         )
     path = re.sub(r"/{2,}", "/", parts.path).rstrip("/")
+    if path.lower() == c.API_PREFIX:  # hosts are case-insensitive, paths are not: /API would be a 404
+        path = c.API_PREFIX
     if host in c.API_PREFIX_HOSTS and not path:
         path = c.API_PREFIX
     elif host in c.ROOT_PATH_HOSTS and path == c.API_PREFIX:

@@ -19,7 +19,7 @@ from typing import IO, Any, Final, Literal
 import attrs
 
 from tallyfy_diag import __version__
-from tallyfy_diag._redact import REDACTED, fingerprint, redact_body, redact_text
+from tallyfy_diag._redact import REDACTED, fingerprint, redact_body, redact_text, redact_url
 from tallyfy_diag.diagnostics._evidence import Exchange, TokenView, token_from_authorization
 from tallyfy_diag.diagnostics._registry import STATUS_ORDER, Finding, Status
 
@@ -59,7 +59,7 @@ def summarize_exchange(exchange: Exchange) -> ExchangeSummary:
         excerpt = redact_body(response.text, response.media_type or "")[:400]
     return ExchangeSummary(
         label=exchange.label or f"{request.method} {request.path}",
-        url=redact_text(request.url.split("?", 1)[0]),
+        url=redact_url(request.url.split("?", 1)[0]),
         status=response.status if response else None,
         request_headers=tuple(names),
         request_id=response.header("x-request-id") if response else None,

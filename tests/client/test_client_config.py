@@ -101,6 +101,7 @@ def test_from_env_builds_a_client(monkeypatch):
         ("https://api.tallyfy.com/api", "https://api.tallyfy.com"),
         (" http://127.0.0.1:8765/api/ ", "http://127.0.0.1:8765/api"),
         ("https://proxy.example.com/tallyfy/api/", "https://proxy.example.com/tallyfy/api"),
+        ("HTTPS://GO.TALLYFY.COM/API", "https://go.tallyfy.com/api"),
     ],
 )
 def test_base_urls_are_normalised(given, expected):
@@ -114,8 +115,12 @@ def test_base_urls_are_normalised(given, expected):
         ("ftp://go.tallyfy.com", "absolute"),
         ("http://go.tallyfy.com/api", "clear text"),
         ("https://go.tallyfy.com/api?x=1", "query"),
+        ("http://[::1", "absolute"),
+        ("https://go.tallyfy.com:99999/api", "absolute"),
+        ("https://ann:s3cret@go.tallyfy.com/api", "user name or password"),
     ],
 )
 def test_unusable_base_urls_are_refused(given, reason):
-    with pytest.raises(ConfigurationError, match=reason):
+    with pytest.raises(ConfigurationError, match=reason) as refused:
         normalize_base_url(given)
+    assert "s3cret" not in str(refused.value)
