@@ -119,7 +119,10 @@ class TallyfyScrubber:
     def _body(self, body: bytes | str | None, content_type: str) -> bytes | str | None:
         if not body:
             return body
-        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        try:
+            text = body.decode("utf-8") if isinstance(body, bytes) else body
+        except UnicodeDecodeError:  # a file's bytes: re-encoding would corrupt them, and tokens are text
+            return body
         if "x-www-form-urlencoded" in content_type:
             pairs = parse_qsl(text, keep_blank_values=True)
             scrubbed = urlencode([(key, self._field(key, value, credentials_form=True)) for key, value in pairs])

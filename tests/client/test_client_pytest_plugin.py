@@ -126,3 +126,10 @@ def test_the_sandbox_config_fixture_can_be_overridden(pytester, seed):
         """
     )
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_binary_bodies_are_recorded_byte_for_byte():
+    scrubber = tallyfy_diag.pytest_plugin.TallyfyScrubber()
+    file_bytes = bytes(range(256))
+    response = {"headers": {"Content-Type": ["application/octet-stream"]}, "body": {"string": file_bytes}}
+    assert scrubber.before_record_response(response)["body"]["string"] == file_bytes
