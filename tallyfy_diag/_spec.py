@@ -85,9 +85,12 @@ def operations() -> tuple[Operation, ...]:
 
 
 def find_operation(method: str, path: str) -> Operation | None:
-    """The operation for a method and a path relative to the API root (`/me`, not `/api/me`)."""
+    """The operation for a method and an exact path relative to the API root (`/me`, not `/api/me`).
+
+    A pure lookup: `/me/` and `//me` are not `/me`. Callers that want a forgiving reading (the client, the
+    diagnostics) normalise first; the sandbox applies the server's own routing rule.
+    """
     method = method.upper()
-    path = "/" + path.strip("/")
     for operation in operations():
         if operation.method == method and operation.match(path) is not None:
             return operation
@@ -95,8 +98,7 @@ def find_operation(method: str, path: str) -> Operation | None:
 
 
 def find_path(path: str) -> list[Operation]:
-    """Every operation on `path`, whatever the method (to tell a wrong method from an unknown path)."""
-    path = "/" + path.strip("/")
+    """Every operation on exactly `path`, whatever the method (to tell a wrong method from an unknown path)."""
     return [operation for operation in operations() if operation.match(path) is not None]
 
 

@@ -12,7 +12,7 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from tallyfy_diag._constants import CLIENT_HEADER, REQUIRES_USER_EXTENSION
-from tallyfy_diag._spec import find_operation, load_spec, operation_by_id, operations
+from tallyfy_diag._spec import find_operation, find_path, load_spec, operation_by_id, operations
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
@@ -152,7 +152,28 @@ def test_operations_are_found_by_method_and_concrete_path(
     assert operation_by_id(operation_id) == operation
 
 
+@pytest.mark.parametrize("path", ["/me/", "//me", "/me//", "me", "/organizations//checklists", "/organizations/abc/"])
+def test_lookups_are_exact_no_slash_is_forgiven(path: str) -> None:
+    # Normalising is each caller's decision (the sandbox follows the server's router, the client and the
+    # diagnostics are forgiving), never the spec data's.
+    assert find_operation("GET", path) is None
+    assert find_path(path) == []
+
+
 def test_unknown_paths_and_methods_are_not_operations() -> None:
     assert find_operation("GET", "/organizations/abc/nonsense") is None
     assert find_operation("PATCH", "/me") is None
     assert len({op.operation_id for op in operations()}) == len(operations())
+
+
+@pytest.mark.parametrize(
+    "url", ["https://go.tallyfy.com/api/me/", "https://go.tallyfy.com/api//me", "http://127.0.0.1:8000/api/me//"]
+)
+def test_the_diagnostics_normalise_before_their_exact_lookup(url: str) -> None:
+    # The diagnostics name the operation a sloppy URL meant (base-url reports the slashes themselves).
+    from tallyfy_diag.diagnostics._checks._common import operation_for  # noqa: PLC0415
+    from tallyfy_diag.diagnostics._evidence import Request  # noqa: PLC0415
+
+    operation = operation_for(Request("GET", url))
+    assert operation is not None
+    assert operation.operation_id == "get_me"

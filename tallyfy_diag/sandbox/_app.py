@@ -61,6 +61,7 @@ from tallyfy_diag.sandbox._errors import (
     endpoint_not_found,
     forbidden,
     invalid,
+    malformed_authorization,
     method_not_allowed,
     oauth_invalid_request,
     payload_too_large,
@@ -79,6 +80,9 @@ MULTIPART_CONTENT_TYPE = "multipart/form-data"
 
 # Laravel reads the token after exactly "Bearer " and the token must be token68 (RFC 9110 section 11.2).
 _BEARER = re.compile(rf"{BEARER_SCHEME} ([A-Za-z0-9\-._~+/]+=*)")
+# RFC 9110 section 5.5: leading and trailing SP/HTAB are not part of a field value. HTTP parsers (h11 under
+# uvicorn) drop them; the app drops them too so an in-process request is judged like one off the wire.
+_OWS = " \t"
 
 
 class ServerClock:
@@ -146,6 +150,12 @@ def _operations_on(api_path: str) -> tuple[_spec.Operation, ...]:
 
 
 def _api_path(path: str) -> str | None:
+    """The path under /api the router matches, or None outside it.
+
+    Laravel's router (its UriValidator) matches `rtrim($pathInfo, '/')`: trailing slashes are ignored and
+    nothing else is normalised, so `/api//me` is an unknown path.
+    """
+    path = path.rstrip("/") or "/"
     if path == API_PREFIX:
         return "/"
     if path.startswith(API_PREFIX + "/"):
@@ -191,7 +201,8 @@ class SandboxApp:
             return
         except Exception:
             # Logged with its traceback for whoever runs the server; the client learns nothing internal.
-            logger.exception("unhandled error in %s %s (request %s)", request.method, scope["path"], request_id)
+            path = _printable(scope["path"])
+            logger.exception("unhandled error in %s %s (request %s)", request.method, path, request_id)
             response = _error_response(server_error())
         headers = response.headers
         headers[REQUEST_ID_HEADER] = request_id
@@ -205,7 +216,9 @@ class SandboxApp:
             cors_headers = self.cors.response_headers(origin, response.status_code)
         for name, value in cors_headers:
             headers.append(name, value)
-        logger.info("%s %s -> %d (%s)", request.method, redact_url(str(request.url)), response.status_code, request_id)
+        # Escaped first: URL parsing would silently drop a CR or LF the client really sent.
+        url = redact_url(_printable(str(request.url)))
+        logger.info("%s %s -> %d (%s)", request.method, url, response.status_code, request_id)
         await response(scope, receive, send)
 
     @staticmethod
@@ -233,7 +246,8 @@ class SandboxApp:
         api_path = _api_path(request.url.path)
         if api_path is None:
             raise endpoint_not_found()
-        authorization = request.headers.get("authorization")
+        authorizations = [value.strip(_OWS) for value in request.headers.getlist("authorization")]
+        authorization = authorizations[0] if authorizations else None
         if not request.headers.get(CLIENT_HEADER, "").strip():
             if self.config.missing_client_header_status == 401:
                 raise unauthenticated(token_presented=bool(authorization))
@@ -253,7 +267,7 @@ class SandboxApp:
         try:
             body = await self._read_body(request)
             traits = _operation_traits()[operation.operation_id]
-            principal = self._authenticate(authorization) if traits.needs_bearer else None
+            principal = self._authenticate(authorizations) if traits.needs_bearer else None
             self._authorize(principal, operation.requires_user, params.get("org"))
             call = Call(
                 store=self.store,
@@ -311,8 +325,12 @@ class SandboxApp:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _authenticate(self, authorization: str | None) -> Principal:
-        found = _BEARER.fullmatch(authorization or "")
+    def _authenticate(self, authorizations: list[str]) -> Principal:
+        if len(authorizations) > 1:
+            # Which one would count is undefined (RFC 9110 section 5.3: not a list field), so neither does.
+            raise malformed_authorization()
+        authorization = authorizations[0] if authorizations else ""
+        found = _BEARER.fullmatch(authorization)
         record = self.issuer.verify(found.group(1)) if found else None
         if record is None:
             raise unauthenticated(token_presented=bool(authorization))
@@ -369,6 +387,13 @@ class SandboxApp:
         if not isinstance(parsed, dict):
             raise invalid({"body": ["The request body must be a JSON object."]})
         return parsed
+
+
+def _printable(text: str) -> str:
+    """`text` with every unprintable character (controls, NUL, bidi overrides) escaped, fit for one log line."""
+    if text.isprintable():
+        return text
+    return "".join(character if character.isprintable() else ascii(character)[1:-1] for character in text)
 
 
 def _reject_constant(name: str) -> Any:

@@ -48,6 +48,15 @@ def unauthenticated(*, token_presented: bool) -> ApiError:
     return ApiError(401, {"error": True, "message": UNAUTHENTICATED_MESSAGE}, {"WWW-Authenticate": challenge})
 
 
+def malformed_authorization() -> ApiError:
+    """401 for an Authorization field sent more than once: RFC 6750 section 3.1's `invalid_request`."""
+    return ApiError(
+        401,
+        {"error": True, "message": UNAUTHENTICATED_MESSAGE},
+        {"WWW-Authenticate": f'{BEARER_SCHEME} error="invalid_request"'},
+    )
+
+
 def forbidden(message: str) -> ApiError:
     return ApiError(403, {"error": True, "message": message})
 

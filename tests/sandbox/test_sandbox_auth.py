@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 
 import httpx
@@ -61,16 +62,61 @@ def test_anything_but_exactly_bearer_space_token_is_401(api, user_headers, shape
     _assert_unauthenticated(response)
 
 
-def test_surrounding_whitespace_is_401_too():
-    # HTTP clients refuse to send a header value with trailing whitespace; the in-process transport does not.
+def _raw_get_me(sandbox, header_lines):
+    """A GET /api/me written by hand: HTTP clients refuse to send some of these header fields."""
+    host, port = sandbox.root_url.removeprefix("http://").rsplit(":", 1)
+    head = "".join(f"{line}\r\n" for line in header_lines)
+    message = f"GET /api/me HTTP/1.1\r\nHost: {host}\r\nX-Tallyfy-Client: APIClient\r\n{head}Connection: close\r\n\r\n"
+    with socket.create_connection((host, int(port))) as connection:
+        connection.sendall(message.encode())
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    head_part, _, body = received.partition(b"\r\n\r\n")
+    status_line, *fields = head_part.decode().split("\r\n")
+    headers = dict(field.split(": ", 1) for field in fields)
+    return int(status_line.split()[1]), {name.lower(): value for name, value in headers.items()}, body
+
+
+SURROUNDING_WHITESPACE = ["Bearer {token} ", " Bearer {token}", "\tBearer {token}\t", "  Bearer {token}  "]
+
+
+@pytest.mark.parametrize("shape", SURROUNDING_WHITESPACE)
+def test_whitespace_around_the_field_value_is_not_part_of_it_over_http(api, shape):
+    # RFC 9110 section 5.5: the HTTP parser drops leading and trailing SP/HTAB before the app sees the value.
+    token = api.sandbox.mint_access_token()
+    status, _headers, _body = _raw_get_me(api.sandbox, [f"Authorization: {shape.format(token=token)}"])
+    assert status == 200
+
+
+def test_whitespace_around_the_field_value_is_dropped_in_process_too():
+    # The in-process transport has no HTTP parser; the app drops the same whitespace so both transports agree.
     sandbox = Sandbox.in_process()
     token = sandbox.mint_access_token()
     with httpx.Client(base_url=sandbox.base_url, transport=sandbox.transport()) as client:
-        for value in (f"Bearer {token} ", f" Bearer {token}", f"Bearer {token}\n"):
+        for shape in SURROUNDING_WHITESPACE:
+            value = shape.format(token=token)
+            response = client.get("/me", headers={"Authorization": value, "X-Tallyfy-Client": "APIClient"})
+            assert response.status_code == 200, repr(value)
+        # Only SP and HTAB are whitespace around a field value; inside it the one-space rule stays strict.
+        for value in (f"Bearer {token}\n", f"\nBearer {token}", f"Bearer  {token} ", f" Bearer\t{token}"):
             response = client.get("/me", headers={"Authorization": value, "X-Tallyfy-Client": "APIClient"})
             _assert_unauthenticated(response)
-        good = client.get("/me", headers={"Authorization": f"Bearer {token}", "X-Tallyfy-Client": "APIClient"})
-        assert good.status_code == 200
+
+
+def test_two_authorization_fields_are_401_invalid_request_over_http(api, user_headers):
+    token = user_headers["Authorization"].removeprefix("Bearer ")
+    other = api.sandbox.mint_access_token()
+    for second in (token, other, "nonsense"):
+        headers = [("Authorization", f"Bearer {token}"), ("Authorization", f"Bearer {second}")]
+        response = api.client.get("/me", headers=headers)
+        assert [value for name, value in response.request.headers.multi_items() if name == "authorization"] == [
+            f"Bearer {token}",
+            f"Bearer {second}",
+        ]
+        _assert_unauthenticated(response, challenge='Bearer error="invalid_request"')
+    # One good field still works on the same connection.
+    assert api.client.get("/me", headers=user_headers).status_code == 200
 
 
 def test_an_unknown_or_corrupted_token_is_401(api, user_headers):

@@ -153,3 +153,25 @@ def test_null_owner_lists_are_refused(api, user_headers):
     response = api.client.post(api.org("/tasks"), json={"title": "t", "owners": {"users": None}}, headers=user_headers)
     _assert_clean_4xx(response, 422)
     assert list(response.json()["errors"]) == ["owners.users"]
+
+
+def test_control_characters_in_a_path_are_escaped_in_the_log(monkeypatch, caplog):
+    # A decoded %00, an ANSI escape or a bidi override must not reach a terminal or a log file raw.
+    def explode(call):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(call_module.HANDLERS, "get_blueprint", explode)
+    sandbox = Sandbox.in_process()
+    with (
+        caplog.at_level(logging.INFO, logger="tallyfy_diag.sandbox"),
+        httpx.Client(base_url=sandbox.base_url, transport=sandbox.transport()) as client,
+    ):
+        client.get("/nowhere%00%1b[31mred%0d%0aFAKE%E2%80%AE", headers={"X-Tallyfy-Client": "APIClient"})
+        token = sandbox.mint_access_token()
+        blueprint = f"/organizations/{sandbox.credentials.org_id}/checklists/x%1b[2J"
+        headers = {"Authorization": f"Bearer {token}", "X-Tallyfy-Client": "APIClient"}
+        assert client.get(blueprint, headers=headers).status_code == 500
+    lines = [record.getMessage() for record in caplog.records if record.name == "tallyfy_diag.sandbox"]
+    assert any("/nowhere\\x00\\x1b[31mred\\r\\nFAKE\\u202e -> 404" in line for line in lines), lines
+    assert any(line.startswith("unhandled error") and "/checklists/x\\x1b[2J" in line for line in lines), lines
+    assert all(line.isprintable() for line in lines), lines

@@ -9,6 +9,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 import pytest
 
+from tallyfy_diag.client import ClientCredentials, Tallyfy, UserContextRequiredError
 from tallyfy_diag.sandbox import Sandbox, SandboxConfig
 
 ENDPOINT_NOT_FOUND = {"error": True, "message": "API endpoint not found", "code": "ENDPOINT_NOT_FOUND"}
@@ -25,15 +26,43 @@ def test_anything_outside_api_is_endpoint_not_found(api, user_headers, path):
     assert response.json() == ENDPOINT_NOT_FOUND
 
 
-@pytest.mark.parametrize("path", ["/", "/nope", "/me/nope", "/organizations", "/organizations/x/unknown", "/me/"])
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/nope", "/me/nope", "/organizations", "/organizations/x/unknown", "//me", "///me", "/me//x", "//"],
+)
 def test_unknown_paths_under_api_are_endpoint_not_found(api, user_headers, path):
     response = api.client.get(api.sandbox.base_url + path, headers=user_headers)
-    if path == "/me/":
-        # A trailing slash names the same resource (Laravel trims it).
-        assert response.status_code == 200
-        return
+    assert str(response.request.url).endswith("/api" + path)  # sent as written, not tidied by httpx
     assert response.status_code == 404
     assert response.json() == ENDPOINT_NOT_FOUND
+
+
+def test_a_doubled_slash_inside_a_known_path_is_endpoint_not_found(api, user_headers):
+    response = api.client.get(api.sandbox.base_url + api.org("").replace("/organizations/", "/organizations//"))
+    assert response.status_code == 404
+    assert response.json() == ENDPOINT_NOT_FOUND
+
+
+@pytest.mark.parametrize("path", ["/me/", "/me//"])
+def test_trailing_slashes_are_ignored_as_laravels_router_ignores_them(api, user_headers, path):
+    # Illuminate's UriValidator matches rtrim($pathInfo, '/'); only the end of the path is forgiven.
+    response = api.client.get(api.sandbox.base_url + path, headers=user_headers)
+    assert response.status_code == 200
+    assert response.json()["data"]["id"] == api.credentials.user_id
+
+
+def test_an_application_client_refuses_a_user_operation_behind_a_trailing_slash():
+    # The client's own check normalises before its exact spec lookup: `/me/` still reaches get_me.
+    sandbox = Sandbox.in_process()
+    c = sandbox.credentials
+    sent: list[httpx.Request] = []
+    auth = ClientCredentials(c.app_client_id, c.app_client_secret)
+    with Tallyfy(auth, base_url=sandbox.base_url, transport=sandbox.transport(), org_id=c.org_id) as tf:
+        tf.http.event_hooks["request"].append(sent.append)
+        with pytest.raises(UserContextRequiredError) as caught:
+            tf.http.get("/me/")
+    assert "get_me" in str(caught.value)
+    assert sent == []
 
 
 def test_a_known_path_with_the_wrong_method_is_405_with_allow(api, user_headers):

@@ -63,13 +63,13 @@ def api_path(request: Request, base_url: str | None = None) -> str | None:
     """The request path relative to the API root (`/me`), whichever host style the URL uses.
 
     A configured base URL decides first; then the host style; for other hosts (a proxy, the sandbox) the
-    reading that the spec recognises wins. Doubled slashes are collapsed so a lookup still works while
-    `base-url` reports them.
+    reading that the spec recognises wins. Doubled slashes are collapsed and a trailing slash dropped (the
+    spec lookup is exact) so the operation is still named while `base-url` reports the slashes.
     """
     parts = request.parts
     if parts is None:
         return None
-    path = re.sub(r"/{2,}", "/", parts.path) or "/"
+    path = re.sub(r"/{2,}", "/", parts.path).rstrip("/") or "/"
     if base_url:
         base = split_url(base_url)
         base_path = re.sub(r"/{2,}", "/", base.path).rstrip("/") if base else ""
