@@ -1,4 +1,5 @@
-"""Options every diagnosing command shares (--format, --check, --skip, --color, --output), decided once.
+"""Options every diagnosing command shares (--format, --check, --skip, --color, --output, and how --origin
+is read), decided once.
 
 Import-light on purpose: `register()` functions call `add_report_options` while `tallyfy-diag --help` builds
 its parser, so the diagnostics package is imported only inside `emit`.
@@ -45,6 +46,34 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--list-checks", action="store_true", help="list the check ids and what each looks at, then exit"
     )
+
+
+ORIGIN_HELP = "scheme://host[:port] as a browser sends it; a trailing / is dropped, any other path is refused"
+
+
+def parse_origin(value: str) -> str:
+    """The origin a browser would send for a page at `value`; a non-origin is bad usage, never ignored.
+
+    A trailing slash is accepted (it is how an address bar shows the page) and dropped; a path, query,
+    fragment or user info means the value is a page URL, not an origin, and the user must say which origin.
+    """
+    from tallyfy_diag._redact import redact_url  # noqa: PLC0415 - keeps --help fast
+    from tallyfy_diag.diagnostics._cors import serialize_origin  # noqa: PLC0415
+    from tallyfy_diag.diagnostics._evidence import split_url  # noqa: PLC0415
+
+    text = value.strip()
+    parts = split_url(text)
+    origin = serialize_origin(text) if "://" in text else None
+    problem = None
+    if parts is None or origin is None:
+        problem = "is not an origin"
+    elif parts.path not in ("", "/") or parts.query or parts.fragment or "?" in text or "#" in text:
+        problem = "has a path, query or fragment: an origin is only scheme://host[:port]"
+    elif parts.username is not None or parts.password is not None:
+        problem = "carries user info: an origin is only scheme://host[:port]"
+    if problem is not None or origin is None:
+        raise UsageError(f"--origin {redact_url(value)[:80]!r} {problem}, like https://app.example.com")
+    return origin
 
 
 def list_checks() -> int:

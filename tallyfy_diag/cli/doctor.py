@@ -10,7 +10,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from tallyfy_diag.cli._exit import UsageError
-from tallyfy_diag.cli._report_options import add_report_options, emit, list_checks
+from tallyfy_diag.cli._report_options import ORIGIN_HELP, add_report_options, emit, list_checks, parse_origin
 
 if TYPE_CHECKING:
     from tallyfy_diag.diagnostics._doctor import Credential, DoctorSettings
@@ -43,7 +43,9 @@ def register(subparsers: Any) -> None:
     target.add_argument("--base-url", metavar="URL", help="default: TALLYFY_BASE_URL or https://go.tallyfy.com/api")
     target.add_argument("--token-url", metavar="URL", help="default: {base-url}/oauth/token")
     target.add_argument("--org", metavar="ORG", help="organization id (default: TALLYFY_ORG_ID)")
-    target.add_argument("--origin", metavar="ORIGIN", help="also check CORS for a browser page at ORIGIN")
+    target.add_argument(
+        "--origin", metavar="ORIGIN", help=f"also check CORS for a browser page at ORIGIN: {ORIGIN_HELP}"
+    )
     target.add_argument("--with-credentials", action="store_true", help="the page's calls include credentials")
     target.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="per request (default 10)")
     credentials = parser.add_argument_group("credentials")
@@ -77,6 +79,62 @@ def _from(flag: str | None, flag_name: str, variable: str) -> Credential | None:
     return None
 
 
+def check_usable_url(url: str, name: str) -> None:
+    """Refuse a URL nothing can be sent to. Shapes that CAN be sent (plain http, a missing /api, even a missing
+    scheme, which the base-url check names) are left for the diagnosis: they are findings, not bad usage."""
+    from tallyfy_diag.diagnostics._evidence import split_url  # noqa: PLC0415 - fast --help
+
+    parts = split_url(url.strip())
+    if parts is None:
+        raise UsageError(f"{name} is not a parseable URL (an unbalanced [ or ]?)")
+    if "://" not in url:
+        return
+    if parts.scheme.lower() not in ("http", "https"):
+        raise UsageError(f"{name} must be http(s), not {parts.scheme}://")
+    if not parts.hostname:
+        raise UsageError(f"{name} has no host: use https://go.tallyfy.com/api")
+    if parts.query or parts.fragment:
+        raise UsageError(f"{name} must not carry a query or fragment (paths are appended to it)")
+    if "@" in parts.netloc:
+        # httpx would turn it into Basic auth over the Bearer header, and log it; never echo it.
+        raise UsageError(f"{name} must not contain a user name or password: pass credentials as options")
+
+
+def check_complete_credentials(args: argparse.Namespace, token: Credential | None, username: Credential | None) -> None:
+    """Half a credential is bad usage, not an 'Authorization header missing' finding; the client's settings
+    decide what is complete, so the doctor and the client agree."""
+    from tallyfy_diag.client import (  # noqa: PLC0415 - fast --help
+        ENV_API_TOKEN,
+        ENV_CLIENT_ID,
+        ENV_CLIENT_SECRET,
+        ENV_PASSWORD,
+        ENV_USERNAME,
+        ConfigurationError,
+        settings_from_env,
+    )
+
+    if token is not None:
+        return
+    if args.grant == "password" and username is None:
+        raise UsageError(f"--grant password needs a username: --username or {ENV_USERNAME}")
+    flags = {ENV_CLIENT_ID: "--client-id", ENV_CLIENT_SECRET: "--client-secret", ENV_USERNAME: "--username"}
+    given = {
+        ENV_CLIENT_ID: _from(args.client_id, "--client-id", ENV_CLIENT_ID),
+        ENV_CLIENT_SECRET: _from(args.client_secret, "--client-secret", ENV_CLIENT_SECRET),
+        ENV_USERNAME: username,
+    }
+    environ = {name: credential.value for name, credential in given.items() if credential is not None}
+    if username is not None:
+        environ[ENV_PASSWORD] = "(asked for next)"  # a username always gets a password or a usage error
+    try:
+        settings_from_env(environ)
+    except ConfigurationError as error:
+        message = error.summary
+        for variable, flag in flags.items():
+            message = message.replace(variable, f"{flag} (or {variable})")
+        raise UsageError(f"incomplete credentials: {message}; or give a token (--token or {ENV_API_TOKEN})") from None
+
+
 def _live_settings(args: argparse.Namespace) -> DoctorSettings:
     from tallyfy_diag._constants import DEFAULT_BASE_URL  # noqa: PLC0415 - fast --help
     from tallyfy_diag.client import (  # noqa: PLC0415
@@ -90,12 +148,18 @@ def _live_settings(args: argparse.Namespace) -> DoctorSettings:
     )
     from tallyfy_diag.diagnostics._doctor import Credential, DoctorSettings  # noqa: PLC0415
 
+    origin = parse_origin(args.origin) if args.origin else None
     if args.token == "-" and args.password_stdin:
         raise UsageError("--token - and --password-stdin both want stdin; give one of them another way")
     token = (
         Credential(_stdin_line("token"), "stdin") if args.token == "-" else _from(args.token, "--token", ENV_API_TOKEN)
     )
     username = _from(args.username, "--username", ENV_USERNAME)
+    check_complete_credentials(args, token, username)
+    base_url = args.base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
+    check_usable_url(base_url, "--base-url" if args.base_url else ENV_BASE_URL)
+    if args.token_url:
+        check_usable_url(args.token_url, "--token-url")
     password = None
     if username is not None and token is None:
         if args.password_stdin:
@@ -107,7 +171,7 @@ def _live_settings(args: argparse.Namespace) -> DoctorSettings:
         else:
             raise UsageError(f"no password for {username.value}: set {ENV_PASSWORD} or use --password-stdin")
     return DoctorSettings(
-        base_url=args.base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL,
+        base_url=base_url,
         token_url=args.token_url,
         token=token,
         client_id=_from(args.client_id, "--client-id", ENV_CLIENT_ID),
@@ -116,7 +180,7 @@ def _live_settings(args: argparse.Namespace) -> DoctorSettings:
         password=password,
         grant=args.grant,
         org_id=args.org or os.environ.get(ENV_ORG_ID) or None,
-        origin=args.origin,
+        origin=origin,
         with_credentials=args.with_credentials,
         timeout=args.timeout,
     )
@@ -140,7 +204,7 @@ def sandbox_settings(scenario: DoctorScenario, sandbox: Sandbox, origin: str | N
         base_url=sandbox.root_url if scenario.root_paths else sandbox.base_url,
         token=token,
         client_id=Credential(credentials.client_id, given),
-        client_secret=Credential(credentials.client_secret, given),
+        client_secret=Credential(credentials.client_secret + ("-wrong" if scenario.wrong_client_secret else ""), given),
         username=Credential(credentials.username, given),
         password=Credential(password, given),
         grant="client_credentials" if scenario.grant == "client_credentials" else "auto",
@@ -175,7 +239,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
     scenario = DOCTOR_SCENARIOS.get(name)
     if scenario is None:
         raise UsageError(f"unknown scenario {name!r}; known: {', '.join(DOCTOR_SCENARIOS)}")
-    origin = args.origin or (DEMO_ORIGIN if scenario.origin else None)
+    origin = parse_origin(args.origin) if args.origin else (DEMO_ORIGIN if scenario.origin else None)
     with Sandbox(SandboxConfig(scenario=scenario.sandbox_scenario)) as sandbox:
         settings = sandbox_settings(scenario, sandbox, origin)
         try:
@@ -195,6 +259,23 @@ def handle(args: argparse.Namespace) -> int:
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
     if args.sandbox:
+        # The sandbox brings its own target and credentials: a live setting would be silently ignored.
+        live = {
+            "--org": args.org,
+            "--base-url": args.base_url,
+            "--token-url": args.token_url,
+            "--token": args.token,
+            "--client-id": args.client_id,
+            "--client-secret": args.client_secret,
+            "--username": args.username,
+            "--password-stdin": args.password_stdin,
+            "--grant": args.grant != "auto",
+        }
+        given = [flag for flag, value in live.items() if value]
+        if given:
+            raise UsageError(
+                f"{', '.join(given)} cannot be used with --sandbox (it brings its own org and credentials)"
+            )
         return _run_sandbox(args)
     from tallyfy_diag.diagnostics import UnknownCheckError  # noqa: PLC0415 - fast --help
     from tallyfy_diag.diagnostics._doctor import run_doctor  # noqa: PLC0415

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tallyfy_diag.cli._exit import UsageError
-from tallyfy_diag.cli._report_options import add_report_options, emit, list_checks
+from tallyfy_diag.cli._report_options import ORIGIN_HELP, add_report_options, emit, list_checks, parse_origin
 
 DESCRIPTION = """\
 Diagnose a failing Tallyfy API call from what you captured, offline. FILE (or - for stdin) holds a curl
@@ -22,7 +22,7 @@ def register(subparsers: Any) -> None:
         "explain", help="diagnose a captured call offline (curl, raw HTTP, HAR, VCR cassette)", description=DESCRIPTION
     )
     parser.add_argument("file", nargs="?", metavar="FILE", help="the capture to read; - reads stdin")
-    parser.add_argument("--origin", metavar="ORIGIN", help="judge CORS for a browser page at ORIGIN")
+    parser.add_argument("--origin", metavar="ORIGIN", help=f"judge CORS for a browser page at ORIGIN: {ORIGIN_HELP}")
     parser.add_argument(
         "--with-credentials",
         action="store_true",
@@ -49,12 +49,13 @@ def handle(args: argparse.Namespace) -> int:
         raise UsageError("explain needs a FILE (or - for stdin)")
     from tallyfy_diag.diagnostics import InputError, UnknownCheckError, explain  # noqa: PLC0415 - fast --help
 
+    origin = parse_origin(args.origin) if args.origin else None
     data = _read(args.file)
     try:
         report = explain(
             data,
             name=args.file,
-            origin=args.origin,
+            origin=origin,
             with_credentials=args.with_credentials,
             base_url=args.base_url,
             only=args.check,

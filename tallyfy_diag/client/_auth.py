@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import os
 import tempfile
 import threading
@@ -103,8 +104,10 @@ class Token:
     ) -> Token:
         claims = jwt_claims(access_token)
         deadlines = [now + expires_in] if expires_in is not None else []
-        if claims and isinstance(claims.get("exp"), int | float):
-            deadlines.append(float(claims["exp"]))
+        exp = claims.get("exp") if claims else None
+        # bool is an int in Python, and NaN or infinity would poison min(): only a finite NumericDate counts.
+        if isinstance(exp, int | float) and not isinstance(exp, bool) and math.isfinite(exp):
+            deadlines.append(float(exp))
         # league/oauth2-server leaves `sub` empty on client_credentials tokens: an offline way to tell them apart.
         app_only = grant == c.GRANT_CLIENT_CREDENTIALS or (claims is not None and not claims.get("sub"))
         return cls(

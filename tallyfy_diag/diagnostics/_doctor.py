@@ -387,17 +387,16 @@ class _Doctor:
     def run(self) -> None:
         settings = self.settings
         parts = split_url(self.base)
-        if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
-            # Nothing can be sent: judge the configuration alone.
-            self.add(
-                Exchange(
-                    Request("GET", self.base + "/me", headers=tuple(self.api_headers(None))),
-                    label="#0 configured base URL",
-                )
-            )
-            return
         token = settings.token.value if settings.token else None
         source = settings.token.source if settings.token else None
+        if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
+            # Nothing can be sent: judge the configuration alone, the token as configured (not blamed as missing).
+            headers = self.api_headers(token.strip() if token else None, token_source=source)
+            self.add(
+                Exchange(Request("GET", self.base + "/me", headers=tuple(headers)), label="#0 configured base URL"),
+                only_checks=frozenset({"base-url"}),
+            )
+            return
         if token is not None and token != token.strip():
             configured = Exchange(
                 Request("GET", self.base + "/me", headers=tuple(self.api_headers(token, token_source=source))),

@@ -27,6 +27,7 @@ class DoctorScenario:
     """How the client writes the Authorization value."""
     token_body: Literal["form", "json"] = "form"
     wrong_password: bool = False
+    wrong_client_secret: bool = False
     root_paths: bool = False
     """The client drops the /api prefix from the base URL."""
     token_suffix: str = ""
@@ -67,6 +68,9 @@ DOCTOR_SCENARIOS: Final[Mapping[str, DoctorScenario]] = MappingProxyType(
             "The client sends the token request as JSON instead of a form.", token_body="json"
         ),
         "wrong-credentials": DoctorScenario("The client sends a wrong password.", wrong_password=True),
+        "wrong-client-secret": DoctorScenario(
+            "The client sends a wrong client secret (invalid_client).", wrong_client_secret=True
+        ),
         "wrong-base-url": DoctorScenario("The client's base URL lacks the /api prefix.", root_paths=True),
         "rate-limited": DoctorScenario(
             "The client polls in a loop and hits the rate limit.", sandbox_scenario="rate-limited", burst=6

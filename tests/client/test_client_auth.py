@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import os
 import stat
 import threading
@@ -394,3 +396,13 @@ def test_impossible_credentials_are_refused_without_echoing_them(make, message):
         make()
     assert message in str(caught.value)
     assert CANARY_SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize("bad_exp", [True, "2030-01-01", float("nan"), float("inf")])
+def test_an_unusable_exp_claim_is_ignored_and_expires_in_decides(bad_exp):
+    def part(data):
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    access = f"{part({'alg': 'RS256'})}.{part({'sub': '1', 'exp': bad_exp})}.c2ln"
+    token = Token.issued(access, refresh_token=None, expires_in=600, now=1000.0, grant="password")
+    assert token.expires_at == 1600.0

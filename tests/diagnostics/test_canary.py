@@ -116,12 +116,20 @@ version: 1
 """
 BROKEN_CURL = f"curl https://go.tallyfy.com/api/me -H 'Authorization: Bearer {TOKEN}"
 
-# (name, arguments with {file} for a capture path and {base} for a sandbox's API root, the capture or stdin
+# (name, arguments with {file} for a capture path, {base} for a sandbox's API root and {base-with-password} for
+# that root with ann:PASSWORD@ userinfo, the capture or stdin
 # text, read from stdin?, environment)
 CASES: list[tuple[str, tuple[str, ...], str, bool, dict[str, str]]] = [
     ("explain-curl-api", ("explain", "{file}", "--origin", "http://localhost:3000"), CURL_API, False, {}),
     ("explain-curl-token", ("explain", "{file}"), CURL_TOKEN, False, {}),
     ("explain-curl-json", ("explain", "-"), CURL_JSON, True, {}),
+    (
+        "explain-curl-userinfo",
+        ("explain", "-"),
+        f"curl -H 'X-Tallyfy-Client: APIClient' 'https://ann:{PASSWORD}@go.tallyfy.com/api/me'",
+        True,
+        {},
+    ),
     ("explain-raw-http", ("explain", "{file}"), RAW_HTTP, False, {}),
     ("explain-har", ("explain", "{file}"), HAR, False, {}),
     ("explain-cassette", ("explain", "{file}"), CASSETTE, False, {}),
@@ -133,6 +141,7 @@ CASES: list[tuple[str, tuple[str, ...], str, bool, dict[str, str]]] = [
     ("token-argument", ("token", JWT), "", True, {}),
     ("doctor-token-flag", ("doctor", "--base-url", "{base}", "--token", JWT), "", True, {}),
     ("doctor-token-stdin", ("doctor", "--base-url", "{base}", "--token", "-"), TOKEN + "\n", True, {}),
+    ("doctor-userinfo", ("doctor", "--base-url", "{base-with-password}", "--token", TOKEN), "", True, {}),
     (
         "doctor-token-env",
         ("doctor", "--base-url", "{base}", "--origin", "http://localhost:3000"),
@@ -196,8 +205,12 @@ def test_no_canary_escapes(
         monkeypatch.setenv(variable, value)
     capture = tmp_path / f"{name}.txt"
     capture.write_text(content, encoding="utf-8")
-    base = request.getfixturevalue("sandbox_base") if "{base}" in arguments else ""
-    argv = [argument.replace("{file}", str(capture)).replace("{base}", base) for argument in arguments]
+    base = request.getfixturevalue("sandbox_base") if any("{base" in argument for argument in arguments) else ""
+    with_password = base.replace("://", f"://ann:{PASSWORD}@", 1)
+    argv = [
+        argument.replace("{file}", str(capture)).replace("{base}", base).replace("{base-with-password}", with_password)
+        for argument in arguments
+    ]
     run = cli(*argv, "--format", output_format, stdin=content if stdin else None)
     assert run.code in {0, 1, 2}
     assert run.out or run.err
@@ -209,6 +222,7 @@ def test_no_canary_escapes(
 
 
 def test_the_cases_cover_every_kind_of_secret() -> None:
+    # A password in the base URL is planted by the test itself ({base-with-password}).
     planted = "".join(content + " ".join(arguments) + str(env) for _, arguments, content, _, env in CASES)
     for canary in CANARIES:
         assert canary in planted

@@ -15,7 +15,7 @@ import tallyfy_diag.cli
 from tallyfy_diag.diagnostics import Header, Response, cors
 from tallyfy_diag.sandbox import Sandbox, SandboxConfig
 
-from .conftest import Run
+from .conftest import DATA, Run
 
 ORIGIN = "http://localhost:3000"
 CALL = "the page's call"
@@ -37,7 +37,7 @@ def allowed() -> Iterator[Sandbox]:
 
 
 def finding(run: Run, label_start: str) -> dict[str, Any]:
-    found = [
+    found: list[dict[str, Any]] = [
         item
         for item in run.json()["findings"]
         if item["check"] == "cors-preflight" and item["evidence"].get("exchange", "").startswith(label_start)
@@ -269,6 +269,33 @@ def test_bad_usage_is_one_line_and_exit_2(
     assert run.out == ""
     assert run.err.count("\n") == 1
     assert message in run.err
+
+
+@pytest.mark.parametrize(
+    "origin", ["notanorigin", "http://x/path", "https://app.example/?q=1", "https://a@app.example"]
+)
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("cors", "--base-url", "http://127.0.0.1:9/api"),
+        ("explain", str(DATA / "good_get.sh")),
+        ("doctor", "--base-url", "http://127.0.0.1:9/api", "--token", "x"),
+        ("doctor", "--sandbox"),
+    ],
+)
+def test_an_invalid_origin_is_bad_usage_in_every_command(
+    cli: Callable[..., Run], command: tuple[str, ...], origin: str
+) -> None:
+    run = cli(*command, "--origin", origin)
+    assert (run.code, run.out) == (2, "")
+    assert run.err.count("\n") == 1
+    assert "--origin" in run.err
+    assert "https://app.example.com" in run.err
+
+
+def test_a_trailing_slash_on_an_origin_is_dropped(cli: Callable[..., Run], capture_file: Callable[..., Path]) -> None:
+    run = cli("explain", str(capture_file("cors_ok.har")), "--origin", "http://localhost:3000/", "--format", "json")
+    assert run.json()["target"]["origin"] == "http://localhost:3000"
 
 
 def test_the_base_url_may_come_from_the_environment(

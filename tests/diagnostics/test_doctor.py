@@ -41,6 +41,7 @@ EXPECTED: dict[str, tuple[set[str], str | None, tuple[str, str] | None]] = {
     "token-trailing-newline": ({"auth-header"}, None, ("auth-header", "U+000A LINE FEED")),
     "wrong-token-request": ({"token-request", "oauth-error"}, None, ("oauth-error", "unsupported_grant_type")),
     "wrong-credentials": ({"oauth-error"}, None, ("oauth-error", "invalid_grant")),
+    "wrong-client-secret": ({"oauth-error", "unauthenticated"}, None, ("oauth-error", "401 invalid_client")),
     "wrong-base-url": (
         {"endpoint-not-found", "oauth-error"},
         "base-url",
@@ -207,6 +208,8 @@ def test_a_base_url_without_a_scheme_is_judged_without_sending(cli: Callable[...
         (("--sandbox", "--check", "nope"), "unknown check id nope"),
         (("--token", "-", "--password-stdin"), "both want stdin"),
         (("--timeout", "0"), "--timeout must be positive"),
+        (("--sandbox", "--org", "other-org"), "--org cannot be used with --sandbox"),
+        (("--sandbox", "--token", "x", "--base-url", "https://go.tallyfy.com/api"), "--base-url, --token cannot"),
     ],
 )
 def test_bad_doctor_usage(cli: Callable[..., Run], arguments: tuple[str, ...], message: str) -> None:
@@ -214,6 +217,50 @@ def test_bad_doctor_usage(cli: Callable[..., Run], arguments: tuple[str, ...], m
     assert run.code == 2
     assert run.err.count("\n") == 1
     assert message in run.err
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("--base-url", "http://[::1", "--token", "x"), "--base-url is not a parseable URL"),
+        (("--base-url", "ftp://x/api", "--token", "x"), "--base-url must be http(s), not ftp://"),
+        (("--base-url", "http://127.0.0.1:9/api?x=1", "--token", "x"), "must not carry a query or fragment"),
+        (("--base-url", "http://127.0.0.1:9/api#me", "--token", "x"), "must not carry a query or fragment"),
+        (("--base-url", "https:///api", "--token", "x"), "--base-url has no host"),
+        (("--token-url", "ftp://x/oauth/token", "--token", "x"), "--token-url must be http(s)"),
+        (("--grant", "password", "--client-id", "1", "--client-secret", "x"), "--grant password needs a username"),
+        (("--client-id", "1"), "incomplete credentials: --client-secret (or TALLYFY_CLIENT_SECRET) is not set"),
+        (("--client-secret", "x"), "incomplete credentials: --client-id (or TALLYFY_CLIENT_ID) is not set"),
+        (("--username", "a@example.test", "--client-id", "1"), "password grant needs --client-secret"),
+    ],
+)
+def test_unusable_input_is_bad_usage_not_a_finding(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, arguments: tuple[str, ...], message: str
+) -> None:
+    for name in ("API_TOKEN", "CLIENT_ID", "CLIENT_SECRET", "USERNAME", "BASE_URL", "ORG_ID"):
+        monkeypatch.delenv(f"TALLYFY_{name}", raising=False)
+    monkeypatch.setenv("TALLYFY_PASSWORD", "never-sent")
+    run = cli("doctor", *arguments)
+    assert (run.code, run.out) == (2, "")
+    assert run.err.count("\n") == 1
+    assert message in run.err
+
+
+@pytest.mark.parametrize(
+    ("base_url", "failing"),
+    [("go.tallyfy.com/api", "base-url"), ("http://127.0.0.1:{port}", "endpoint-not-found")],
+)
+def test_usable_but_wrong_base_urls_are_still_diagnosed(
+    cli: Callable[..., Run], sandbox: Sandbox, base_url: str, failing: str
+) -> None:
+    port = sandbox.base_url.split(":")[2].split("/")[0]
+    run = cli(
+        "doctor", "--base-url", base_url.format(port=port), "--token", sandbox.mint_access_token(), "--format", "json"
+    )
+    assert run.code == 1
+    failed = {f["check"] for f in run.json()["findings"] if f["status"] == "fail"}
+    assert failing in failed
+    assert "auth-header" not in failed
 
 
 def test_list_scenarios(cli: Callable[..., Run]) -> None:

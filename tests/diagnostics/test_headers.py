@@ -54,6 +54,10 @@ def authorization(value: str, source: str | None = None) -> Header:
         ("Bearer", "fail", "no token after it"),
         ("", "fail", "empty"),
         (f"Basic {TOKEN}", "fail", "wrong scheme `Basic`"),
+        # A short opaque token sent bare is missing its scheme just like a bare JWT, not 'wrong scheme'.
+        ("opaque-token-1234", "fail", "no scheme: the value is a bare token"),
+        ("a1b2/c3+d4==", "fail", "no scheme: the value is a bare token"),
+        ("Basic", "fail", "wrong scheme `Basic`"),
     ],
 )
 def test_authorization_values(value: str, status: str, phrase: str) -> None:

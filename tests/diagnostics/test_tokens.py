@@ -56,6 +56,34 @@ def test_token_expiry(claims: dict[str, Any], status: str, phrase: str) -> None:
     assert (str(finding.status), phrase in finding.title) == (status, True), finding.title
 
 
+@pytest.mark.parametrize(
+    ("claims", "title"),
+    [
+        ({"exp": True}, "exp is not a NumericDate (RFC 7519 §2)"),
+        ({"exp": 1e300}, "exp is not a NumericDate (RFC 7519 §2)"),  # beyond any datetime
+        ({"exp": "x"}, "exp is not a NumericDate (RFC 7519 §2)"),
+        ({"exp": float("nan")}, "exp is not a NumericDate (RFC 7519 §2)"),
+        ({"nbf": "x", "exp": float("inf")}, "exp and nbf are not NumericDates (RFC 7519 §2)"),
+        (passport_claims(iat=False), "iat is not a NumericDate (RFC 7519 §2)"),
+    ],
+)
+def test_a_present_but_invalid_time_claim_fails_rather_than_counting_as_missing(
+    claims: dict[str, Any], title: str
+) -> None:
+    finding = run_check("token-expiry", make_jwt(claims))
+    assert (str(finding.status), finding.title) == ("fail", title)
+
+
+@pytest.mark.parametrize(
+    ("claims", "status"),
+    [({"exp": 253402300799}, "pass"), ({"exp": 4102444800, "nbf": -62135596800}, "pass")],
+)
+def test_time_claims_at_the_edges_of_the_calendar_are_judged_without_overflow(
+    claims: dict[str, Any], status: str
+) -> None:
+    assert str(run_check("token-expiry", make_jwt(claims)).status) == status
+
+
 def test_expiry_is_judged_at_the_servers_date_when_the_capture_has_one() -> None:
     token = make_jwt(passport_claims(ttl=3600, issued_ago=7200))  # expired an hour ago
     then = format_datetime(NOW - timedelta(hours=1, minutes=30), usegmt=True)
@@ -169,6 +197,12 @@ def test_an_expired_token_fails(cli: Callable[..., Run]) -> None:
     run = cli("token", "--format", "json", stdin=TOKENS["expired"]())
     assert run.code == 1
     assert run.statuses("token-expiry") == ["fail"]
+
+
+def test_the_token_command_fails_a_boolean_exp(cli: Callable[..., Run]) -> None:
+    run = cli("token", "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOnRydWV9.xx")
+    assert run.code == 1
+    assert "FAIL  token-expiry  exp is not a NumericDate (RFC 7519 §2)" in run.out
 
 
 def test_an_application_token_is_named(cli: Callable[..., Run]) -> None:

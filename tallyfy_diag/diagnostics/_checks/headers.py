@@ -185,6 +185,9 @@ _AUTH_FIX: Final = f"Send exactly `Authorization: {BEARER_SCHEME} <access_token>
 _TOKEN68: Final = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 _SCHEME: Final = re.compile(r"([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)([ \t]*)(.*)", re.DOTALL)
 _TOKEN_LOOKING: Final = re.compile(r"(?:eyJ|def50200)[A-Za-z0-9\-._~+/=]{8,}")
+_NO_SCHEME: Final = f"no scheme: the value is a bare token; prefix it with `{BEARER_SCHEME} `"
+_OTHER_SCHEMES: Final = frozenset({"basic", "digest", "token", "jwt", "negotiate", "oauth", "hoba", "mutual"})
+"""Scheme names people send instead of Bearer: alone, they are a wrong scheme, not a bare token."""
 _QUERY_TOKEN_FIELDS: Final = ("access_token", "token", "api_token", "bearer")
 _INVISIBLE: Final = frozenset("\u00a0\u200b\u200c\u200d\u2060\ufeff\u2028\u2029\u3000")
 
@@ -274,7 +277,7 @@ def _lint_value(header: Header, problems: _Problems) -> None:
         _lint_token(value[len(BEARER_SCHEME) :], problems, header)
         return
     if _TOKEN_LOOKING.fullmatch(value) or (" " not in value and "\t" not in value and len(value) > 40):
-        problems.add(Status.FAIL, f"no scheme: the value is a bare token; prefix it with `{BEARER_SCHEME} `")
+        problems.add(Status.FAIL, _NO_SCHEME)
         return
     match = _SCHEME.fullmatch(value)
     if match is None:
@@ -284,6 +287,9 @@ def _lint_value(header: Header, problems: _Problems) -> None:
     if scheme.lower() != BEARER_SCHEME.lower():
         if is_placeholder(value):
             problems.add(Status.FAIL, "the whole value is placeholder text")
+        elif not separator and scheme.lower() not in _OTHER_SCHEMES:
+            # One word that names no scheme is a short opaque token sent bare, like a bare JWT above.
+            problems.add(Status.FAIL, _NO_SCHEME)
         else:
             problems.add(
                 Status.FAIL,

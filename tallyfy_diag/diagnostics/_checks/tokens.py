@@ -14,6 +14,7 @@ from tallyfy_diag.diagnostics._registry import REGISTRY, Verdict, failed, passed
 EXPIRY_LEEWAY: Final = timedelta(seconds=30)
 """Tolerance for clocks that disagree a little (RFC 7519 §4.1.4 allows 'some small leeway')."""
 EXPIRING_SOON: Final = timedelta(minutes=5)
+_TIME_CLAIMS: Final = ("exp", "nbf", "iat")
 
 
 def _no_token(evidence: Evidence) -> Verdict:
@@ -35,6 +36,12 @@ def _duration(delta: timedelta) -> str:
 
 def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _unusable_time_claims(token: TokenView) -> list[str]:
+    """Time claims that are present but no date (`true`, a string, NaN, 1e300): absent is another matter."""
+    claims = token.claims or {}
+    return [name for name in _TIME_CLAIMS if name in claims and token.time_claim(name) is None]
 
 
 # ---------------------------------------------------------------------------------------------- token-format
@@ -126,6 +133,17 @@ def token_expiry(evidence: Evidence) -> Verdict:
         "Refresh before expiry (grant_type=refresh_token) or request a new token; read `expires_in` or `exp`"
         " rather than assuming a lifetime (Tallyfy's documented lifetimes range from 1 hour to 6 months)."
     )
+    unusable = _unusable_time_claims(token)
+    if unusable:
+        names = " and ".join(unusable)
+        return failed(
+            f"{names} {'is not a NumericDate' if len(unusable) == 1 else 'are not NumericDates'} (RFC 7519 §2)",
+            "A NumericDate is a JSON number of seconds since 1970-01-01 UTC within a representable date; a boolean,"
+            " a string, NaN or an astronomically large number is not one, and a server rejects the token.",
+            "Use a token issued by Tallyfy's token endpoint; if you mint tokens, write integer seconds.",
+            **{name: repr((token.claims or {})[name])[:40] for name in unusable},
+            **facts,
+        )
     expires = token.time_claim("exp")
     not_before = token.time_claim("nbf")
     if expires is None:
@@ -135,7 +153,7 @@ def token_expiry(evidence: Evidence) -> Verdict:
             facts["expires_in"] = issued[1]
     if token.kind is not TokenKind.JWT and expires is None:
         return skipped(f"cannot tell when a {token.kind} token expires", "No JWT `exp` and no token response.")
-    if not_before is not None and now < not_before - EXPIRY_LEEWAY:
+    if not_before is not None and now + EXPIRY_LEEWAY < not_before:
         return failed(
             f"token not valid yet: nbf is {_duration(not_before - now)} after {clock}",
             "A token is refused before its `nbf` time. Either the issuer's clock or yours is off (see clock-skew).",
@@ -151,14 +169,15 @@ def token_expiry(evidence: Evidence) -> Verdict:
             **facts,
         )
     facts["exp"] = _stamp(expires)
-    if now >= expires + EXPIRY_LEEWAY:
+    # Shift `now`, never the claim: a valid exp near datetime's limit (year 9999) would overflow.
+    if now - EXPIRY_LEEWAY >= expires:
         return failed(
             f"token expired {_duration(now - expires)} before {clock}",
             f'It expired at {_stamp(expires)}; an expired token gets 401 (WWW-Authenticate: error="invalid_token").',
             fix,
             **facts,
         )
-    if now >= expires - EXPIRING_SOON:
+    if now + EXPIRING_SOON >= expires:
         return warned(
             f"token expires within {_duration(EXPIRING_SOON)} (at {_stamp(expires)})",
             f"Judged against {clock}.",
