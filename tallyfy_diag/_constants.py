@@ -48,3 +48,13 @@ VALIDATION_MESSAGE: Final = "The given data was invalid."
 REQUIRES_USER_EXTENSION: Final = "x-requires-user"
 
 MAX_PER_PAGE: Final = 100
+
+# Hosts that never reach the public internet: plain http to them is a local sandbox or test, not a mistake.
+LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
+TEST_HOST_SUFFIXES: Final = (".localhost", ".test", ".invalid", ".example")  # RFC 6761 special-use names
+
+
+def is_local_host(host: str) -> bool:
+    """Loopback or an RFC 6761 special-use name (the in-process sandbox is http://sandbox.test)."""
+    host = host.lower().strip("[]")
+    return host in LOOPBACK_HOSTS or host.startswith("127.") or host.endswith(TEST_HOST_SUFFIXES)

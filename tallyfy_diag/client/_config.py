@@ -36,14 +36,6 @@ ENV_PASSWORD: Final = "TALLYFY_PASSWORD"
 ENV_ORG_ID: Final = "TALLYFY_ORG_ID"
 ENV_BASE_URL: Final = "TALLYFY_BASE_URL"
 
-_LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
-# RFC 6761 names that never reach the public internet (the in-process sandbox is http://sandbox.test).
-_SPECIAL_USE_SUFFIXES: Final = (".localhost", ".test", ".invalid", ".example")
-
-
-def _may_use_plain_http(host: str) -> bool:
-    return host in _LOOPBACK_HOSTS or host.endswith(_SPECIAL_USE_SUFFIXES)
-
 
 def normalize_base_url(url: str) -> str:
     """The API root for either host style: `https://go.tallyfy.com/api` or `https://api.tallyfy.com`.
@@ -74,7 +66,7 @@ def normalize_base_url(url: str) -> str:
             next_step="pass credentials as an auth strategy (PasswordGrant, PersonalAccessToken, ...)",
         )
     host = parts.hostname.lower()
-    if parts.scheme == "http" and not _may_use_plain_http(host):
+    if parts.scheme == "http" and not c.is_local_host(host):
         raise ConfigurationError(
             f"refusing plain http to {host}: bearer tokens would travel in clear text",
             next_step="use https://",

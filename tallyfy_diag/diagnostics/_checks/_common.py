@@ -6,12 +6,10 @@ import re
 import unicodedata
 from typing import Final
 
-from tallyfy_diag._constants import API_PREFIX, API_PREFIX_HOSTS, ROOT_PATH_HOSTS
+from tallyfy_diag._constants import API_PREFIX, API_PREFIX_HOSTS, ROOT_PATH_HOSTS, is_local_host
 from tallyfy_diag._redact import redact_url
 from tallyfy_diag._spec import Operation, find_operation, find_path
 from tallyfy_diag.diagnostics._evidence import Request, split_url
-
-LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})  # noqa: S104 - a name, not a bind
 
 SEED_TROUBLESHOOTING: Final = 'seed "Troubleshooting authentication issues"'
 
@@ -32,7 +30,8 @@ def is_placeholder(value: str) -> bool:
 
 
 def is_loopback(host: str | None) -> bool:
-    return host is not None and (host in LOOPBACK_HOSTS or host.startswith("127."))
+    """A local sandbox or test host (loopback, 0.0.0.0, or an RFC 6761 name such as sandbox.test)."""
+    return host is not None and (host == "0.0.0.0" or is_local_host(host))  # noqa: S104 - a name, not a bind
 
 
 def show_url(url: str) -> str:

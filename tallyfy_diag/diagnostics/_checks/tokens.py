@@ -202,6 +202,19 @@ def _application_only_operations() -> str:
     return ", ".join(sorted(names))
 
 
+def _issuing_grant(evidence: Evidence, token: TokenView) -> str | None:
+    """The grant_type of the token request, earlier in this capture, whose answer issued this token."""
+    for exchange in reversed(evidence.history):
+        response = exchange.response
+        if response is None or not exchange.request.is_token_request:
+            continue
+        body = response.json()
+        if isinstance(body, dict) and body.get("access_token") == token.raw:
+            grants = exchange.request.parameters().get("grant_type", [])
+            return grants[0] if len(grants) == 1 else None
+    return None
+
+
 @REGISTRY.register("grant-type", "Grant type against the operation's needs", _GRANT_REF)
 def grant_type(evidence: Evidence) -> Verdict:
     token = evidence.token
@@ -209,7 +222,11 @@ def grant_type(evidence: Evidence) -> Verdict:
         return _no_token(evidence)
     application = token.is_application_token
     if application is None:
-        return skipped(f"a {token.kind} token has no claims to tell its grant type")
+        # An opaque token tells nothing by itself, but the capture may hold the token call that issued it.
+        grant = _issuing_grant(evidence, token)
+        if grant is None:
+            return skipped(f"a {token.kind} token has no claims to tell its grant type")
+        application = grant == GRANT_CLIENT_CREDENTIALS
     facts: dict[str, Any] = {
         "token": token.fingerprint,
         "grant": GRANT_CLIENT_CREDENTIALS if application else f"{GRANT_PASSWORD} (user)",
