@@ -202,6 +202,7 @@ def sandbox_settings(scenario: DoctorScenario, sandbox: Sandbox, origin: str | N
     password = credentials.password + ("-wrong" if scenario.wrong_password else "")
     return DoctorSettings(
         base_url=sandbox.root_url if scenario.root_paths else sandbox.base_url,
+        token_url=sandbox.root_url + scenario.token_path if scenario.token_path else None,
         token=token,
         client_id=Credential(credentials.client_id, given),
         client_secret=Credential(credentials.client_secret + ("-wrong" if scenario.wrong_client_secret else ""), given),
@@ -214,6 +215,8 @@ def sandbox_settings(scenario: DoctorScenario, sandbox: Sandbox, origin: str | N
         client_header=scenario.client_header,
         authorization=scenario.authorization,
         token_body=scenario.token_body,
+        grant_type_value=scenario.grant_type_value,
+        omitted_parameter=scenario.omitted_parameter,
         burst=scenario.burst,
         iso_deadline=scenario.iso_deadline,
     )

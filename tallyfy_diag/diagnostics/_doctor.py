@@ -1,7 +1,9 @@
 """The live doctor: a few cheap probes against the API, judged by the same checks as `explain`.
 
 Probes, in order (each counted; Tallyfy allows about 100 requests a minute per organization):
-1. the token request, when credentials rather than a token are configured;
+1. the token request, when credentials rather than a token are configured; when refused, resent with ONE change
+   at a time (the client header, a form body, the grant_type's spelling, a missing parameter, the /api prefix);
+   the change that gets a token is kept for later token requests;
 2. `GET /me` as the client would send it, and when it answers 401 (or 404 'API endpoint not found'),
    isolation: the same idempotent GET resent with ONE change at a time (the client header, the Authorization
    form, the /api prefix, a fresh token, a user token) until one turns it into a 2xx;
@@ -27,10 +29,12 @@ from tallyfy_diag._constants import (
     API_PREFIX,
     CLIENT_HEADER,
     CLIENT_HEADER_VALUE,
+    DEFAULT_BASE_URL,
     ENDPOINT_NOT_FOUND_CODE,
     FORM_CONTENT_TYPE,
     GRANT_CLIENT_CREDENTIALS,
     GRANT_PASSWORD,
+    GRANT_TYPES,
     TOKEN_PATH,
 )
 from tallyfy_diag._redact import redact_text, redact_url
@@ -84,6 +88,10 @@ class DoctorSettings:
     client_header: str | None = CLIENT_HEADER_VALUE
     authorization: str = _CANONICAL_AUTHORIZATION
     token_body: Literal["form", "json"] = "form"
+    grant_type_value: str | None = None
+    """What the client writes in grant_type for its configured grant (None: the grant's own name)."""
+    omitted_parameter: str | None = None
+    """A parameter the client leaves out of its token requests."""
     burst: int = 0
     iso_deadline: bool = False
     """Send a task with an ISO deadline (sandbox scenarios only: the live doctor never writes)."""
@@ -95,6 +103,32 @@ class DoctorSettings:
 _PREFIX_FIX: Final = (
     "Fix the base URL: go.tallyfy.com-style hosts serve the API under /api, api.tallyfy.com at the root."
 )
+_TALLYFY_TOKEN_URL: Final = DEFAULT_BASE_URL + TOKEN_PATH
+_CONFIGURED: Final = "configured"
+
+
+@attrs.frozen
+class _TokenHabits:
+    """How a token request is written; a field left `configured` follows the settings (or a fix found)."""
+
+    client_header: str | None = _CONFIGURED
+    body_style: Literal["form", "json", "configured"] = _CONFIGURED
+    url: str = _CONFIGURED
+    grant_type_value: str | None = _CONFIGURED
+    omitted_parameter: str | None = _CONFIGURED
+
+    def over(self, base: _TokenHabits) -> _TokenHabits:
+        """These habits, with every `configured` field taken from `base`."""
+        chosen = {
+            field.name: getattr(base, field.name)
+            if getattr(self, field.name) == _CONFIGURED
+            else getattr(self, field.name)
+            for field in attrs.fields(_TokenHabits)
+        }
+        return _TokenHabits(**chosen)
+
+
+_AS_CONFIGURED: Final = _TokenHabits()
 
 
 def _flip_api_prefix(url: str) -> tuple[str, str] | None:
@@ -139,6 +173,14 @@ class _Doctor:
         self.evidence: list[Evidence] = []
         self.now = utc_now()
         self.base = settings.base_url.strip().rstrip("/")
+        # What the client does, until isolation finds a change that gets a token; later token calls keep it.
+        self.token_habits = _TokenHabits(
+            client_header=settings.client_header,
+            body_style=settings.token_body,
+            url=settings.token_url or self.base + TOKEN_PATH,
+            grant_type_value=settings.grant_type_value,
+            omitted_parameter=settings.omitted_parameter,
+        )
 
     # ------------------------------------------------------------------------------------------- sending
 
@@ -209,36 +251,31 @@ class _Doctor:
         return GRANT_CLIENT_CREDENTIALS if self.can_request(GRANT_CLIENT_CREDENTIALS) else None
 
     def token_call(
-        self,
-        grant: str,
-        *,
-        label: str = "",
-        client_header: str | Literal["configured"] | None = "configured",
-        body_style: Literal["form", "json", "configured"] = "configured",
-        url: str | None = None,
+        self, grant: str, *, label: str = "", habits: _TokenHabits = _AS_CONFIGURED
     ) -> tuple[Exchange, str | None]:
         settings = self.settings
-        header_value = settings.client_header if client_header == "configured" else client_header
-        style = settings.token_body if body_style == "configured" else body_style
+        chosen = habits.over(self.token_habits)
         client_id, client_secret = settings.client_id, settings.client_secret
         username, password = settings.username, settings.password
         if client_id is None or client_secret is None:
             raise ValueError("a token request needs client credentials (callers check can_request)")
-        fields = [("grant_type", grant)]
+        # A misspelt grant_type is the client's habit for its own grant, not for the doctor's user-token probe.
+        written = chosen.grant_type_value if chosen.grant_type_value and grant == self.configured_grant() else grant
+        fields = [("grant_type", written)]
         if grant == GRANT_PASSWORD:
             if username is None or password is None:
                 raise ValueError("the password grant needs a username and password (callers check can_request)")
             fields += [("username", username.value), ("password", password.value)]
         fields += [("client_id", client_id.value), ("client_secret", client_secret.value)]
-        if style == "json":
+        fields = [(name, value) for name, value in fields if name != chosen.omitted_parameter]
+        if chosen.body_style == "json":
             body, content_type = json.dumps(dict(fields)), "application/json"
         else:
             body, content_type = urlencode(fields), FORM_CONTENT_TYPE
         headers = [Header("Accept", "application/json"), Header("Content-Type", content_type)]
-        if header_value is not None:
-            headers.append(Header(CLIENT_HEADER, header_value))
-        url = url or settings.token_url or self.base + TOKEN_PATH
-        exchange = self.send("POST", url, headers, body.encode("utf-8", "replace"), label)
+        if chosen.client_header is not None:
+            headers.append(Header(CLIENT_HEADER, chosen.client_header))
+        exchange = self.send("POST", chosen.url, headers, body.encode("utf-8", "replace"), label)
         document = exchange.response.json() if exchange.response is not None else None
         issued = document.get("access_token") if isinstance(document, dict) else None
         ok = exchange.response is not None and 200 <= exchange.response.status < 300
@@ -246,39 +283,73 @@ class _Doctor:
 
     # ------------------------------------------------------------------------------------------ isolation
 
-    def isolate_token_call(self, call: Exchange, grant: str) -> tuple[list[IsolationTrial], str | None]:
-        """A refused token request resent with one change (the client header, then a form body)."""
-        response = call.response
-        settings = self.settings
-        if response is None or response.status < 400:
-            return [], None
-        trials: list[IsolationTrial] = []
-        changes: list[tuple[str, str, str, dict[str, Any]]] = []
-        if settings.client_header != CLIENT_HEADER_VALUE:
+    def token_call_changes(self, call: Exchange, grant: str) -> list[tuple[str, str, str, _TokenHabits]]:
+        """(change, the check it answers, fix, habits) for each single change that could fix a refused token call."""
+        habits = self.token_habits
+        changes: list[tuple[str, str, str, _TokenHabits]] = []
+        if habits.client_header != CLIENT_HEADER_VALUE:
             changes.append(
                 (
                     f"send {CLIENT_HEADER}: {CLIENT_HEADER_VALUE}",
                     "client-header",
                     f"Send `{CLIENT_HEADER}: {CLIENT_HEADER_VALUE}` on every call, the token request included.",
-                    {"client_header": CLIENT_HEADER_VALUE},
+                    _TokenHabits(client_header=CLIENT_HEADER_VALUE),
                 )
             )
-        if settings.token_body != "form":
+        if habits.body_style != "form":
             changes.append(
                 (
                     "send the token request as a form",
                     "token-request",
                     f"POST the token request as {FORM_CONTENT_TYPE}, not JSON.",
-                    {"body_style": "form"},
+                    _TokenHabits(body_style="form"),
                 )
             )
-        flipped = _flip_api_prefix(call.request.url) if response.status == 404 else None
-        if flipped is not None:
-            changes.append((flipped[0], "base-url", _PREFIX_FIX, {"url": flipped[1]}))
-        for change, cause, fix, overrides in changes:
-            tried, token = self.token_call(grant, label=f"isolation: {change}", **overrides)
+        if habits.grant_type_value and habits.grant_type_value != grant:
+            changes.append(
+                (
+                    f"send grant_type={grant}",
+                    "token-request",
+                    f"Send grant_type={grant} exactly: Tallyfy knows {', '.join(GRANT_TYPES)}.",
+                    _TokenHabits(grant_type_value=None),
+                )
+            )
+        if habits.omitted_parameter is not None:
+            changes.append(
+                (
+                    f"send the missing {habits.omitted_parameter}",
+                    "token-request",
+                    f"Send every parameter grant_type={grant} needs, {habits.omitted_parameter} included.",
+                    _TokenHabits(omitted_parameter=None),
+                )
+            )
+        flipped = _flip_api_prefix(call.request.url) if call.response and call.response.status == 404 else None
+        if flipped is not None and self.settings.token_url is None:
+            changes.append((flipped[0], "base-url", _PREFIX_FIX, _TokenHabits(url=flipped[1])))
+        elif flipped is not None:
+            # A token URL configured on its own: the fix is to that URL, not to the base URL.
+            changes.append(
+                (
+                    f"{flipped[0]} to the token URL",
+                    "base-url",
+                    f"POST the token request to {redact_url(flipped[1])}: Tallyfy's token endpoint is"
+                    f" {_TALLYFY_TOKEN_URL} (under /api, like every API call), whatever a docs sample shows.",
+                    _TokenHabits(url=flipped[1]),
+                )
+            )
+        return changes
+
+    def isolate_token_call(self, call: Exchange, grant: str) -> tuple[list[IsolationTrial], str | None]:
+        """A refused token request resent with one change at a time; the change that gets a token is kept."""
+        response = call.response
+        if response is None or response.status < 400:
+            return [], None
+        trials: list[IsolationTrial] = []
+        for change, cause, fix, habits in self.token_call_changes(call, grant):
+            tried, token = self.token_call(grant, label=f"isolation: {change}", habits=habits)
             trials.append(IsolationTrial(change, cause, tried.response.status if tried.response else None, fix))
             if token is not None:
+                self.token_habits = habits.over(self.token_habits)
                 return trials, token
         return trials, None
 
@@ -494,7 +565,7 @@ class _Doctor:
 def _target(settings: DoctorSettings, extra: Mapping[str, Any]) -> dict[str, Any]:
     if settings.token is not None:
         credentials = f"token from {settings.token.source}"
-    elif settings.username is not None:
+    elif settings.username is not None and settings.grant != "client_credentials":
         credentials = f"password grant (username from {settings.username.source})"
     elif settings.client_id is not None:
         credentials = f"client credentials (client id from {settings.client_id.source})"

@@ -26,6 +26,12 @@ class DoctorScenario:
     authorization: str = "Bearer {token}"
     """How the client writes the Authorization value."""
     token_body: Literal["form", "json"] = "form"
+    token_path: str | None = None
+    """The client's token URL, as a path on the sandbox's host (None: the base URL's /oauth/token)."""
+    grant_type_value: str | None = None
+    """What the client writes in grant_type (None: the grant's own name)."""
+    omitted_parameter: str | None = None
+    """A parameter the client leaves out of the token request."""
     wrong_password: bool = False
     wrong_client_secret: bool = False
     root_paths: bool = False
@@ -66,6 +72,19 @@ DOCTOR_SCENARIOS: Final[Mapping[str, DoctorScenario]] = MappingProxyType(
         ),
         "wrong-token-request": DoctorScenario(
             "The client sends the token request as JSON instead of a form.", token_body="json"
+        ),
+        "wrong-token-url": DoctorScenario(
+            "The client posts the token request to /oauth/token, without /api (as a docs sample shows): 404.",
+            token_path="/oauth/token",
+        ),
+        "wrong-grant-type": DoctorScenario(
+            "The client sends grant_type=client_credential, a typo for client_credentials: unsupported_grant_type.",
+            grant="client_credentials",
+            grant_type_value="client_credential",
+        ),
+        "missing-token-parameter": DoctorScenario(
+            "The client's password-grant request leaves out client_secret: invalid_request.",
+            omitted_parameter="client_secret",
         ),
         "wrong-credentials": DoctorScenario("The client sends a wrong password.", wrong_password=True),
         "wrong-client-secret": DoctorScenario(

@@ -40,6 +40,21 @@ EXPECTED: dict[str, tuple[set[str], str | None, tuple[str, str] | None]] = {
     ),
     "token-trailing-newline": ({"auth-header"}, None, ("auth-header", "U+000A LINE FEED")),
     "wrong-token-request": ({"token-request", "oauth-error"}, None, ("oauth-error", "unsupported_grant_type")),
+    "wrong-token-url": (
+        {"endpoint-not-found", "oauth-error"},
+        "base-url",
+        ("endpoint-not-found", "'add the /api prefix to the token URL' turns it into 200"),
+    ),
+    "wrong-grant-type": (
+        {"token-request", "oauth-error", "grant-type", "unauthenticated"},
+        "grant-type",
+        ("token-request", "unknown grant_type 'client_credential'"),
+    ),
+    "missing-token-parameter": (
+        {"token-request", "oauth-error"},
+        None,
+        ("token-request", "grant_type=password needs client_secret"),
+    ),
     "wrong-credentials": ({"oauth-error"}, None, ("oauth-error", "invalid_grant")),
     "wrong-client-secret": ({"oauth-error", "unauthenticated"}, None, ("oauth-error", "401 invalid_client")),
     "wrong-base-url": (
@@ -99,6 +114,43 @@ def test_the_newline_is_traced_to_its_environment_variable(cli: Callable[..., Ru
     report = cli("doctor", "--sandbox", "--scenario", "token-trailing-newline", "--format", "json").json()
     (finding,) = [f for f in report["findings"] if f["check"] == "auth-header" and f["status"] == "fail"]
     assert "environment variable TALLYFY_API_TOKEN" in finding["detail"]
+
+
+def failures(report: dict[str, Any], check: str) -> list[dict[str, Any]]:
+    return [f for f in report["findings"] if f["check"] == check and f["status"] == "fail"]
+
+
+def test_a_wrong_token_url_is_fixed_to_the_seed_token_endpoint(cli: Callable[..., Run]) -> None:
+    report = cli("doctor", "--sandbox", "--scenario", "wrong-token-url", "--format", "json").json()
+    (finding,) = failures(report, "endpoint-not-found")
+    assert finding["evidence"]["path"] == "/oauth/token"
+    assert "https://go.tallyfy.com/api/oauth/token" in finding["fix"]
+    (oauth,) = failures(report, "oauth-error")
+    assert "without an OAuth error" in oauth["title"]
+    # Isolation found the right URL, so the rest of the setup was diagnosed with the token it got.
+    assert {f["check"] for f in report["findings"] if f["status"] == "pass"} >= {"grant-type", "unauthenticated"}
+
+
+def test_a_missing_token_parameter_is_named_by_the_request_and_the_server(cli: Callable[..., Run]) -> None:
+    report = cli("doctor", "--sandbox", "--scenario", "missing-token-parameter", "--format", "json").json()
+    (request,) = failures(report, "token-request")
+    assert "confirmed: 'send the missing client_secret' gets a token (200)" in request["detail"]
+    (oauth,) = failures(report, "oauth-error")
+    assert (oauth["evidence"]["error"], oauth["evidence"]["hint"]) == (
+        "invalid_request",
+        "Check the `client_secret` parameter",
+    )
+
+
+def test_a_misspelt_grant_type_is_unsupported_and_its_spelling_fixes_it(cli: Callable[..., Run]) -> None:
+    report = cli("doctor", "--sandbox", "--scenario", "wrong-grant-type", "--format", "json").json()
+    assert report["target"]["credentials"].startswith("client credentials")
+    (request,) = failures(report, "token-request")
+    assert "confirmed: 'send grant_type=client_credentials' gets a token (200)" in request["detail"]
+    assert request["evidence"]["grant_type"] == "client_credential"
+    (oauth,) = failures(report, "oauth-error")
+    assert oauth["title"] == "400 unsupported_grant_type"
+    assert "grant_type=password, client_credentials or refresh_token" in oauth["fix"]
 
 
 @pytest.fixture(scope="module")
@@ -174,6 +226,16 @@ def test_an_application_token_is_isolated_with_a_user_token(
     run = cli("doctor", "--grant", "client_credentials", "--format", "json")
     (finding,) = [f for f in run.json()["findings"] if f["check"] == "unauthenticated" and f["status"] == "fail"]
     assert finding["evidence"]["fixed_by"] == "use a user token (password grant)"
+
+
+def test_a_live_token_url_without_the_api_prefix_is_isolated(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox
+) -> None:
+    live_environment(monkeypatch, sandbox)
+    run = cli("doctor", "--token-url", sandbox.root_url + "/oauth/token", "--format", "json")
+    (finding,) = failures(run.json(), "endpoint-not-found")
+    assert finding["evidence"]["fixed_by"] == "add the /api prefix to the token URL"
+    assert sandbox.base_url + "/oauth/token" in finding["fix"]
 
 
 @pytest.fixture
