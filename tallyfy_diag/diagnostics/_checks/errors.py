@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from tallyfy_diag._constants import UNAUTHENTICATED_MESSAGE
+from tallyfy_diag._constants import GRANT_TYPES, UNAUTHENTICATED_MESSAGE
 from tallyfy_diag._redact import redact_text
 from tallyfy_diag.diagnostics._checks._common import SEED_TROUBLESHOOTING
 from tallyfy_diag.diagnostics._evidence import Evidence, Request
@@ -65,8 +65,13 @@ def _refine(code: str, request: Request | None) -> str:
     if request is None:
         return ""
     parameters = request.parameters()
-    if code == "unsupported_grant_type" and request.json() is not None:
-        return " Here the body IS JSON."
+    if code == "unsupported_grant_type":
+        if request.json() is not None:
+            return " Here the body IS JSON."
+        grants = parameters.get("grant_type", [])
+        if len(grants) == 1 and grants[0] not in GRANT_TYPES:
+            # The form was read: the value itself is the problem (a typo, or a grant Tallyfy does not offer).
+            return f" Here the body is a form and grant_type is {grants[0][:40]!r}, not a grant Tallyfy knows."
     if code == "invalid_client":
         ids = parameters.get("client_id", [])
         if ids and not ids[0].strip().isdigit():

@@ -1,0 +1,27 @@
+"""oauth-error names the actual cause of unsupported_grant_type: a JSON body, or a grant_type nobody knows."""
+
+from __future__ import annotations
+
+import pytest
+
+REQUEST = "POST /api/oauth/token HTTP/1.1\r\nHost: go.tallyfy.com\r\nX-Tallyfy-Client: APIClient\r\n"
+ANSWER = (
+    "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n\r\n"
+    '{"error":"unsupported_grant_type","error_description":"The authorization grant type is not supported."}\r\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "named"),
+    [
+        ("application/x-www-form-urlencoded", "grant_type=client_credential&client_id=3", "'client_credential'"),
+        ("application/json", '{"grant_type": "password"}', "Here the body IS JSON."),
+    ],
+)
+def test_the_detail_names_what_the_server_could_not_use(cli, tmp_path, content_type, body, named) -> None:
+    capture = tmp_path / "token.http"
+    capture.write_text(f"{REQUEST}Content-Type: {content_type}\r\n\r\n{body}\r\n\r\n{ANSWER}")
+    report = cli("explain", str(capture), "--format", "json").json()
+    (finding,) = [f for f in report["findings"] if f["check"] == "oauth-error"]
+    assert finding["status"] == "fail"
+    assert named in finding["detail"]
