@@ -25,3 +25,20 @@ def test_the_detail_names_what_the_server_could_not_use(cli, tmp_path, content_t
     (finding,) = [f for f in report["findings"] if f["check"] == "oauth-error"]
     assert finding["status"] == "fail"
     assert named in finding["detail"]
+
+
+@pytest.mark.parametrize(
+    ("grant", "example"),
+    [
+        ("client_credentials", "grant_type=client_credentials&client_id=<number>&client_secret=..."),
+        ("refresh_token", "grant_type=refresh_token&refresh_token=...&client_id=<number>&client_secret=..."),
+        ("password", "grant_type=password&username=...&password=...&client_id=<number>&client_secret=..."),
+    ],
+)
+def test_the_token_request_fix_shows_a_body_for_the_grant_that_was_meant(cli, tmp_path, grant, example) -> None:
+    capture = tmp_path / "token.http"
+    capture.write_text(f'{REQUEST}Content-Type: application/json\r\n\r\n{{"grant_type": "{grant}"}}\r\n')
+    report = cli("explain", str(capture), "--format", "json").json()
+    (finding,) = [f for f in report["findings"] if f["check"] == "token-request"]
+    assert finding["status"] == "fail"
+    assert example in finding["fix"]

@@ -181,6 +181,16 @@ def _parameter_problems(request: Request) -> tuple[list[tuple[Status, str]], dic
     return problems, facts
 
 
+def _example_body(request: Request) -> str:
+    """A well-formed body for the grant this request meant (the password grant when that is unclear)."""
+    grants = request.parameters().get("grant_type", [])
+    grant = grants[0].strip() if len(grants) == 1 else ""
+    if grant not in _REQUIRED or grant == "authorization_code":
+        grant = GRANT_PASSWORD
+    values = {"client_id": "<number>"}
+    return "&".join([f"grant_type={grant}"] + [f"{name}={values.get(name, '...')}" for name in _REQUIRED[grant]])
+
+
 @REGISTRY.register(
     "token-request",
     "Token request: URL, method, encoding, parameters",
@@ -202,8 +212,7 @@ def token_request(evidence: Evidence) -> Verdict:
     facts["url"] = show_url(request.url)
     fix = (
         f"POST {_SEED_TOKEN_URL} with Content-Type: {FORM_CONTENT_TYPE} and a form body such as"
-        " grant_type=password&username=...&password=...&client_id=<number>&client_secret=... (each value"
-        " percent-encoded)."
+        f" {_example_body(request)} (each value percent-encoded)."
     )
     failures = [text for status, text in problems if status is Status.FAIL]
     warnings = [text for status, text in problems if status is Status.WARN]
