@@ -4,8 +4,9 @@
 2. Anything outside /api is 404 ENDPOINT_NOT_FOUND.
 3. A missing X-Tallyfy-Client is 404 ENDPOINT_NOT_FOUND (or 401, by configuration).
 4. An unknown path is 404 ENDPOINT_NOT_FOUND; a known path with the wrong method is 405 with `Allow`.
-5. Rate limit, body size limit, bearer token, user context (`x-requires-user`), organization access.
-6. The operation's handler, holding the store's lock so concurrent writes never interleave.
+5. During a configured outage (`outage_requests`), 503 Service Unavailable.
+6. Rate limit, body size limit, bearer token, user context (`x-requires-user`), organization access.
+7. The operation's handler, holding the store's lock so concurrent writes never interleave.
 
 Every response carries X-Request-Id and a Date header (shifted by `clock_offset`); errors are JSON, and an
 unexpected exception is logged and answered with a detail-free 500.
@@ -70,6 +71,7 @@ from tallyfy_diag.sandbox._errors import (
     unauthenticated,
 )
 from tallyfy_diag.sandbox._multipart import parse_form_data
+from tallyfy_diag.sandbox._outage import Outage, service_unavailable
 from tallyfy_diag.sandbox._ratelimit import RateLimiter, Verdict
 from tallyfy_diag.sandbox._state import Store
 from tallyfy_diag.sandbox._tokens import TokenIssuer
@@ -177,6 +179,7 @@ class SandboxApp:
             RateLimiter(self.config.rate_limit, self.clock.now, self.store.lock) if self.config.rate_limit else None
         )
         self.webhooks = WebhookSender()
+        self.outage = Outage(self.config.outage_requests)
 
     def __repr__(self) -> str:
         return f"SandboxApp(seed={self.config.seed}, scenario={self.config.scenario!r})"
@@ -262,6 +265,9 @@ class SandboxApp:
         operation = next((op for op in on_path if op.method == request.method), None)
         if operation is None:
             raise method_not_allowed(sorted({op.method for op in on_path}))
+        if self.outage.take():
+            # Shown against the Date header's clock, as a gateway would.
+            raise service_unavailable(self.clock.now() + self.config.clock_offset)
         params = operation.match(api_path) or {}
         verdict = self._count(request, params.get("org"))
         try:

@@ -46,6 +46,8 @@ DEMO_ORIGIN: Final = "http://localhost:3000"
 RATE_LIMITED_PER_MINUTE: Final = 5
 CLOCK_SKEW_SECONDS: Final = 600.0
 SHORT_TOKEN_TTL: Final = 60
+UNAVAILABLE_REQUESTS: Final = 2
+"""Requests the `unavailable` scenario answers with 503: as many as a client's default retries ride out."""
 
 
 def _origins(values: Iterable[str]) -> tuple[str, ...]:
@@ -106,6 +108,8 @@ class SandboxConfig:
     webhook_url: str | None = attrs.field(default=None, validator=_check_webhook_url)
     """Where webhooks go (process launch, task completion, process completion); None sends none."""
     cors_faults: frozenset[CorsFault] = attrs.field(default=frozenset(), converter=_faults)
+    outage_requests: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+    """The next N API requests (past the route checks, before auth) answer 503 Service Unavailable."""
 
 
 @attrs.frozen
@@ -178,6 +182,11 @@ SCENARIOS: Final[Mapping[str, Scenario]] = MappingProxyType(
         "short-token-ttl": Scenario(
             f"Access tokens live {SHORT_TOKEN_TTL} seconds.",
             lambda c: attrs.evolve(c, token_ttl=min(c.token_ttl, SHORT_TOKEN_TTL)),
+        ),
+        "unavailable": Scenario(
+            f"A deployment hiccup: the next {UNAVAILABLE_REQUESTS} API requests get 503 with Retry-After (an HTTP"
+            " date), then normal service.",
+            lambda c: attrs.evolve(c, outage_requests=c.outage_requests or UNAVAILABLE_REQUESTS),
         ),
     }
 )
