@@ -38,7 +38,7 @@ import httpx
 from tallyfy_diag import _constants as c
 from tallyfy_diag import _json
 from tallyfy_diag._redact import redact_body, redact_text, redact_url
-from tallyfy_diag.client._retry import parse_retry_after
+from tallyfy_diag.client._retry import retry_after_of
 
 # Set by the auth flow on requests it authorised with an application-only (client_credentials) token, so
 # that the mapping below can name the real cause of a 401.
@@ -261,7 +261,7 @@ def error_from_response(response: httpx.Response, *, secrets: Iterable[str] = ()
     }
     oauth_code = body.get("error")
     if status == 429:
-        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        retry_after = retry_after_of(response)
         wait = f"wait {retry_after:g}s, then retry" if retry_after is not None else "wait, then retry"
         return RateLimitError(
             "rate limited", retry_after=retry_after, next_step=f"{wait}; send fewer requests", **common

@@ -58,6 +58,19 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, when.timestamp() - current)
 
 
+def retry_after_of(response: httpx.Response) -> float | None:
+    """The response's Retry-After in seconds; an HTTP date is measured against the response's own `Date`
+    header when it has one, so a client clock that disagrees with the server's does not stretch the wait."""
+    server_now = None
+    date = response.headers.get("date")
+    if date:
+        try:
+            server_now = email.utils.parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError):
+            server_now = None
+    return parse_retry_after(response.headers.get("retry-after"), now=server_now)
+
+
 @attrs.frozen
 class RetryPolicy:
     """When and how long to wait before sending a request again."""
@@ -85,7 +98,7 @@ class RetryPolicy:
         if status != 429 and status not in RETRYABLE_STATUSES:
             return None
         method, url = response.request.method, redact_url(str(response.request.url))
-        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        retry_after = retry_after_of(response)
         if attempt >= self.max_retries:
             logger.debug("not retrying %s %s -> %s: %d retries used", method, url, status, attempt)
             return None

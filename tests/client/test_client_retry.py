@@ -20,6 +20,7 @@ from tallyfy_diag.client import (
     ServerError,
     parse_retry_after,
 )
+from tallyfy_diag.client._retry import retry_after_of
 
 CHECKLISTS = f"/api/organizations/{ORG}/checklists"
 RUNS = f"/api/organizations/{ORG}/runs"
@@ -179,3 +180,13 @@ def test_each_decision_is_logged_at_debug(server, make_tallyfy, caplog):
     messages = [r.getMessage() for r in caplog.records if r.name == "tallyfy_diag.client.retry"]
     assert any(m.startswith("retrying GET") and "-> 429 in 1.00s" in m for m in messages)
     assert any(m.startswith("not retrying POST") and "not idempotent" in m for m in messages)
+
+
+def test_an_http_date_retry_after_is_measured_against_the_server_date_not_the_local_clock():
+    # The server's clock is a year behind ours: measured against our clock the wait would be 0.
+    response = httpx.Response(
+        429, headers={"Date": "Wed, 15 May 2024 14:00:00 GMT", "Retry-After": "Wed, 15 May 2024 14:00:07 GMT"}
+    )
+    assert retry_after_of(response) == 7.0
+    without_date = httpx.Response(429, headers={"Retry-After": "Wed, 15 May 2024 14:00:07 GMT"})
+    assert retry_after_of(without_date) == 0.0
