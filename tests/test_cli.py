@@ -58,3 +58,11 @@ def test_the_package_exports_only_client_names_and_submodule_imports_stay_light(
     code = "import sys; from tallyfy_diag import _spec, cli; assert 'httpx' not in sys.modules"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_every_command_is_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listed = capsys.readouterr().out
+    for command in ("doctor", "explain", "token", "cors", "sandbox", "webhook"):
+        assert f"    {command} " in listed, command

@@ -410,8 +410,6 @@ def browser(chromium: str) -> Iterator[BrowserRun]:
 @pytest.fixture
 def cors_command(monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[int, dict[str, Any]]]:
     """`tallyfy-diag cors ... --format json`, in-process: (exit code, report)."""
-    if "cors" not in tallyfy_diag.cli._COMMAND_MODULES:
-        monkeypatch.setattr(tallyfy_diag.cli, "_COMMAND_MODULES", (*tallyfy_diag.cli._COMMAND_MODULES, "cors"))
 
     def run(*args: str) -> tuple[int, dict[str, Any]]:
         out = io.StringIO()

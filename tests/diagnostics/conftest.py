@@ -21,7 +21,6 @@ import pytest
 import tallyfy_diag.cli
 
 DATA = Path(__file__).parent / "data"
-DIAGNOSTIC_COMMANDS = ("explain", "token", "doctor")
 
 
 def b64url(raw: bytes) -> str:
@@ -94,16 +93,6 @@ class Run:
 
     def statuses(self, check: str) -> list[str]:
         return [finding["status"] for finding in self.json()["findings"] if finding["check"] == check]
-
-
-@pytest.fixture(autouse=True)
-def _diagnostic_commands(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make sure the diagnosing commands are on the CLI, whether or not the lead has listed them yet."""
-    registered = tuple(tallyfy_diag.cli._COMMAND_MODULES)
-    missing = tuple(name for name in DIAGNOSTIC_COMMANDS if name not in registered)
-    available = tuple(name for name in missing if (Path(tallyfy_diag.cli.__file__).parent / f"{name}.py").exists())
-    if available:
-        monkeypatch.setattr(tallyfy_diag.cli, "_COMMAND_MODULES", registered + available)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-import tallyfy_diag.cli
 from tallyfy_diag.diagnostics import Header, Response, cors
 from tallyfy_diag.sandbox import Sandbox, SandboxConfig
 
@@ -20,13 +19,6 @@ from .conftest import DATA, Run
 ORIGIN = "http://localhost:3000"
 CALL = "the page's call"
 ERROR = "an error response"
-
-
-@pytest.fixture(autouse=True)
-def _cors_command(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Put `cors` on the CLI whether or not the lead has listed it yet."""
-    if "cors" not in tallyfy_diag.cli._COMMAND_MODULES:
-        monkeypatch.setattr(tallyfy_diag.cli, "_COMMAND_MODULES", (*tallyfy_diag.cli._COMMAND_MODULES, "cors"))
 
 
 @pytest.fixture(scope="module")

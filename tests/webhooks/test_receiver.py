@@ -155,24 +155,16 @@ def test_a_busy_address_is_an_os_error(listener: WebhookListener) -> None:
         pass
 
 
-# The command, run as users run it. The driver registers `webhook` on the CLI's own parser, so the test does
-# not depend on the command list in tallyfy_diag/cli/__init__.py.
-_CLI = """
-import sys
-import tallyfy_diag.cli as cli
-if "webhook" not in cli._COMMAND_MODULES:
-    cli._COMMAND_MODULES = (*cli._COMMAND_MODULES, "webhook")
-sys.exit(cli.main(sys.argv[1:]))
-"""
-
-
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", _CLI, *args], check=False, capture_output=True, text=True, timeout=60)
+    """The command, run as users run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "tallyfy_diag", *args], check=False, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_webhook_listen_serves_until_interrupted(process_payload: dict[str, Any]) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-c", _CLI, "webhook", "listen", "--port", "0"]
+    command = [sys.executable, "-m", "tallyfy_diag", "webhook", "listen", "--port", "0"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as process:
         assert process.stderr is not None
         assert process.stdout is not None
