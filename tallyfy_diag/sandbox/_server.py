@@ -10,22 +10,18 @@ with Sandbox.in_process() as sandbox:           # no thread, no port
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
 import threading
-import time
 from types import TracebackType
 
 import httpx
-import uvicorn
 
 from tallyfy_diag._constants import API_PREFIX
+from tallyfy_diag._serve import BackgroundServer
 from tallyfy_diag.sandbox._app import SandboxApp, create_app
 from tallyfy_diag.sandbox._config import SandboxConfig
 from tallyfy_diag.sandbox._credentials import SandboxCredentials
 
 IN_PROCESS_ROOT = "http://sandbox.test"
-_START_TIMEOUT = 10.0
 
 
 class PortalTransport(httpx.BaseTransport):
@@ -69,13 +65,16 @@ class Sandbox:
         self.app = create_app(config)
         self.config = self.app.config
         self.credentials: SandboxCredentials = self.app.credentials
-        self._host = host
-        self._port = port
         self._in_process = False
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._bound: tuple[str, int] | None = None
-        self._socket: socket.socket | None = None
+        self._server = BackgroundServer(
+            self.app,
+            host,
+            port,
+            name="sandbox server",
+            date_header=False,  # the app writes Date itself, shifted by clock_offset
+            server_header=False,
+            timeout_graceful_shutdown=2,
+        )
         self._transports: list[PortalTransport] = []
 
     @classmethod
@@ -86,7 +85,7 @@ class Sandbox:
         return sandbox
 
     def __repr__(self) -> str:
-        where = "in-process" if self._in_process else (self.root_url if self._bound else "stopped")
+        where = "in-process" if self._in_process else (self.root_url if self._server.bound else "stopped")
         return f"Sandbox({where}, seed={self.config.seed}, scenario={self.config.scenario!r})"
 
     # ---------------------------------------------------------------- addresses
@@ -95,10 +94,9 @@ class Sandbox:
     def root_url(self) -> str:
         if self._in_process:
             return IN_PROCESS_ROOT
-        if self._bound is None:
+        if self._server.bound is None:
             raise RuntimeError("the sandbox is not running: use `with Sandbox() as sandbox:` or call start()")
-        host, port = self._bound
-        return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+        return self._server.root_url
 
     @property
     def base_url(self) -> str:
@@ -133,60 +131,20 @@ class Sandbox:
 
     def start(self) -> None:
         """Bind and serve in a background thread; returns once the server accepts connections."""
-        if self._in_process or self._thread is not None:
-            return
-        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        # Accepted connections inherit this; without it Nagle's algorithm and delayed ACKs add ~40 ms to
-        # every response on loopback (the headers and the body go out as separate writes).
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        try:
-            sock.bind((self._host, self._port))
-        except OSError:
-            sock.close()
-            raise
-        self._bound = sock.getsockname()[:2]
-        config = uvicorn.Config(
-            self.app,
-            log_config=None,  # never reconfigure the host program's logging
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            date_header=False,  # the app writes Date itself, shifted by clock_offset
-            server_header=False,
-            timeout_graceful_shutdown=2,
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="tallyfy-sandbox", daemon=True)
-        self._server, self._thread, self._socket = server, thread, sock
-        thread.start()
-        deadline = time.monotonic() + _START_TIMEOUT
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the sandbox server did not start")
-            time.sleep(0.005)
+        if not self._in_process:
+            self._server.start()
 
     def stop(self) -> None:
         """Stop serving and close in-process transports; safe to call twice."""
         for transport in self._transports:
             transport.close()
         self._transports.clear()
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=_START_TIMEOUT)
+        self._server.stop()
         self.app.webhooks.close()
-        if self._socket is not None:
-            with contextlib.suppress(OSError):
-                self._socket.close()
-        self._server = self._thread = self._socket = None
-        self._bound = None
 
     def wait(self) -> None:
         """Block until the server thread ends (the CLI's foreground loop; Ctrl-C interrupts it)."""
-        while self._thread is not None and self._thread.is_alive():
-            self._thread.join(timeout=0.5)
+        self._server.wait()
 
     def __enter__(self) -> Sandbox:
         self.start()

@@ -1,0 +1,86 @@
+"""An ASGI app served by uvicorn in a background thread, on a socket bound before the thread starts.
+
+Binding first means port 0 yields the real port at once and a busy address fails in the caller's thread
+(OSError), not silently in the server's. The sandbox and the webhook listener both run this way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from typing import Any, Final
+
+import uvicorn
+
+START_TIMEOUT: Final = 10.0
+
+
+class BackgroundServer:
+    """`start()` returns once connections are accepted; `stop()` is safe to call twice."""
+
+    def __init__(self, app: Any, host: str, port: int, *, name: str, **uvicorn_options: Any) -> None:
+        self._app, self._host, self._port, self._name = app, host, port, name
+        self._options = {
+            "log_config": None,  # never reconfigure the host program's logging
+            "log_level": "warning",
+            "access_log": False,
+            "lifespan": "off",
+            **uvicorn_options,
+        }
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+        self.bound: tuple[str, int] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    @property
+    def root_url(self) -> str:
+        if self.bound is None:
+            raise RuntimeError(f"the {self._name} is not running")
+        host, port = self.bound
+        return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        sock = socket.socket(socket.AF_INET6 if ":" in self._host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted connections inherit this; without it Nagle's algorithm and delayed ACKs add ~40 ms to
+        # every response on loopback (the headers and the body go out as separate writes).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            sock.bind((self._host, self._port))
+        except OSError:
+            sock.close()
+            raise
+        self.bound = sock.getsockname()[:2]
+        server = uvicorn.Server(uvicorn.Config(self._app, **self._options))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=self._name, daemon=True)
+        self._server, self._thread, self._socket = server, thread, sock
+        thread.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the {self._name} did not start")
+            time.sleep(0.005)
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=START_TIMEOUT)
+        if self._socket is not None:
+            with contextlib.suppress(OSError):
+                self._socket.close()
+        self._server = self._thread = self._socket = None
+        self.bound = None
+
+    def wait(self) -> None:
+        """Block until the server ends (a CLI's foreground loop; Ctrl-C interrupts it)."""
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(timeout=0.5)
