@@ -85,17 +85,20 @@ def list_checks() -> int:
     return 0
 
 
-def emit(report: Report, args: argparse.Namespace) -> int:
-    """Render the report as asked, write it, and return the exit code (1 when a check failed)."""
+def emit(report: Report, args: argparse.Namespace, *, preamble: str = "") -> int:
+    """Render the report as asked, write it, and return the exit code (1 when a check failed).
+
+    `preamble` goes before a human report only (the machine formats stay exactly the report)."""
     from tallyfy_diag.diagnostics import render, use_colour, write  # noqa: PLC0415 - keeps --help fast
 
+    lead = preamble + "\n" if preamble and args.format == "human" else ""
     if args.output:
-        text = render(report, args.format, colour=args.color == "always")
+        text = lead + render(report, args.format, colour=args.color == "always")
         try:
             Path(args.output).write_text(text, encoding="utf-8")
         except OSError as error:
             raise UsageError(f"cannot write {args.output}: {error.strerror or type(error).__name__}") from None
     else:
-        text = render(report, args.format, colour=use_colour(sys.stdout, args.color))
+        text = lead + render(report, args.format, colour=use_colour(sys.stdout, args.color))
         write(text, sys.stdout)
     return report.exit_code

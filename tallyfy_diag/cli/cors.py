@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tallyfy_diag.cli._exit import UsageError
@@ -121,19 +120,9 @@ def _emit(report: Report, args: argparse.Namespace) -> int:
     """The report; in the human format, first what the browser sends and what it makes of each answer."""
     if args.format != "human":
         return emit(report, args)
-    from tallyfy_diag.diagnostics import render, use_colour, write  # noqa: PLC0415 - fast --help
-    from tallyfy_diag.diagnostics._cors_probe import describe  # noqa: PLC0415
+    from tallyfy_diag.diagnostics._cors_probe import describe  # noqa: PLC0415 - fast --help
 
-    colour = args.color == "always" if args.output else use_colour(sys.stdout, args.color)
-    text = describe(report) + "\n" + render(report, "human", colour=colour)
-    if args.output is None:
-        write(text, sys.stdout)
-        return report.exit_code
-    try:
-        Path(args.output).write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"cannot write {args.output}: {error.strerror or type(error).__name__}") from None
-    return report.exit_code
+    return emit(report, args, preamble=describe(report))
 
 
 def handle(args: argparse.Namespace) -> int:
