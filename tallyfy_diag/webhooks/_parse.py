@@ -97,8 +97,8 @@ def _decode(body: bytes) -> dict[str, Any]:
     except json.JSONDecodeError as error:
         # msg and position only: the decoder's message quotes no payload text.
         raise MalformedWebhook(f"body is not JSON ({error.msg} at line {error.lineno} column {error.colno})") from None
-    except _json.JSONTooDeep as error:
-        raise MalformedWebhook(f"body is not usable JSON ({error})") from None
+    except ValueError as error:  # nested too deep, or an integer longer than Python converts
+        raise MalformedWebhook(f"body is not usable JSON ({str(error)[:80]})") from None
     if not isinstance(payload, dict):
         raise MalformedWebhook(f"body is JSON {type(payload).__name__}, not an object")
     return payload

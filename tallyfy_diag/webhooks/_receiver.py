@@ -40,17 +40,29 @@ class Delivery:
     """True when the duplicate's body is byte for byte the earlier one's."""
 
 
+_SHOWN_CHARS = 120
+
+
+def _shown(value: object) -> str:
+    """A sender's text made safe for one terminal line: control characters (newlines, ESC, BEL) and lone
+    surrogates escaped, so a delivery cannot forge lines or drive the terminal, and long values cut."""
+    text = str(value)
+    text = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "..."
+
+
 def _line(delivery: Delivery) -> str:
-    org = delivery.org_id or f"<no {ORG_ID_WEBHOOK_HEADER}>"
+    org = _shown(delivery.org_id) if delivery.org_id else f"<no {ORG_ID_WEBHOOK_HEADER}>"
     if delivery.summary is None:
-        return f"[{delivery.number}] MALFORMED  org={org}  {delivery.problem}"
+        return f"[{delivery.number}] MALFORMED  org={org}  {_shown(delivery.problem)}"
     summary = delivery.summary
     if summary.kind == "task":
-        where = f' in process "{summary.process_name}"' if summary.process_name else ""
-        following = f'; next task "{summary.next_task_title}"' if summary.next_task_title else "; no task left"
-        text = f'task "{summary.title}"{where} (task {summary.object_id}){following}'
+        where = f' in process "{_shown(summary.process_name)}"' if summary.process_name else ""
+        following = f'; next task "{_shown(summary.next_task_title)}"' if summary.next_task_title else "; no task left"
+        text = f'task "{_shown(summary.title)}"{where} (task {_shown(summary.object_id)}){following}'
     else:
-        text = f'process "{summary.title}" (process {summary.object_id})'
+        text = f'process "{_shown(summary.title)}" (process {_shown(summary.object_id)})'
     line = f"[{delivery.number}] {summary.event}  org={org}  {text}"
     if delivery.duplicate_of is not None:
         same = "identical body" if delivery.identical else "same event, different body"
