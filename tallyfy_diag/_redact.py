@@ -18,18 +18,47 @@ from tallyfy_diag._json import loads
 REDACTED: Final = "[redacted]"
 
 SENSITIVE_HEADERS: Final = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
-# Form fields, JSON keys and query parameters whose values are credentials.
+# Form fields, JSON keys and query parameters whose values are credentials, compared lowercase with "-" read
+# as "_" (so accessToken, access-token and access_token are one name). Generous on purpose: an over-redacted
+# report costs a reader a value; an under-redacted one leaks a secret.
 SENSITIVE_FIELDS: Final = frozenset(
     {
         "access_token",
+        "accesstoken",
         "refresh_token",
+        "refreshtoken",
         "client_secret",
+        "clientsecret",
+        "client_assertion",
+        "assertion",
+        "code_verifier",
         "password",
+        "passwd",
+        "pass",
+        "pwd",
         "token",
         "id_token",
+        "jwt",
+        "bearer",
+        "auth",
+        "authorization",
         "api_key",
         "apikey",
+        "key",
+        "private_key",
         "secret",
+        "credential",
+        "credentials",
+        "session",
+        "sessionid",
+        "session_id",
+        "sid",
+        "otp",
+        "sig",
+        "signature",
+        "x_amz_signature",
+        "x_amz_credential",
+        "x_amz_security_token",
     }
 )
 
@@ -40,8 +69,8 @@ _SENSITIVE_FORM_FIELDS: Final = SENSITIVE_FIELDS | {"code"}
 # refresh tokens (hex starting with def50200).
 JWT_PATTERN: Final = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
 REFRESH_TOKEN_PATTERN: Final = re.compile(r"def50200[0-9a-f]{16,}")
-_JSON_PAIR = re.compile(r'("([A-Za-z_]+)"\s*:\s*")(?:[^"\\]|\\.)*(")')
-_FORM_PAIR = re.compile(r"(?<![A-Za-z0-9_])([A-Za-z_]+)=[^&\s]*")
+_JSON_PAIR = re.compile(r'("([A-Za-z_-]+)"\s*:\s*")(?:[^"\\]|\\.)*(")')
+_FORM_PAIR = re.compile(r"(?<![A-Za-z0-9_-])([A-Za-z_-]+)=[^&\s#]*")
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^?#]*@")
 _BEARER_VALUE = re.compile(r"(?i)(bearer|basic)(\s+)(\S+)")
 
@@ -51,12 +80,16 @@ def fingerprint(secret: str) -> str:
     return "sha256:" + hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
+def _field_name(name: str) -> str:
+    return name.strip().lower().replace("-", "_")
+
+
 def is_sensitive_field(name: str) -> bool:
-    return name.strip().lower() in SENSITIVE_FIELDS
+    return _field_name(name) in SENSITIVE_FIELDS
 
 
 def _is_sensitive_form_field(name: str) -> bool:
-    return name.strip().lower() in _SENSITIVE_FORM_FIELDS
+    return _field_name(name) in _SENSITIVE_FORM_FIELDS
 
 
 def redact_header(name: str, value: str) -> str:
@@ -101,11 +134,19 @@ def redact_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:  # not a URL urllib accepts (e.g. a broken IPv6 host): drop the query to be safe
         return redact_text(url.split("?", 1)[0])
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode([(key, REDACTED if _is_sensitive_form_field(key) else value) for key, value in pairs])
-    return redact_text(urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment)))
+    # OAuth implicit-flow style fragments (#access_token=...) carry secrets the same way queries do.
+    query, fragment = (
+        _redact_pairs(parts.query),
+        _redact_pairs(parts.fragment) if "=" in parts.fragment else parts.fragment,
+    )
+    return redact_text(urlunsplit((parts.scheme, parts.netloc, parts.path, query, fragment)))
+
+
+def _redact_pairs(text: str) -> str:
+    if not text:
+        return text
+    pairs = parse_qsl(text, keep_blank_values=True)
+    return urlencode([(key, REDACTED if _is_sensitive_form_field(key) else value) for key, value in pairs])
 
 
 def redact_body(body: str, content_type: str = "") -> str:

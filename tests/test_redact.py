@@ -97,3 +97,20 @@ def test_unparseable_bodies_still_lose_sensitive_values() -> None:
     assert CANARY not in redacted
     assert '"note": "kept"' in redacted
     assert "page=2" in redacted
+
+
+@pytest.mark.parametrize(
+    "name", ["accessToken", "access-token", "X-Amz-Signature", "X-Amz-Security-Token", "sig", "jwt", "pwd", "key"]
+)
+def test_credential_parameters_under_other_spellings(name: str) -> None:
+    assert CANARY not in redact_url(f"https://go.tallyfy.com/api/me?{name}={CANARY}&page=2")
+    assert CANARY not in redact_form(f"{name}={CANARY}")
+    assert CANARY not in json.dumps(redact_json({name: CANARY}))
+    assert CANARY not in redact_body(f"unparseable {name}={CANARY}")
+
+
+def test_fragments_that_carry_tokens_are_redacted() -> None:
+    redacted = redact_url(f"https://app.example/callback#access_token={CANARY}&token_type=Bearer")
+    assert CANARY not in redacted
+    assert "token_type=Bearer" in redacted
+    assert redact_url("https://go.tallyfy.com/api/me#section") == "https://go.tallyfy.com/api/me#section"
