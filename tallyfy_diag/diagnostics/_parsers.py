@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -357,6 +358,9 @@ def detect_format(text: str) -> Format | None:
 def decode_input(data: bytes) -> str:
     if len(data) > MAX_INPUT_BYTES:
         raise InputError(f"the input is larger than {MAX_INPUT_BYTES // 1_000_000} MB")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # PowerShell's `>` and Windows editors save UTF-16 with a byte-order mark.
+        return data.decode("utf-16", errors="replace").lstrip("\ufeff")
     if b"\x00" in data[:4096]:
         raise InputError("the input is binary, not text")
     return data.decode("utf-8", errors="replace").lstrip("\ufeff")

@@ -1,4 +1,4 @@
-"""An opaque token's grant type is read from the token call in the same capture that issued it."""
+"""Captures are read whatever wrote them: the token call that issued an opaque token, and UTF-16 files."""
 
 from __future__ import annotations
 
@@ -41,3 +41,10 @@ def test_a_client_credentials_token_on_a_user_endpoint_is_the_root_cause(cli, tm
 
 def test_a_password_grant_token_is_not_blamed(cli, tmp_path) -> None:
     assert "fail" not in findings(cli, tmp_path, "password")["grant-type"]
+
+
+def test_a_capture_saved_as_utf16_by_powershell_is_read(cli, tmp_path) -> None:
+    path = tmp_path / "capture-utf16.http"
+    path.write_bytes(capture("client_credentials").encode("utf-16"))  # with a byte-order mark, as PowerShell writes
+    report = cli("explain", str(path), "--format", "json").json()
+    assert "fail" in [f["status"] for f in report["findings"] if f["check"] == "grant-type"]
