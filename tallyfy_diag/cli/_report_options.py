@@ -1,5 +1,5 @@
-"""Options every diagnosing command shares (--format, --check, --skip, --color, --output, and how --origin
-is read), decided once.
+"""Options every diagnosing command shares (--format, --check, --skip, --color, --output, and how --origin,
+--timeout and a target URL are read), decided once.
 
 Import-light on purpose: `register()` functions call `add_report_options` while `tallyfy-diag --help` builds
 its parser, so the diagnostics package is imported only inside `emit`.
@@ -74,6 +74,51 @@ def parse_origin(value: str) -> str:
     if problem is not None or origin is None:
         raise UsageError(f"--origin {redact_url(value)[:80]!r} {problem}, like https://app.example.com")
     return origin
+
+
+MAX_TIMEOUT_SECONDS = 86_400
+"""A day: far beyond any useful wait, and far below what the OS socket timeout overflows on (about 1e10)."""
+TIMEOUT_HELP = f"per request, 0 < SECONDS <= {MAX_TIMEOUT_SECONDS} (default 10)"
+
+
+def timeout_seconds(text: str) -> float:
+    """An argparse `type=` for --timeout: a finite number of seconds above zero, at most a day.
+
+    inf, nan and 1e309 parse as floats, but a socket overflows on them (or never times out): bad usage."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0  # refused just below, with the same message
+    if not (0 < seconds <= MAX_TIMEOUT_SECONDS):  # also false for nan
+        # argparse prefixes the option: "argument --timeout: ..."
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds above 0 and at most {MAX_TIMEOUT_SECONDS}, not {text[:20]!r}"
+        )
+    return seconds
+
+
+def check_usable_url(url: str, name: str) -> None:
+    """Refuse a URL nothing can be sent to. Shapes that CAN be sent (plain http, a missing /api, even a missing
+    scheme, which the base-url check names) are left for the diagnosis: they are findings, not bad usage."""
+    from tallyfy_diag.diagnostics._evidence import split_url  # noqa: PLC0415 - fast --help
+
+    text = url.strip()
+    if any(character.isspace() or not character.isprintable() for character in text):
+        raise UsageError(f"{name} must not contain spaces or control characters (percent-encode them)")
+    parts = split_url(text)
+    if parts is None:
+        raise UsageError(f"{name} is not a parseable URL (an unbalanced [ or ]?)")
+    if "://" not in url:
+        return
+    if parts.scheme.lower() not in ("http", "https"):
+        raise UsageError(f"{name} must be http(s), not {parts.scheme}://")
+    if not parts.hostname:
+        raise UsageError(f"{name} has no host: use https://go.tallyfy.com/api")
+    if parts.query or parts.fragment:
+        raise UsageError(f"{name} must not carry a query or fragment (paths are appended to it)")
+    if "@" in parts.netloc:
+        # httpx would turn it into Basic auth over the Bearer header, and log it; never echo it.
+        raise UsageError(f"{name} must not contain a user name or password: pass credentials as options")
 
 
 def list_checks() -> int:

@@ -9,7 +9,16 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from tallyfy_diag.cli._exit import UsageError
-from tallyfy_diag.cli._report_options import ORIGIN_HELP, add_report_options, emit, list_checks, parse_origin
+from tallyfy_diag.cli._report_options import (
+    ORIGIN_HELP,
+    TIMEOUT_HELP,
+    add_report_options,
+    check_usable_url,
+    emit,
+    list_checks,
+    parse_origin,
+    timeout_seconds,
+)
 
 if TYPE_CHECKING:
     from tallyfy_diag.diagnostics import Report
@@ -48,7 +57,7 @@ def register(subparsers: Any) -> None:
     )
     call.add_argument("--header", "-H", action="append", default=[], metavar="'NAME: VALUE'", help=_HEADER_HELP)
     call.add_argument("--token", metavar="TOKEN", help="an access token; - reads it from stdin (safer)")
-    call.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="per request (default 10)")
+    call.add_argument("--timeout", type=timeout_seconds, default=10.0, metavar="SECONDS", help=TIMEOUT_HELP)
     sandbox = parser.add_argument_group("sandbox")
     sandbox.add_argument("--sandbox", action="store_true", help="start a local sandbox and ask it")
     sandbox.add_argument("--scenario", metavar="NAME", help="with --sandbox: a sandbox scenario, such as cors-allowed")
@@ -71,6 +80,15 @@ def parse_header(text: str) -> tuple[str, str]:
     if any(not character.isprintable() and character != "\t" for character in value):
         raise UsageError(f"--header {name}: the value has control characters")
     return name, value
+
+
+def check_path(path: str) -> None:
+    """A path httpx can put on a request line: it starts with / and has no spaces or control characters.
+    Never echoed: a query string in it may hold a secret."""
+    if not path.startswith("/"):
+        raise UsageError("--path must start with / (it goes under the base URL), like /me")
+    if any(character.isspace() or not character.isprintable() for character in path):
+        raise UsageError("--path must not contain spaces or control characters (percent-encode them)")
 
 
 def _origin(args: argparse.Namespace, default: str | None) -> str:
@@ -134,10 +152,7 @@ def handle(args: argparse.Namespace) -> int:
         raise UsageError("--scenario needs --sandbox")
     if args.sandbox and args.base_url:
         raise UsageError("--sandbox and --base-url are exclusive: the sandbox has its own URL")
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be positive")
-    if not args.path.startswith("/"):
-        raise UsageError(f"--path must start with / (it goes under the base URL), got {args.path[:40]!r}")
+    check_path(args.path)
     from tallyfy_diag.diagnostics import UnknownCheckError  # noqa: PLC0415 - fast --help
     from tallyfy_diag.diagnostics._cors_probe import CorsSettings, run_cors  # noqa: PLC0415
 
@@ -176,6 +191,7 @@ def handle(args: argparse.Namespace) -> int:
     base_url = args.base_url or os.environ.get(ENV_BASE_URL, "").strip()
     if not base_url:
         raise UsageError(f"--base-url (or {ENV_BASE_URL}) is required, or use --sandbox")
+    check_usable_url(base_url, "--base-url" if args.base_url else ENV_BASE_URL)
     settings = CorsSettings(
         base_url=base_url,
         origin=_origin(args, None),

@@ -10,7 +10,16 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from tallyfy_diag.cli._exit import UsageError
-from tallyfy_diag.cli._report_options import ORIGIN_HELP, add_report_options, emit, list_checks, parse_origin
+from tallyfy_diag.cli._report_options import (
+    ORIGIN_HELP,
+    TIMEOUT_HELP,
+    add_report_options,
+    check_usable_url,
+    emit,
+    list_checks,
+    parse_origin,
+    timeout_seconds,
+)
 
 if TYPE_CHECKING:
     from tallyfy_diag.diagnostics._doctor import Credential, DoctorSettings
@@ -47,7 +56,7 @@ def register(subparsers: Any) -> None:
         "--origin", metavar="ORIGIN", help=f"also check CORS for a browser page at ORIGIN: {ORIGIN_HELP}"
     )
     target.add_argument("--with-credentials", action="store_true", help="the page's calls include credentials")
-    target.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="per request (default 10)")
+    target.add_argument("--timeout", type=timeout_seconds, default=10.0, metavar="SECONDS", help=TIMEOUT_HELP)
     credentials = parser.add_argument_group("credentials")
     credentials.add_argument("--token", metavar="TOKEN", help="an access token; - reads it from stdin (safer)")
     credentials.add_argument("--client-id", metavar="ID")
@@ -77,27 +86,6 @@ def _from(flag: str | None, flag_name: str, variable: str) -> Credential | None:
     if value is not None and value.strip():
         return Credential(value, f"environment variable {variable}")
     return None
-
-
-def check_usable_url(url: str, name: str) -> None:
-    """Refuse a URL nothing can be sent to. Shapes that CAN be sent (plain http, a missing /api, even a missing
-    scheme, which the base-url check names) are left for the diagnosis: they are findings, not bad usage."""
-    from tallyfy_diag.diagnostics._evidence import split_url  # noqa: PLC0415 - fast --help
-
-    parts = split_url(url.strip())
-    if parts is None:
-        raise UsageError(f"{name} is not a parseable URL (an unbalanced [ or ]?)")
-    if "://" not in url:
-        return
-    if parts.scheme.lower() not in ("http", "https"):
-        raise UsageError(f"{name} must be http(s), not {parts.scheme}://")
-    if not parts.hostname:
-        raise UsageError(f"{name} has no host: use https://go.tallyfy.com/api")
-    if parts.query or parts.fragment:
-        raise UsageError(f"{name} must not carry a query or fragment (paths are appended to it)")
-    if "@" in parts.netloc:
-        # httpx would turn it into Basic auth over the Bearer header, and log it; never echo it.
-        raise UsageError(f"{name} must not contain a user name or password: pass credentials as options")
 
 
 def check_complete_credentials(args: argparse.Namespace, token: Credential | None, username: Credential | None) -> None:
@@ -259,8 +247,6 @@ def handle(args: argparse.Namespace) -> int:
         return _list_scenarios()
     if args.scenario and not args.sandbox:
         raise UsageError("--scenario needs --sandbox")
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be positive")
     if args.sandbox:
         # The sandbox brings its own target and credentials: a live setting would be silently ignored.
         live = {

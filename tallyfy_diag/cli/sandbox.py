@@ -69,6 +69,9 @@ def register(subparsers: Any) -> None:
 
 
 def _config(args: argparse.Namespace) -> SandboxConfig:
+    if not args.host.strip():
+        # An empty host binds every interface, serving the demo credentials beyond this machine.
+        raise UsageError(f"--host must not be empty (default {DEFAULT_HOST})")
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0..65535, got {args.port}")
     options: dict[str, Any] = {"seed": args.seed, "cors_origins": tuple(args.cors_origin), "scenario": args.scenario}

@@ -62,6 +62,9 @@ def _check_origin(instance: object, attribute: attrs.Attribute[Any], origins: tu
     for origin in origins:
         if origin == "*":
             continue
+        if any(character.isspace() or not character.isprintable() for character in origin):
+            # Never echoed: the value would be written raw into Access-Control-Allow-Origin (header injection).
+            raise ValueError(f"{attribute.name}: an origin must not contain spaces or control characters")
         parts = urlsplit(origin)
         if parts.scheme not in {"http", "https"} or not parts.netloc or origin.rstrip("/") != origin:
             raise ValueError(f"{attribute.name}: {origin!r} is not an origin like https://app.example.com")
@@ -87,13 +90,24 @@ def _positive(instance: object, attribute: attrs.Attribute[Any], value: float | 
         raise ValueError(f"{attribute.name} must be positive, got {value}")
 
 
+_MAX_LIFETIME_SECONDS: Final = 10 * 365 * 86400
+"""Ten years: far beyond any real token, so a larger value is a typo (and past about 8,000 years the token's
+`exp` is no date a client can represent)."""
+
+
+def _lifetime(instance: object, attribute: attrs.Attribute[Any], seconds: int) -> None:
+    _positive(instance, attribute, seconds)
+    if seconds > _MAX_LIFETIME_SECONDS:
+        raise ValueError(f"{attribute.name} must be at most {_MAX_LIFETIME_SECONDS} seconds (10 years), got {seconds}")
+
+
 @attrs.frozen
 class SandboxConfig:
     """Everything that changes how the sandbox answers; the same config and seed give the same data."""
 
     seed: int = 1
-    token_ttl: int = attrs.field(default=3600, validator=_positive)
-    refresh_ttl: int = attrs.field(default=14 * 86400, validator=_positive)
+    token_ttl: int = attrs.field(default=3600, validator=_lifetime)
+    refresh_ttl: int = attrs.field(default=14 * 86400, validator=_lifetime)
     cors_origins: tuple[str, ...] = attrs.field(default=(), converter=_origins, validator=_check_origin)
     """Origins allowed to call from a browser; `*` allows any (reflected). Empty, like the real API."""
     scenario: str = attrs.field(default="default", validator=_check_scenario)

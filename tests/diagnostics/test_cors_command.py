@@ -248,7 +248,11 @@ def test_listing_scenarios_and_checks(cli: Callable[..., Run]) -> None:
         (("--sandbox", "--method", "TRACE"), "", "fetch() refuses it"),
         (("--sandbox", "--method", "GE T"), "", "is not an HTTP method"),
         (("--sandbox", "--path", "me"), "", "--path must start with /"),
-        (("--sandbox", "--timeout", "0"), "", "--timeout must be positive"),
+        (("--sandbox", "--path", "/me\r\nX-Injected: y"), "", "--path must not contain spaces or control"),
+        (("--sandbox", "--path", "/me x"), "", "--path must not contain spaces or control"),
+        (("--origin", ORIGIN, "--base-url", "http://[::1/api"), "", "--base-url is not a parseable URL"),
+        (("--origin", ORIGIN, "--base-url", "ftp://127.0.0.1:9/api"), "", "--base-url must be http(s)"),
+        (("--origin", ORIGIN, "--base-url", "http://127.0.0.1:9/a\r\npi"), "", "--base-url must not contain spaces"),
         (("--sandbox", "--check", "no-such-check"), "", "unknown check id no-such-check"),
         (("--sandbox", "--token", "-"), "", "no token on stdin"),
     ],
@@ -261,6 +265,33 @@ def test_bad_usage_is_one_line_and_exit_2(
     assert run.out == ""
     assert run.err.count("\n") == 1
     assert message in run.err
+
+
+@pytest.mark.parametrize("command", ["cors", "doctor"])
+@pytest.mark.parametrize("seconds", ["inf", "1e309", "nan", "-1", "0", "1e12", "ten"])
+def test_a_timeout_must_be_a_finite_positive_number_of_seconds(
+    cli: Callable[..., Run], command: str, seconds: str
+) -> None:
+    # Parsed before anything is sent: the base URL is never contacted.
+    run = cli(command, "--base-url", "http://127.0.0.1:9/api", "--origin", ORIGIN, "--timeout", seconds)
+    assert (run.code, run.out) == (2, "")
+    assert run.err.count("\n") == 1
+    assert "argument --timeout: must be a number of seconds above 0" in run.err
+
+
+def test_a_base_url_from_the_environment_is_checked_under_its_name(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TALLYFY_BASE_URL", "http://[::1/api")
+    run = cli("cors", "--origin", ORIGIN)
+    assert (run.code, run.out) == (2, "")
+    assert "TALLYFY_BASE_URL is not a parseable URL" in run.err
+
+
+def test_a_path_with_a_secret_is_never_echoed(cli: Callable[..., Run]) -> None:
+    run = cli("cors", "--sandbox", "--path", "/me?api_key=s3cr3t-value x")
+    assert run.code == 2
+    assert "s3cr3t" not in run.err
 
 
 @pytest.mark.parametrize(

@@ -269,7 +269,8 @@ def test_a_base_url_without_a_scheme_is_judged_without_sending(cli: Callable[...
         (("--sandbox", "--scenario", "nope"), "unknown scenario 'nope'"),
         (("--sandbox", "--check", "nope"), "unknown check id nope"),
         (("--token", "-", "--password-stdin"), "both want stdin"),
-        (("--timeout", "0"), "--timeout must be positive"),
+        (("--timeout", "0"), "argument --timeout: must be a number of seconds above 0"),
+        (("--sandbox", "--timeout", "inf"), "argument --timeout: must be a number of seconds above 0"),
         (("--sandbox", "--org", "other-org"), "--org cannot be used with --sandbox"),
         (("--sandbox", "--token", "x", "--base-url", "https://go.tallyfy.com/api"), "--base-url, --token cannot"),
     ],
@@ -286,6 +287,8 @@ def test_bad_doctor_usage(cli: Callable[..., Run], arguments: tuple[str, ...], m
     [
         (("--base-url", "http://[::1", "--token", "x"), "--base-url is not a parseable URL"),
         (("--base-url", "ftp://x/api", "--token", "x"), "--base-url must be http(s), not ftp://"),
+        (("--base-url", "http://127.0.0.1:9/a\r\npi", "--token", "x"), "--base-url must not contain spaces"),
+        (("--token-url", "http://127.0.0.1:9/oauth /token", "--token", "x"), "--token-url must not contain spaces"),
         (("--base-url", "http://127.0.0.1:9/api?x=1", "--token", "x"), "must not carry a query or fragment"),
         (("--base-url", "http://127.0.0.1:9/api#me", "--token", "x"), "must not carry a query or fragment"),
         (("--base-url", "https:///api", "--token", "x"), "--base-url has no host"),

@@ -139,6 +139,27 @@ def test_bad_options_are_usage_errors(overrides, message):
         sandbox_command.run_sandbox(_args(**overrides))
 
 
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"token_ttl": 315_360_001}, "--token-ttl must be at most 315360000 seconds"),
+        ({"cors_origin": ["http://x\r\nA: b"]}, "--cors-origin: an origin must not contain spaces or control"),
+        ({"cors_origin": ["http://a.example b"]}, "--cors-origin: an origin must not contain spaces or control"),
+        ({"host": ""}, "--host must not be empty"),
+        ({"host": " "}, "--host must not be empty"),
+    ],
+)
+def test_options_that_would_serve_are_refused_before_serving(overrides, message):
+    # `_config` rather than `run_sandbox`: without the check the sandbox would start and serve forever.
+    with pytest.raises(UsageError, match=message):
+        sandbox_command._config(_args(**overrides))
+
+
+def test_ten_years_and_the_documented_wildcard_are_accepted():
+    config = sandbox_command._config(_args(token_ttl=315_360_000, cors_origin=["*", "http://localhost:3000"]))
+    assert (config.token_ttl, config.cors_origins) == (315_360_000, ("*", "http://localhost:3000"))
+
+
 def test_a_port_in_use_is_a_usage_error():
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
