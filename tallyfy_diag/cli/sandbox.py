@@ -14,20 +14,16 @@ import argparse
 import json
 import logging
 import os
-import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tallyfy_diag._redact import redact_text
 from tallyfy_diag.cli._exit import ExitCode, UsageError
+from tallyfy_diag.cli._foreground import serve_until_interrupted
 from tallyfy_diag.sandbox._config import SCENARIOS, SandboxConfig
-
-if TYPE_CHECKING:
-    from tallyfy_diag.sandbox import Sandbox
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -131,21 +127,6 @@ def _logging_to_stderr(secrets: list[str]) -> Iterator[None]:
             logger.propagate = propagate
 
 
-def _stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
-def _serve_until_interrupted(sandbox: Sandbox) -> None:
-    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    try:
-        sandbox.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        sandbox.stop()
-
-
 def run_sandbox(args: argparse.Namespace) -> int:
     from tallyfy_diag.sandbox import Sandbox  # noqa: PLC0415 - keeps --help fast
 
@@ -169,6 +150,6 @@ def run_sandbox(args: argparse.Namespace) -> int:
         except BaseException:
             sandbox.stop()
             raise
-        _serve_until_interrupted(sandbox)
+        serve_until_interrupted(sandbox)
     print("sandbox: stopped", file=sys.stderr)
     return ExitCode.OK

@@ -8,12 +8,11 @@ and form values are never printed. Ctrl-C (or SIGTERM) stops it with exit 0.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-from types import FrameType
 from typing import Any
 
 from tallyfy_diag.cli._exit import ExitCode, UsageError
+from tallyfy_diag.cli._foreground import serve_until_interrupted
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8766
@@ -50,10 +49,6 @@ def _need_action(parser: argparse.ArgumentParser) -> Any:
     return handler
 
 
-def _stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def run_listen(args: argparse.Namespace) -> int:
     from tallyfy_diag.webhooks import WebhookListener  # noqa: PLC0415 - keeps --help fast
 
@@ -65,13 +60,6 @@ def run_listen(args: argparse.Namespace) -> int:
     except OSError as error:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
     print(f"webhook: listening on {listener.url} - point the webhook URL here; Ctrl-C stops", file=sys.stderr)
-    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    try:
-        listener.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        listener.stop()
+    serve_until_interrupted(listener)
     print(f"webhook: stopped after {len(listener.receiver.deliveries)} deliveries", file=sys.stderr)
     return ExitCode.OK

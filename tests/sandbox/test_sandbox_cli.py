@@ -177,7 +177,7 @@ def test_an_existing_credentials_file_is_tightened_to_0600(tmp_path, monkeypatch
     target = tmp_path / "creds.json"
     target.write_text("old")
     os.chmod(target, 0o644)
-    monkeypatch.setattr(sandbox_command, "_serve_until_interrupted", lambda sandbox: sandbox.stop())
+    monkeypatch.setattr(sandbox_command, "serve_until_interrupted", lambda sandbox: sandbox.stop())
     assert sandbox_command.run_sandbox(_args(credentials_out=target)) == 0
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert json.loads(target.read_text())["client_id"]
