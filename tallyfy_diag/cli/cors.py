@@ -143,6 +143,38 @@ def _emit(report: Report, args: argparse.Namespace) -> int:
     return emit(report, args, preamble=describe(report))
 
 
+def _run(
+    args: argparse.Namespace,
+    *,
+    base_url: str,
+    origin: str,
+    method: str,
+    path: str,
+    token: str | None,
+    source: str | None,
+    target: dict[str, Any] | None,
+) -> Report:
+    """Probe as a browser would and judge the answers: the same for the sandbox and a live API."""
+    from tallyfy_diag.diagnostics import UnknownCheckError  # noqa: PLC0415 - fast --help
+    from tallyfy_diag.diagnostics._cors_probe import CorsSettings, run_cors  # noqa: PLC0415
+
+    settings = CorsSettings(
+        base_url=base_url,
+        origin=origin,
+        method=method,
+        path=path,
+        with_credentials=args.with_credentials,
+        token=token,
+        token_source=source,
+        headers=tuple(parse_header(text) for text in args.header),
+        timeout=args.timeout,
+    )
+    try:
+        return run_cors(settings, only=args.check, skip=args.skip, target=target)
+    except UnknownCheckError as error:
+        raise UsageError(str(error)) from None
+
+
 def handle(args: argparse.Namespace) -> int:
     if args.list_checks:
         return list_checks()
@@ -153,10 +185,6 @@ def handle(args: argparse.Namespace) -> int:
     if args.sandbox and args.base_url:
         raise UsageError("--sandbox and --base-url are exclusive: the sandbox has its own URL")
     check_path(args.path)
-    from tallyfy_diag.diagnostics import UnknownCheckError  # noqa: PLC0415 - fast --help
-    from tallyfy_diag.diagnostics._cors_probe import CorsSettings, run_cors  # noqa: PLC0415
-
-    headers = tuple(parse_header(text) for text in args.header)
     method = _method(args.method)
     token, source = _token(args)
     if args.sandbox:
@@ -170,21 +198,17 @@ def handle(args: argparse.Namespace) -> int:
         with Sandbox(SandboxConfig(scenario=scenario)) as sandbox:
             if token is None:
                 token, source = sandbox.mint_access_token(), "the sandbox"
-            settings = CorsSettings(
+            path = args.path.replace("{org}", sandbox.credentials.org_id)
+            report = _run(
+                args,
                 base_url=sandbox.base_url,
                 origin=origin,
                 method=method,
-                path=args.path.replace("{org}", sandbox.credentials.org_id),
-                with_credentials=args.with_credentials,
+                path=path,
                 token=token,
-                token_source=source,
-                headers=headers,
-                timeout=args.timeout,
+                source=source,
+                target={"sandbox": scenario},
             )
-            try:
-                report = run_cors(settings, only=args.check, skip=args.skip, target={"sandbox": scenario})
-            except UnknownCheckError as error:
-                raise UsageError(str(error)) from None
         return _emit(report, args)
     from tallyfy_diag.client import ENV_BASE_URL  # noqa: PLC0415 - fast --help
 
@@ -192,19 +216,14 @@ def handle(args: argparse.Namespace) -> int:
     if not base_url:
         raise UsageError(f"--base-url (or {ENV_BASE_URL}) is required, or use --sandbox")
     check_usable_url(base_url, "--base-url" if args.base_url else ENV_BASE_URL)
-    settings = CorsSettings(
+    report = _run(
+        args,
         base_url=base_url,
         origin=_origin(args, None),
         method=method,
         path=args.path,
-        with_credentials=args.with_credentials,
         token=token,
-        token_source=source,
-        headers=headers,
-        timeout=args.timeout,
+        source=source,
+        target=None,
     )
-    try:
-        report = run_cors(settings, only=args.check, skip=args.skip)
-    except UnknownCheckError as error:
-        raise UsageError(str(error)) from None
     return _emit(report, args)

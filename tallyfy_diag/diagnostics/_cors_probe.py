@@ -21,7 +21,7 @@ import httpx
 from tallyfy_diag._constants import CLIENT_HEADER, CLIENT_HEADER_VALUE
 from tallyfy_diag._redact import redact_text, redact_url
 from tallyfy_diag.diagnostics import _cors
-from tallyfy_diag.diagnostics._doctor import DEFAULT_TIMEOUT, transport_failure
+from tallyfy_diag.diagnostics._doctor import DEFAULT_TIMEOUT, probe_client, transport_failure
 from tallyfy_diag.diagnostics._evidence import Evidence, Exchange, Header, Request, Response, utc_now
 from tallyfy_diag.diagnostics._registry import Finding, Status
 from tallyfy_diag.diagnostics._report import Report, summarize_exchange
@@ -179,9 +179,7 @@ def run_cors(
     target: Mapping[str, Any] | None = None,
 ) -> Report:
     """Ask the server as a browser would and judge its answers; never raises for network trouble."""
-    with httpx.Client(
-        transport=transport, timeout=settings.timeout, follow_redirects=False, headers={"User-Agent": "tallyfy-diag"}
-    ) as client:
+    with probe_client(settings.timeout, transport) as client:
         probe = _Probe(settings, client)
         probe.run()
     report = Report(

@@ -581,6 +581,13 @@ def _target(settings: DoctorSettings, extra: Mapping[str, Any]) -> dict[str, Any
     }
 
 
+def probe_client(timeout: float, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """The HTTP client every live probe uses: redirects are evidence to judge, never followed."""
+    return httpx.Client(
+        transport=transport, timeout=timeout, follow_redirects=False, headers={"User-Agent": "tallyfy-diag"}
+    )
+
+
 def run_doctor(
     settings: DoctorSettings,
     *,
@@ -590,9 +597,7 @@ def run_doctor(
     target: Mapping[str, Any] | None = None,
 ) -> Report:
     """Probe the API as configured and diagnose what came back; never raises for network trouble."""
-    with httpx.Client(
-        transport=transport, timeout=settings.timeout, follow_redirects=False, headers={"User-Agent": "tallyfy-diag"}
-    ) as client:
+    with probe_client(settings.timeout, transport) as client:
         doctor = _Doctor(settings, client)
         doctor.run()
     findings = diagnose(doctor.evidence, only=only, skip=skip)
