@@ -67,12 +67,27 @@ _SENSITIVE_FORM_FIELDS: Final = SENSITIVE_FIELDS | {"code"}
 
 # A JWT (three base64url segments, the first two JSON objects) and league/oauth2-server's encrypted
 # refresh tokens (hex starting with def50200).
-JWT_PATTERN: Final = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
-REFRESH_TOKEN_PATTERN: Final = re.compile(r"def50200[0-9a-f]{16,}")
-_JSON_PAIR = re.compile(r'("([A-Za-z_-]+)"\s*:\s*")(?:[^"\\]|\\.)*(")')
-_FORM_PAIR = re.compile(r"(?<![A-Za-z0-9_-])([A-Za-z_-]+)=[^&\s#]*")
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^?#]*@")
+#
+# Every pattern here runs on untrusted text of any size, so each is written to run in linear time: a match may
+# only START where a run of token characters starts (the lookbehind fails at once everywhere else), and runs are
+# consumed possessively (`++`, `*+`: no backtracking into them). Without that, `eyJaeyJa...` costs a scan of the
+# rest of the run at every position: quadratic (80 KB took 27 s).
+_TOKEN_CHARS: Final = "A-Za-z0-9_-"
+JWT_PATTERN: Final = re.compile(
+    rf"(?<![{_TOKEN_CHARS}])eyJ[{_TOKEN_CHARS}]{{2,}}+\.eyJ[{_TOKEN_CHARS}]{{2,}}+\.[{_TOKEN_CHARS}]*+"
+)
+REFRESH_TOKEN_PATTERN: Final = re.compile(r"(?<![0-9a-f])def50200[0-9a-f]{16,}+")
+# A quoted key, then its string value up to the closing quote (or the end of the text: an unterminated secret
+# is still a secret, and a match that cannot fail cannot be retried from every later quote).
+_JSON_PAIR = re.compile(r'("([A-Za-z_-]++)"\s*+:\s*+")(?:[^"\\]|\\[\s\S])*+\\?+("|\Z)')
+_FORM_PAIR = re.compile(r"(?<![A-Za-z0-9_-])([A-Za-z_-]++)=[^&\s#]*+")
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*+://)[^?#]*@")
 _BEARER_VALUE = re.compile(r"(?i)(bearer|basic)(\s+)(\S+)")
+# URLs inside free text (log lines, messages), so their query strings and userinfo can be redacted.
+_URL_IN_TEXT = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*+://[^\s\"'<>`]++")
+# Custom headers (`X-Auth-Token`, `X-Access-Token`, `X-Api-Key`, ...) carry credentials under names no list
+# can keep up with: an `x-` header naming one of these words is treated as a credential.
+_CREDENTIAL_WORDS: Final = ("token", "key", "secret", "signature", "password", "session", "auth", "credential")
 
 
 def fingerprint(secret: str) -> str:
@@ -92,9 +107,17 @@ def _is_sensitive_form_field(name: str) -> bool:
     return _field_name(name) in _SENSITIVE_FORM_FIELDS
 
 
+def is_sensitive_header(name: str) -> bool:
+    """Authorization, cookies, and any `X-...-Token` / `X-...-Key` / `X-Auth-...` style header."""
+    lowered = name.strip().lower()
+    if lowered in SENSITIVE_HEADERS or _field_name(lowered) in SENSITIVE_FIELDS:
+        return True
+    return lowered.startswith("x-") and any(word in lowered for word in _CREDENTIAL_WORDS)
+
+
 def redact_header(name: str, value: str) -> str:
     """The value to show for one header: credentials keep their scheme, never their token."""
-    if name.strip().lower() not in SENSITIVE_HEADERS:
+    if not is_sensitive_header(name):
         return redact_text(value)
     scheme = _BEARER_VALUE.match(value.strip())
     if scheme:
@@ -170,6 +193,13 @@ def _redact_sensitive_pairs(text: str) -> str:
     return _FORM_PAIR.sub(
         lambda m: f"{m.group(1)}={REDACTED}" if _is_sensitive_form_field(m.group(1)) else m.group(0), text
     )
+
+
+def redact_message(text: str, secrets: Iterable[str] = ()) -> str:
+    """Free text that may hold URLs and `key=value` or `"key": "value"` pairs (log lines, error messages):
+    URLs lose sensitive query parameters and userinfo, sensitive pairs their values, tokens are replaced."""
+    text = _URL_IN_TEXT.sub(lambda match: redact_url(match.group(0)), redact_text(text, secrets))
+    return _redact_sensitive_pairs(text)
 
 
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:

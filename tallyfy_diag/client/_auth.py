@@ -44,10 +44,12 @@ from tallyfy_diag._redact import REDACTED, fingerprint
 from tallyfy_diag._spec import find_operation
 from tallyfy_diag.client._errors import (
     APP_ONLY_TOKEN_EXTENSION,
+    TOKEN_REQUEST_EXTENSION,
     USE_PASSWORD_GRANT,
     ConfigurationError,
     UserContextRequiredError,
     error_from_response,
+    unexpected_response,
 )
 
 DEFAULT_REFRESH_MARGIN: Final = 60.0
@@ -339,6 +341,16 @@ class RefreshToken(AuthStrategy):
         return tuple(s for s in (self.client_secret, self.refresh_token, self.access_token) if s)
 
 
+def _sent_for(token_request: httpx.Request, request: httpx.Request) -> httpx.Request:
+    """A token request sent on behalf of `request`: it gets the same timeouts (a request built outside the
+    client has none, and would wait forever), and a mark, so the retry policy judges it on its own terms
+    instead of resending it with the call that needed it."""
+    if "timeout" in request.extensions:
+        token_request.extensions["timeout"] = dict(request.extensions["timeout"])
+    token_request.extensions[TOKEN_REQUEST_EXTENSION] = True
+    return token_request
+
+
 class TallyfyAuth(httpx.Auth):
     """The flow behind every strategy (see the module docstring)."""
 
@@ -441,7 +453,13 @@ class TallyfyAuth(httpx.Auth):
             body = _json.loads(response.content)
             access_token = body["access_token"]
         except (ValueError, KeyError, TypeError):
-            raise error_from_response(response, secrets=self.secrets()) from None
+            raise unexpected_response(
+                response, "the token response is not a JSON object with an access_token", secrets=self.secrets()
+            ) from None
+        if not isinstance(access_token, str) or not access_token:
+            raise unexpected_response(
+                response, "the token response's access_token is not a string", secrets=self.secrets()
+            )
         refresh_token = body.get("refresh_token") or (
             self._token.refresh_token if self._token and grant == c.GRANT_REFRESH_TOKEN else None
         )
@@ -504,12 +522,12 @@ class TallyfyAuth(httpx.Auth):
                 with self._thread_lock:
                     if self._needs_fetch(retrying, token):
                         steps = self._fetch_steps()
-                        token_request = next(steps)
+                        token_request = _sent_for(next(steps), request)
                         while True:
                             token_response = yield token_request
                             token_response.read()
                             try:
-                                token_request = steps.send(token_response)
+                                token_request = _sent_for(steps.send(token_response), request)
                             except StopIteration:
                                 break
                         fetched = True
@@ -531,12 +549,12 @@ class TallyfyAuth(httpx.Auth):
                 async with self._async_lock():
                     if self._needs_fetch(retrying, token):
                         steps = self._fetch_steps()
-                        token_request = next(steps)
+                        token_request = _sent_for(next(steps), request)
                         while True:
                             token_response = yield token_request
                             await token_response.aread()
                             try:
-                                token_request = steps.send(token_response)
+                                token_request = _sent_for(steps.send(token_response), request)
                             except StopIteration:
                                 break
                         fetched = True

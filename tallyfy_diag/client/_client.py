@@ -10,7 +10,10 @@ to the generated `AuthenticatedClient`, and every generated operation gets it, i
 - request dates: datetimes in JSON bodies and query parameters go out in the seed format (`_dates`);
 - retries (`RetryPolicy`) around the whole auth flow, so each retry uses the current token;
 - errors: any status >= 300 raises the mapped `APIError` (so `sync()` never hands back an error model or
-  None for a failure), transport failures raise `TransportError`;
+  None for a failure), transport failures raise `TransportError`; a success the spec does not document (an
+  unlisted 2xx, a body that is not the documented JSON) raises `UnexpectedResponseError`;
+- bounds: `timeout=` applies to every request sent, token requests included, and `deadline=` (seconds, off by
+  default) caps a whole call, its retries and any token request, even against a server that drips bytes;
 - redacting debug logs.
 
 Use the generated functions directly (`list_blueprints.sync(org, client=tf.client)`), or let `tf.call(...)`
@@ -20,8 +23,11 @@ fill in `client=` and the organization (`org=`), and `tf.paginate(...)` walk eve
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import functools
 import inspect
+import math
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
@@ -30,9 +36,11 @@ from typing import Any, Final, Self, TypeVar, cast, overload
 
 import httpx
 from tallyfy_client.client import AuthenticatedClient
+from tallyfy_client.errors import UnexpectedStatus
 
-from tallyfy_diag import __version__
+from tallyfy_diag import __version__, _json
 from tallyfy_diag import _constants as c
+from tallyfy_diag._spec import find_operation, load_spec
 from tallyfy_diag.client._auth import (
     DEFAULT_REFRESH_MARGIN,
     AuthStrategy,
@@ -42,11 +50,16 @@ from tallyfy_diag.client._auth import (
 )
 from tallyfy_diag.client._config import normalize_base_url, settings_from_env
 from tallyfy_diag.client._dates import DEFAULT_DATES, DateSettings, contains_date
+from tallyfy_diag.client._deadline import capped_timeout, deadline_scope, install_deadline_backend, time_left
 from tallyfy_diag.client._errors import (
+    TOKEN_REQUEST_EXTENSION,
     ConfigurationError,
     RateLimitError,
+    RequestTimeoutError,
+    TallyfyError,
     error_from_response,
     error_from_transport,
+    unexpected_response,
 )
 from tallyfy_diag.client._logging import alog_request, alog_response, log_request, log_response
 from tallyfy_diag.client._pagination import next_page, page_body, page_items, total_pages
@@ -75,87 +88,209 @@ def _convert_dates(dates: DateSettings, kwargs: dict[str, Any]) -> None:
 
 Outcome = httpx.Response | httpx.TransportError | RateLimitError
 
+# The last response a call received, for turning a generated parser's KeyError/TypeError into a typed error.
+# A list, so that tasks (which copy the context) still report back to the call that started them.
+_RECEIVED: contextvars.ContextVar[list[httpx.Response] | None] = contextvars.ContextVar(
+    "tallyfy_diag_received", default=None
+)
+
+
+def _failed_request(error: httpx.TransportError, request: httpx.Request) -> httpx.Request:
+    """The request that failed: the call's own, or a token request the auth flow sent for it."""
+    try:
+        return error.request
+    except RuntimeError:  # httpx raises when no request was attached
+        return request
+
 
 def _retry_delay(policy: RetryPolicy, request: httpx.Request, outcome: Outcome, attempt: int) -> float | None:
     if isinstance(outcome, httpx.TransportError):
+        failed = _failed_request(outcome, request)
+        if failed is not request and failed.extensions.get(TOKEN_REQUEST_EXTENSION):
+            return policy.delay_for_token_request_error(failed, outcome, attempt)
         return policy.delay_for_transport_error(request, outcome, attempt)
     if isinstance(outcome, RateLimitError):  # raised by the auth flow: the token request was rate limited
         return None if outcome.response is None else policy.delay_for_response(outcome.response, attempt)
     return policy.delay_for_response(outcome, attempt)
 
 
-def _final(request: httpx.Request, outcome: Outcome, auth: httpx.Auth | None) -> httpx.Response:
+def _undocumented(response: httpx.Response, api_root: str) -> str | None:
+    """Why a success cannot be what the spec documents for its operation (None: it can, or it is not one)."""
+    request = response.request
+    path = request.url.path
+    if api_root:
+        if not (path == api_root or path.startswith(api_root + "/")):
+            return None
+        path = path[len(api_root) :]
+    operation = find_operation(request.method, "/" + path.strip("/"))
+    if operation is None:
+        return None
+    method = load_spec()["paths"][operation.path_template][operation.method.lower()]
+    responses: Mapping[str, Any] = method.get("responses") or {}
+    documented = responses.get(str(response.status_code))
+    if documented is None:
+        if "default" in responses or "2XX" in responses:
+            return None
+        listed = ", ".join(sorted(code for code in responses if code.startswith("2")))
+        return f"status {response.status_code}; {operation.operation_id} answers {listed or 'no success status'}"
+    content = documented.get("content") or {}
+    json_schema = next((media.get("schema") or {} for kind, media in content.items() if "json" in kind), None)
+    if json_schema is None:
+        return None
+    try:
+        body = _json.loads(response.content)
+    except ValueError:
+        return f"status {response.status_code} with a body that is not JSON"
+    if json_schema.get("type") != "array" and not isinstance(body, dict):
+        return f"status {response.status_code} with JSON that is not an object"
+    return None
+
+
+def _final(
+    request: httpx.Request, outcome: Outcome, auth: httpx.Auth | None, api_root: str, deadline: float | None
+) -> httpx.Response:
     """The response to hand back, or the error it maps to (the body must have been read already)."""
+    secrets = auth.secrets() if isinstance(auth, TallyfyAuth) else ()
     if isinstance(outcome, httpx.TransportError):
-        raise error_from_transport(request, outcome) from outcome
+        ran_out = deadline is not None and isinstance(outcome, httpx.TimeoutException) and time_left() == 0
+        failed = _failed_request(outcome, request)
+        raise error_from_transport(failed, outcome, deadline=deadline if ran_out else None) from outcome
     if isinstance(outcome, RateLimitError):
         raise outcome
-    if outcome.status_code < 300:
-        return outcome
-    secrets = auth.secrets() if isinstance(auth, TallyfyAuth) else ()
-    raise error_from_response(outcome, secrets=secrets)
+    if outcome.status_code >= 300:
+        raise error_from_response(outcome, secrets=secrets)
+    problem = _undocumented(outcome, api_root)
+    if problem is not None:
+        raise unexpected_response(outcome, problem, secrets=secrets)
+    received = _RECEIVED.get()
+    if received is not None:
+        received[:] = [outcome]
+    return outcome
+
+
+def _out_of_time(request: httpx.Request, deadline: float | None) -> RequestTimeoutError:
+    return RequestTimeoutError(
+        f"the call did not finish within its {deadline:g}s deadline (retries and token requests included)",
+        next_step="retry later, or raise deadline= if the server is just slow",
+        method=request.method,
+        url=str(request.url),
+    )
+
+
+def _bound_attempt(request: httpx.Request, deadline: float | None) -> None:
+    """Before each attempt: stop if the call's deadline has passed, else cut every timeout to what is left."""
+    if deadline is None:
+        return
+    if time_left() == 0:
+        raise _out_of_time(request, deadline)
+    timeout = request.extensions.get("timeout")
+    if timeout:
+        request.extensions["timeout"] = capped_timeout(httpx.Timeout(**timeout))
+
+
+def _stop_retrying(delay: float | None, deadline: float | None) -> bool:
+    """No retry, or one whose wait would outlast the call's deadline (waiting to fail helps nobody)."""
+    if delay is None:
+        return True
+    left = time_left()
+    return deadline is not None and left is not None and delay >= left
 
 
 class _HTTPClient(httpx.Client):
-    """httpx.Client plus request dates, retries and error mapping (auth and logging are standard httpx)."""
+    """httpx.Client plus request dates, retries, a deadline and error mapping (auth and logging are standard)."""
 
-    def __init__(self, *, retry: RetryPolicy, dates: DateSettings, **kwargs: Any) -> None:
+    def __init__(
+        self, *, retry: RetryPolicy, dates: DateSettings, deadline: float | None, api_root: str, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.retry_policy = retry
         self.date_settings = dates
+        self.deadline = deadline
+        self.api_root = api_root
+        install_deadline_backend(self)
 
     def build_request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Request:
         _convert_dates(self.date_settings, kwargs)
         return super().build_request(method, url, **kwargs)
 
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
-        attempt = 0
-        while True:
-            outcome: Outcome
-            try:
-                outcome = super().send(request, **kwargs)
-            except (httpx.TransportError, RateLimitError) as error:
-                outcome = error
-            delay = _retry_delay(self.retry_policy, request, outcome, attempt)
-            if delay is None:
-                if isinstance(outcome, httpx.Response) and outcome.status_code >= 300:
-                    outcome.read()
-                return _final(request, outcome, self.auth)
-            if isinstance(outcome, httpx.Response):
-                outcome.close()
-            self.retry_policy.sleep(delay)
-            attempt += 1
+        with deadline_scope(self.deadline):
+            attempt = 0
+            while True:
+                _bound_attempt(request, self.deadline)
+                outcome: Outcome
+                try:
+                    outcome = super().send(request, **kwargs)
+                except (httpx.TransportError, RateLimitError) as error:
+                    outcome = error
+                delay = _retry_delay(self.retry_policy, request, outcome, attempt)
+                if _stop_retrying(delay, self.deadline):
+                    if isinstance(outcome, httpx.Response):
+                        outcome.read()
+                    return _final(request, outcome, self.auth, self.api_root, self.deadline)
+                if isinstance(outcome, httpx.Response):
+                    outcome.close()
+                assert delay is not None
+                self.retry_policy.sleep(delay)
+                attempt += 1
 
 
 class _AsyncHTTPClient(httpx.AsyncClient):
     """The async twin of `_HTTPClient`."""
 
-    def __init__(self, *, retry: RetryPolicy, dates: DateSettings, **kwargs: Any) -> None:
+    def __init__(
+        self, *, retry: RetryPolicy, dates: DateSettings, deadline: float | None, api_root: str, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.retry_policy = retry
         self.date_settings = dates
+        self.deadline = deadline
+        self.api_root = api_root
+        install_deadline_backend(self)
 
     def build_request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Request:
         _convert_dates(self.date_settings, kwargs)
         return super().build_request(method, url, **kwargs)
 
     async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
-        attempt = 0
-        while True:
-            outcome: Outcome
-            try:
-                outcome = await super().send(request, **kwargs)
-            except (httpx.TransportError, RateLimitError) as error:
-                outcome = error
-            delay = _retry_delay(self.retry_policy, request, outcome, attempt)
-            if delay is None:
-                if isinstance(outcome, httpx.Response) and outcome.status_code >= 300:
-                    await outcome.aread()
-                return _final(request, outcome, self.auth)
-            if isinstance(outcome, httpx.Response):
-                await outcome.aclose()
-            await self.retry_policy.async_sleep(delay)
-            attempt += 1
+        with deadline_scope(self.deadline):
+            attempt = 0
+            while True:
+                _bound_attempt(request, self.deadline)
+                outcome: Outcome
+                try:
+                    outcome = await super().send(request, **kwargs)
+                except (httpx.TransportError, RateLimitError) as error:
+                    outcome = error
+                delay = _retry_delay(self.retry_policy, request, outcome, attempt)
+                if _stop_retrying(delay, self.deadline):
+                    if isinstance(outcome, httpx.Response):
+                        await outcome.aread()
+                    return _final(request, outcome, self.auth, self.api_root, self.deadline)
+                if isinstance(outcome, httpx.Response):
+                    await outcome.aclose()
+                assert delay is not None
+                await self.retry_policy.async_sleep(delay)
+                attempt += 1
+
+
+@contextlib.contextmanager
+def _typed_parse_errors(secrets: Callable[[], tuple[str, ...]]) -> Iterator[None]:
+    """A generated parser tripping over a body (KeyError, TypeError, ...) becomes UnexpectedResponseError;
+    the same exceptions raised before any response arrived (bad arguments) pass through untouched."""
+    received: list[httpx.Response] = []
+    token = _RECEIVED.set(received)
+    try:
+        yield
+    except TallyfyError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, UnexpectedStatus) as error:
+        if not received:
+            raise
+        problem = f"a body that does not match the documented schema ({type(error).__name__})"
+        raise unexpected_response(received[0], problem, secrets=secrets()) from None
+    finally:
+        _RECEIVED.reset(token)
 
 
 @functools.cache
@@ -193,6 +328,7 @@ class _Base:
         base_url: str = c.DEFAULT_BASE_URL,
         token_url: str | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        deadline: float | None = None,
         retry: RetryPolicy | None = None,
         dates: DateSettings = DEFAULT_DATES,
         token_store: TokenStore | None = None,
@@ -206,6 +342,10 @@ class _Base:
                 "auth must be an auth strategy",
                 next_step="pass PersonalAccessToken(...), PasswordGrant(...), ClientCredentials(...) or "
                 "RefreshToken(...), or use from_env()",
+            )
+        if deadline is not None and not (math.isfinite(deadline) and deadline > 0):
+            raise ConfigurationError(
+                "deadline must be a positive number of seconds", next_step="pass deadline=60, say, or None"
             )
         self.base_url = normalize_base_url(base_url)
         self.org_id = org_id
@@ -234,6 +374,8 @@ class _Base:
             "auth": self.auth,
             "retry": retry or RetryPolicy(),
             "dates": dates,
+            "deadline": deadline,
+            "api_root": httpx.URL(self.base_url).path.rstrip("/"),
         }
         self.client = AuthenticatedClient(base_url=self.base_url, token="", raise_on_unexpected_status=True)
 
@@ -294,7 +436,8 @@ class Tallyfy(_Base):
     def call(self, operation: ModuleType | Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """Run a generated operation (a module means its `sync`), filling in `client=` and `org=`."""
         function = _resolve(operation, "sync")
-        return function(*args, **self._arguments(function, kwargs))
+        with _typed_parse_errors(self.auth.secrets):
+            return function(*args, **self._arguments(function, kwargs))
 
     def paginate(
         self, operation: ModuleType | Callable[..., Any], /, *args: Any, per_page: int = c.MAX_PER_PAGE, **kwargs: Any
@@ -303,7 +446,8 @@ class Tallyfy(_Base):
         function = _detailed(operation, "sync_detailed")
         page: int | None = kwargs.pop("page", 1)
         while page is not None:
-            response = function(*args, **self._arguments(function, {**kwargs, "page": page, "per_page": per_page}))
+            with _typed_parse_errors(self.auth.secrets):
+                response = function(*args, **self._arguments(function, {**kwargs, "page": page, "per_page": per_page}))
             body = page_body(response.content)
             yield from _items(response.parsed, body)
             page = next_page(body, page)
@@ -345,7 +489,8 @@ class AsyncTallyfy(_Base):
     async def call(self, operation: ModuleType | Callable[..., Awaitable[Any]], /, *args: Any, **kwargs: Any) -> Any:
         """Run a generated operation (a module means its `asyncio`), filling in `client=` and `org=`."""
         function = _resolve(operation, "asyncio")
-        return await function(*args, **self._arguments(function, kwargs))
+        with _typed_parse_errors(self.auth.secrets):
+            return await function(*args, **self._arguments(function, kwargs))
 
     async def paginate(
         self,
@@ -364,7 +509,8 @@ class AsyncTallyfy(_Base):
 
         async def fetch(page: int) -> tuple[Any, dict[str, Any]]:
             arguments = self._arguments(function, {**kwargs, "page": page, "per_page": per_page})
-            response = await function(*args, **arguments)
+            with _typed_parse_errors(self.auth.secrets):
+                response = await function(*args, **arguments)
             return response.parsed, page_body(response.content)
 
         first = kwargs.pop("page", 1)

@@ -4,11 +4,14 @@ Exception tree::
 
     TallyfyError                      everything this client raises
     ├── ConfigurationError            bad settings (also a ValueError): raised before any request
-    ├── TransportError                no HTTP response at all
-    │   ├── ConnectError              DNS, refused, proxy
-    │   ├── RequestTimeoutError       connect/read/write/pool timeout
-    │   └── TLSError                  certificate or handshake failure
+    ├── TransportError                no usable HTTP response
+    │   ├── ConnectError              DNS, refused, proxy: the host was not reached
+    │   ├── RequestTimeoutError       connect/read/write/pool timeout, or the call's overall `deadline`
+    │   ├── TLSError                  certificate or handshake failure
+    │   ├── ConnectionLostError       the host was reached, then the connection broke (reset mid-body)
+    │   └── ProtocolError             the host answered, but not with valid HTTP (truncated, garbled)
     └── APIError                      the server answered with something other than success
+        ├── UnexpectedResponseError   a success status or body the API reference does not document
         ├── RedirectError             3xx: the base URL is probably wrong
         ├── BadRequestError           400
         ├── AuthenticationError       401
@@ -43,6 +46,8 @@ from tallyfy_diag.client._retry import retry_after_of
 # Set by the auth flow on requests it authorised with an application-only (client_credentials) token, so
 # that the mapping below can name the real cause of a 401.
 APP_ONLY_TOKEN_EXTENSION: Final = "tallyfy_diag.app_only_token"
+# Set by the auth flow on the token requests it sends on behalf of a call (retried on their own terms).
+TOKEN_REQUEST_EXTENSION: Final = "tallyfy_diag.token_request"
 
 _EXCERPT_CHARS: Final = 200
 _BASE_URL_HINT: Final = (
@@ -148,8 +153,20 @@ class TLSError(TransportError):
     pass
 
 
+class ConnectionLostError(TransportError):
+    """The host accepted the connection, then it broke before the response was complete."""
+
+
+class ProtocolError(TransportError):
+    """The host answered with something that is not valid HTTP (a truncated or garbled message)."""
+
+
 class APIError(TallyfyError):
     """The server answered, and not with success."""
+
+
+class UnexpectedResponseError(APIError):
+    """A status or body the API reference does not document for this operation (`response` keeps it all)."""
 
 
 class RedirectError(APIError):
@@ -244,6 +261,31 @@ def _field_errors(body: Mapping[str, Any], secrets: Iterable[str]) -> dict[str, 
     return found
 
 
+def _common(response: httpx.Response, secrets: tuple[str, ...]) -> dict[str, Any]:
+    """The redacted fields every error built from a response carries (the response itself kept aside)."""
+    request = response.request
+    return {
+        "method": request.method,
+        "url": redact_text(str(request.url), secrets),
+        "status": response.status_code,
+        "request_id": response.headers.get(c.REQUEST_ID_HEADER),
+        "body_excerpt": _excerpt(response, secrets),
+        "response": response,
+    }
+
+
+def unexpected_response(
+    response: httpx.Response, problem: str, *, secrets: Iterable[str] = ()
+) -> UnexpectedResponseError:
+    """A success the client cannot use (undocumented status, body that is not the documented JSON)."""
+    return UnexpectedResponseError(
+        f"unexpected response: {problem}",
+        next_step="the server is not answering as the API reference documents: check the base URL points at "
+        f"the Tallyfy API, not a proxy or web page; if it does, give Tallyfy Support the {c.REQUEST_ID_HEADER}",
+        **_common(response, tuple(secrets)),
+    )
+
+
 def error_from_response(response: httpx.Response, *, secrets: Iterable[str] = ()) -> APIError:
     """THE status→exception mapping. `response` must be read; `secrets` are redacted wherever they appear."""
     secrets = tuple(secrets)
@@ -251,14 +293,7 @@ def error_from_response(response: httpx.Response, *, secrets: Iterable[str] = ()
     status = response.status_code
     body = _body_json(response)
     message = _text(body.get("message"), secrets)
-    common: dict[str, Any] = {
-        "method": request.method,
-        "url": redact_text(str(request.url), secrets),
-        "status": status,
-        "request_id": response.headers.get(c.REQUEST_ID_HEADER),
-        "body_excerpt": _excerpt(response, secrets),
-        "response": response,
-    }
+    common = _common(response, secrets)
     oauth_code = body.get("error")
     if status == 429:
         retry_after = retry_after_of(response)
@@ -336,6 +371,8 @@ def error_from_response(response: httpx.Response, *, secrets: Iterable[str] = ()
         return BadRequestError(
             message or "bad request", next_step="fix the request body, parameters or content type", **common
         )
+    if status < 300:
+        return unexpected_response(response, f"status {status} where an error was expected", secrets=secrets)
     return APIError(
         message or f"unexpected status {status}",
         next_step="check the method, path and body against the API reference",
@@ -343,10 +380,19 @@ def error_from_response(response: httpx.Response, *, secrets: Iterable[str] = ()
     )
 
 
-def error_from_transport(request: httpx.Request, error: httpx.TransportError) -> TransportError:
-    """A transport failure as a TransportError (the original stays as `__cause__`)."""
+def error_from_transport(
+    request: httpx.Request, error: httpx.TransportError, *, deadline: float | None = None
+) -> TransportError:
+    """A transport failure as a TransportError (the original stays as `__cause__`). `deadline` is the call's
+    overall limit in seconds when that is what ran out."""
     common: dict[str, Any] = {"method": request.method, "url": str(request.url)}
     host = request.url.host
+    if deadline is not None:
+        return RequestTimeoutError(
+            f"the call did not finish within its {deadline:g}s deadline (retries and token requests included)",
+            next_step="retry later, or raise deadline= if the server is just slow",
+            **common,
+        )
     if isinstance(error, httpx.TimeoutException):
         return RequestTimeoutError(
             f"timed out ({type(error).__name__})",
@@ -360,8 +406,21 @@ def error_from_transport(request: httpx.Request, error: httpx.TransportError) ->
             next_step="check the system clock, the CA bundle (verify=) and any intercepting proxy",
             **common,
         )
+    detail = f"{type(error).__name__}: {redact_text(str(error))[:_EXCERPT_CHARS]}"
+    if isinstance(error, httpx.ProtocolError | httpx.DecodingError):
+        return ProtocolError(
+            f"{host} answered, but not with valid HTTP ({detail})",
+            next_step="check that the base URL points at the Tallyfy API and that no proxy rewrites responses",
+            **common,
+        )
+    if isinstance(error, httpx.ReadError | httpx.WriteError | httpx.CloseError):
+        return ConnectionLostError(
+            f"the connection to {host} broke before the response was complete ({detail})",
+            next_step="retry; if it keeps happening, check proxies and load balancers between you and the API",
+            **common,
+        )
     return ConnectError(
-        f"could not reach {host} ({type(error).__name__}: {redact_text(str(error))})",
+        f"could not reach {host} ({detail})",
         next_step="check the base URL, DNS, network and proxy settings",
         **common,
     )

@@ -3,6 +3,9 @@
 Loggers: `tallyfy_diag.client` (each exchange) and `tallyfy_diag.client.retry` (each retry decision). Both log
 at DEBUG only, never bodies, and pass every record through `RedactingFilter`, so a token that reaches a message
 some other way (an argument, an exception text) is still replaced.
+
+httpx logs every request at INFO on its own `httpx` logger, full URL included (`?access_token=...`); importing
+the client attaches the same filter there, so turning on INFO logging does not print credentials.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import logging
 import httpx
 
 from tallyfy_diag import _constants as c
-from tallyfy_diag._redact import redact_headers, redact_text, redact_url
+from tallyfy_diag._redact import redact_headers, redact_message, redact_url
 
 
 class RedactingFilter(logging.Filter):
@@ -20,7 +23,7 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = redact_text(message)
+        redacted = redact_message(message)
         if redacted != message or record.args:
             record.msg, record.args = redacted, ()
         return True
@@ -35,6 +38,10 @@ def get_logger(name: str) -> logging.Logger:
 
 
 logger = get_logger("tallyfy_diag.client")
+# httpx's own request log; a filter on a logger sees only that logger's records, so it is attached by name.
+HTTPX_LOGGERS = ("httpx",)
+for _name in HTTPX_LOGGERS:
+    get_logger(_name)
 
 
 def log_request(request: httpx.Request) -> None:

@@ -5,6 +5,9 @@
   with `retry_after` set, because sleeping minutes inside a library call surprises everyone.
 - 502/503/504 and transport failures (connect, read, timeout) on idempotent methods only (RFC 9110 §9.2.2):
   a POST that timed out may have launched a process already.
+- A token request the auth flow sends on a call's behalf is judged on its own: it is a POST, so after a
+  transport failure it is sent again only when it provably never reached the server (the connection was not
+  made), and it shares the call's retry budget instead of being resent with every retry of the call.
 - Otherwise exponential backoff, `initial_delay * 2**attempt` capped at `max_delay`, with full jitter so
   that many clients do not retry in step.
 - `RetryPolicy.off()` (or `max_retries=0`) disables retries; tests that want retries without waiting pass
@@ -33,6 +36,8 @@ MAX_RETRY_DELAY: Final = 8.0
 MAX_RETRY_AFTER: Final = 60.0
 RETRYABLE_STATUSES: Final = frozenset({502, 503, 504})
 IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+# A POST is safe to send again only when it never left: the connection itself failed.
+NOT_SENT_TRANSPORT_ERRORS: Final = (httpx.ConnectError, httpx.ConnectTimeout)
 # Failures of the network or the server's connection; a malformed request or a bad proxy URL is not retried.
 RETRYABLE_TRANSPORT_ERRORS: Final = (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError)
 
@@ -138,4 +143,25 @@ class RetryPolicy:
         logger.debug(
             "retrying %s %s after %s in %.2fs (retry %d)", method, url, type(error).__name__, delay, attempt + 1
         )
+        return delay
+
+    def delay_for_token_request_error(
+        self, token_request: httpx.Request, error: httpx.TransportError, attempt: int
+    ) -> float | None:
+        """Seconds to wait before trying again after a token request failed in transit, or None to stop.
+
+        A token POST that may have reached the server is not repeated: the server may have issued (and, for a
+        refresh token, rotated) credentials already, and a password grant sent twice counts twice against
+        lock-out limits.
+        """
+        url = redact_url(str(token_request.url))
+        name = type(error).__name__
+        if not isinstance(error, NOT_SENT_TRANSPORT_ERRORS):
+            logger.debug("not retrying token request %s after %s: it may have reached the server", url, name)
+            return None
+        if attempt >= self.max_retries:
+            logger.debug("not retrying token request %s after %s: %d retries used", url, name, attempt)
+            return None
+        delay = self.backoff(attempt)
+        logger.debug("retrying token request %s after %s in %.2fs (retry %d)", url, name, delay, attempt + 1)
         return delay
