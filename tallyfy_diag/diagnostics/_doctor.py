@@ -582,9 +582,16 @@ def _target(settings: DoctorSettings, extra: Mapping[str, Any]) -> dict[str, Any
 
 
 def probe_client(timeout: float, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """The HTTP client every live probe uses: redirects are evidence to judge, never followed."""
-    return httpx.Client(
-        transport=transport, timeout=timeout, follow_redirects=False, headers={"User-Agent": "tallyfy-diag"}
+    """The HTTP client every live probe uses: redirects are evidence to judge, never followed; each request
+    ends within `timeout` seconds however slowly the server drips, and reads a bounded body."""
+    from tallyfy_diag.client._deadline import BoundedClient  # noqa: PLC0415 - one place owns the bound
+
+    return BoundedClient(
+        request_deadline=timeout,
+        transport=transport,
+        timeout=timeout,
+        follow_redirects=False,
+        headers={"User-Agent": "tallyfy-diag"},
     )
 
 
