@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tallyfy_diag.diagnostics._references import is_public_reference
 from tallyfy_diag.diagnostics._scenarios import DOCTOR_SCENARIOS
 from tallyfy_diag.sandbox import Sandbox
 
@@ -99,8 +100,12 @@ def test_scenario_is_diagnosed_end_to_end(cli: Callable[..., Run], scenario: str
         assert root in {f["evidence"].get("root_cause") for f in report["findings"]}
     if phrase is not None:
         check, text = phrase
-        titles = [f["title"] for f in report["findings"] if f["check"] == check]
+        (found,) = [f for f in report["findings"] if f["check"] == check]
+        titles = [found["title"], *(item["title"] for item in found["evidence"].get("exchanges", []))]
         assert any(text in title for title in titles), titles
+    # Users can open every reference, and never meet the word "seed".
+    assert all(is_public_reference(f["reference"]) for f in report["findings"])
+    assert "seed" not in run.out.lower()
 
 
 def test_the_main_job_command_exits_0(cli: Callable[..., Run]) -> None:

@@ -7,8 +7,8 @@ from typing import Any, Final
 
 from tallyfy_diag._constants import GRANT_TYPES, UNAUTHENTICATED_MESSAGE
 from tallyfy_diag._redact import redact_text
-from tallyfy_diag.diagnostics._checks._common import SEED_TROUBLESHOOTING
 from tallyfy_diag.diagnostics._evidence import Evidence, Request
+from tallyfy_diag.diagnostics._references import TROUBLESHOOTING, rfc
 from tallyfy_diag.diagnostics._registry import (
     REGISTRY,
     Status,
@@ -83,7 +83,7 @@ def _refine(code: str, request: Request | None) -> str:
     return ""
 
 
-@REGISTRY.register("oauth-error", "OAuth error response explained", "RFC 6749 §5.2; RFC 6750 §3.1")
+@REGISTRY.register("oauth-error", "OAuth error response explained", rfc(6749, "5.2"))
 def oauth_error(evidence: Evidence) -> Verdict:
     response = evidence.response
     if response is None:
@@ -138,7 +138,7 @@ def parse_challenge(value: str) -> tuple[str, dict[str, str]]:
     return scheme, params
 
 
-# The checks that can explain a 401, in the order a root cause is looked for (the seed: headers first).
+# The checks that can explain a 401, in the order a root cause is looked for (Tallyfy's troubleshooting: headers first).
 ROOT_CAUSE_ORDER: Final = (
     "redirect",
     "auth-header",
@@ -150,9 +150,7 @@ ROOT_CAUSE_ORDER: Final = (
 )
 
 
-@REGISTRY.register(
-    "unauthenticated", "401 Unauthenticated: the root cause", f"{SEED_TROUBLESHOOTING}; RFC 9110 §11.6.1, §15.5.2"
-)
+@REGISTRY.register("unauthenticated", "401 Unauthenticated: the root cause", TROUBLESHOOTING)
 def unauthenticated(evidence: Evidence) -> Verdict:
     response = evidence.response
     request = evidence.request
@@ -221,7 +219,7 @@ def unauthenticated(evidence: Evidence) -> Verdict:
         return failed(f"401 root cause ({root.check}): {root.title}", " ".join(notes) + also, root.fix, **facts)
     return failed(
         "401 with no client-side cause found: the token is probably revoked or the credentials wrong",
-        " ".join(notes) + " Seed item 3: verify client id, client secret, username and password.",
+        " ".join(notes) + " Tallyfy's troubleshooting steps: verify client id, client secret, username and password.",
         "Request a new token with credentials you have just verified (log in to Tallyfy with them).",
         **facts,
     )

@@ -7,8 +7,9 @@ from typing import Any, Final
 
 from tallyfy_diag._constants import GRANT_CLIENT_CREDENTIALS, GRANT_PASSWORD
 from tallyfy_diag._spec import operations
-from tallyfy_diag.diagnostics._checks._common import SEED_TROUBLESHOOTING, is_api_call, operation_for
+from tallyfy_diag.diagnostics._checks._common import is_api_call, operation_for
 from tallyfy_diag.diagnostics._evidence import Evidence, TokenKind, TokenView
+from tallyfy_diag.diagnostics._references import GRANT_TYPES, rfc
 from tallyfy_diag.diagnostics._registry import REGISTRY, Verdict, failed, passed, skipped, warned
 
 EXPIRY_LEEWAY: Final = timedelta(seconds=30)
@@ -47,7 +48,7 @@ def _unusable_time_claims(token: TokenView) -> list[str]:
 # ---------------------------------------------------------------------------------------------- token-format
 
 
-@REGISTRY.register("token-format", "Access token structure", "RFC 7519 §3, §7.2; RFC 7515 §7.1")
+@REGISTRY.register("token-format", "Access token structure", rfc(7519, "3"))
 def token_format(evidence: Evidence) -> Verdict:
     token = evidence.token
     if token is None:
@@ -122,7 +123,7 @@ def issued_lifetime(evidence: Evidence, token: TokenView) -> tuple[datetime, int
     return None
 
 
-@REGISTRY.register("token-expiry", "Access token lifetime", f"RFC 7519 §4.1.4-5; {SEED_TROUBLESHOOTING} 2")
+@REGISTRY.register("token-expiry", "Access token lifetime", rfc(7519, "4.1.4"))
 def token_expiry(evidence: Evidence) -> Verdict:
     token = evidence.token
     if token is None:
@@ -194,7 +195,7 @@ _GRANT_FIX: Final = (
     " third-party application, POST /applications/{org}/users/{email}/token. RFC 9700 says the password grant"
     " MUST NOT be used in general; Tallyfy requires it for user context, so keep those credentials server-side."
 )
-_GRANT_REF: Final = 'seed "Understanding grant types"; spec x-requires-user; RFC 9700 §2.4'
+_GRANT_REF: Final = GRANT_TYPES
 
 
 def _application_only_operations() -> str:
