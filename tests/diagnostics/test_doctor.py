@@ -347,3 +347,21 @@ def test_check_and_skip_filter_the_doctor(cli: Callable[..., Run]) -> None:
         "doctor", "--sandbox", "--scenario", "expired-token", "--skip", "token-expiry", "--skip", "unauthenticated"
     )
     assert run.code == 0
+
+
+def test_without_credentials_the_doctor_says_what_to_set_and_sends_nothing(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    def no_request(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the doctor sent a request without credentials")
+
+    monkeypatch.setattr(httpx.Client, "send", no_request)
+    for extra in ((), ("--base-url", "http://127.0.0.1:9/api"), ("--origin", "https://app.example.com")):
+        run = cli("doctor", *extra)
+        assert run.code == 2
+        assert run.out == ""
+        assert run.err.count("\n") == 1
+        for named in ("TALLYFY_API_TOKEN", "TALLYFY_CLIENT_ID", "TALLYFY_CLIENT_SECRET", "doctor --sandbox"):
+            assert named in run.err
