@@ -7,6 +7,7 @@ import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from tallyfy_diag.diagnostics._references import is_public_reference
@@ -352,8 +353,6 @@ def test_check_and_skip_filter_the_doctor(cli: Callable[..., Run]) -> None:
 def test_without_credentials_the_doctor_says_what_to_set_and_sends_nothing(
     cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import httpx
-
     def no_request(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the doctor sent a request without credentials")
 

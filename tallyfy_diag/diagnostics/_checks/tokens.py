@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -47,6 +48,32 @@ def _unusable_time_claims(token: TokenView) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------- token-format
 
+_TOKEN68: Final = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+MIN_BEARER_LENGTH: Final = 32
+"""Shorter than any bearer token a real service issues (Tallyfy's JWTs run to several hundred characters)."""
+
+
+def _opaque(token: TokenView, facts: dict[str, str]) -> Verdict:
+    """Not a JWT: Tallyfy never issues such an access token, so this never passes; garbage fails outright."""
+    if not _TOKEN68.fullmatch(token.raw) or len(token.raw) < MIN_BEARER_LENGTH:
+        shape = "characters a bearer token cannot hold" if not _TOKEN68.fullmatch(token.raw) else "too short"
+        return failed(
+            f"not an access token: {len(token.raw)} characters, {shape}",
+            "Tallyfy's access tokens are JWTs (three base64url parts joined by dots, several hundred characters);"
+            " this value is neither that nor any token shape (RFC 6750 §2.1 b64token).",
+            "Set the access_token from Tallyfy (Settings > Integrations > REST API, or the token endpoint's"
+            " response), not a placeholder, an id or a password.",
+            length=len(token.raw),
+            **facts,
+        )
+    return warned(
+        "opaque token (not a JWT): not what Tallyfy issues, claim checks skipped",
+        "Tallyfy issues JWTs (Laravel Passport); an opaque value may be a proxy's or another service's token.",
+        "Check that this is the access_token Tallyfy issued (a JWT: three dot-separated parts).",
+        length=len(token.raw),
+        **facts,
+    )
+
 
 @REGISTRY.register("token-format", "Access token structure", rfc(7519, "3"))
 def token_format(evidence: Evidence) -> Verdict:
@@ -74,11 +101,7 @@ def token_format(evidence: Evidence) -> Verdict:
             **facts,
         )
     if token.kind is TokenKind.OPAQUE:
-        return passed(
-            "opaque token (not a JWT): claim checks skipped",
-            "Tallyfy issues JWTs (Laravel Passport); an opaque value may be a proxy's or another service's token.",
-            **facts,
-        )
+        return _opaque(token, facts)
     header = token.header or {}
     algorithm = header.get("alg")
     if algorithm in (None, "none"):
