@@ -364,3 +364,11 @@ def test_without_credentials_the_doctor_says_what_to_set_and_sends_nothing(
         assert run.err.count("\n") == 1
         for named in ("TALLYFY_API_TOKEN", "TALLYFY_CLIENT_ID", "TALLYFY_CLIENT_SECRET", "doctor --sandbox"):
             assert named in run.err
+
+
+def test_the_application_token_401_names_the_grant_type_not_expiry(cli: Callable[..., Run]) -> None:
+    report = cli("doctor", "--sandbox", "--scenario", "application-token", "--format", "json").json()
+    (finding,) = failures(report, "unauthenticated")
+    assert "client_credentials grant" in finding["detail"]
+    assert "expired" not in finding["detail"]
+    assert "revoked" not in finding["detail"]

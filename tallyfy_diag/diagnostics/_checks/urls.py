@@ -64,6 +64,15 @@ def url_problems(request: Request) -> list[tuple[bool, str]]:
         problems.append((True, f"{ACCOUNT_HOST} serves OAuth only; API calls go to go.tallyfy.com/api"))
     elif host.endswith("tallyfy.com") and host not in API_PREFIX_HOSTS | ROOT_PATH_HOSTS | {ACCOUNT_HOST}:
         problems.append((True, f"{host} is a Tallyfy web site, not the API host"))
+    elif is_loopback(host) and not prefixed and not token_call:
+        # A local host gets no free pass: the sandbox (like go.tallyfy.com) serves the API under /api.
+        problems.append(
+            (
+                False,
+                f"{host} without the /api prefix: a local sandbox, like go.tallyfy.com, serves the API under /api"
+                f" ({parts.scheme}://{parts.netloc}/api{path}); only a proxy of api.tallyfy.com has root paths",
+            )
+        )
     elif not host.endswith("tallyfy.com") and not is_loopback(host):
         problems.append((False, f"{host} is not a Tallyfy API host (a proxy or a local sandbox?)"))
     return problems
