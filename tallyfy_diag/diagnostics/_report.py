@@ -223,11 +223,20 @@ def render_human(report: Report, colour: bool = False, width: int = 100) -> str:
         title = f"[{where}] {finding.title}" if where else finding.title
         lines.append(f"{label}  {finding.check.ljust(id_width)}  {title}")
         if finding.status in _EXPLAINED:
+            # The reference is a URL on a line of its own: a wrapped link cannot be clicked or copied.
             texts = [finding.detail, *_other_exchanges(finding), "fix: " + finding.fix if finding.fix else ""]
-            texts.append("ref: " + finding.reference if finding.reference else "")
             for text in texts:
                 if text:
-                    lines += textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent + "  ")
+                    lines += textwrap.wrap(
+                        text,
+                        width=width,
+                        initial_indent=indent,
+                        subsequent_indent=indent + "  ",
+                        break_long_words=False,
+                        break_on_hyphens=False,
+                    )
+            if finding.reference:
+                lines.append(f"{indent}ref: {finding.reference}")
     lines.append("")
     lines.append(
         f"{len(findings)} check{'s' if len(findings) != 1 else ''}: {summary_line(report.summary)};"

@@ -228,3 +228,10 @@ def test_no_subcommand_help_mentions_the_seed(capsys: pytest.CaptureFixture[str]
         help_text = capsys.readouterr().out
         assert help_text
         assert not SEED.search(help_text), command
+
+
+def test_a_reference_is_never_cut_across_lines(cli: Callable[..., Run]) -> None:
+    out = cli("doctor", "--sandbox", "--scenario", "application-token").out
+    references = [line.split("ref: ", 1)[1] for line in out.splitlines() if "ref: " in line]
+    assert references
+    assert all(is_public_reference(reference) for reference in references)
