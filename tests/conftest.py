@@ -1,4 +1,6 @@
-"""Fixtures for every test: a clean environment, so no developer's TALLYFY_* variables leak into a test."""
+"""Fixtures for every test: a clean environment, so no developer's TALLYFY_* variables leak into a test, and
+diagnostic checks run strict (a check that raises fails the test that triggered it, instead of becoming an
+`error` finding)."""
 
 from __future__ import annotations
 
@@ -12,3 +14,4 @@ def _clean_tallyfy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("TALLYFY_") or name in {"NO_COLOR", "FORCE_COLOR"}:
             monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TALLYFY_DIAG_STRICT_CHECKS", "1")

@@ -33,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tallyfy-diag",
         description=(
             "Diagnose Tallyfy API integrations: why a call fails and how to fix it. "
-            "Runs against a local sandbox that behaves like Tallyfy by default."
+            "`doctor` probes the live API with your credentials; `doctor --sandbox` runs the same diagnosis against"
+            " a local sandbox that behaves like Tallyfy, with no credentials and no network."
         ),
         epilog="Exit codes: 0 no failure, 1 at least one check failed, 2 bad usage or unreadable input, "
         "70 internal error, 130 interrupted.",

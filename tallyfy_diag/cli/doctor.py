@@ -35,14 +35,18 @@ Credentials, first match: --token (or TALLYFY_API_TOKEN); else client id and sec
 --client-secret or TALLYFY_CLIENT_ID, TALLYFY_CLIENT_SECRET) with, for a user token, --username or
 TALLYFY_USERNAME and a password from TALLYFY_PASSWORD, --password-stdin or a hidden prompt (never a flag).
 
-`tallyfy-diag doctor --sandbox` starts a local sandbox that behaves like Tallyfy and diagnoses it;
-`--scenario NAME` reproduces a documented failure (--list-scenarios).
+Without --sandbox the target is the live API (--base-url, else TALLYFY_BASE_URL, else
+https://go.tallyfy.com/api), and without credentials the doctor sends nothing and says what to set (exit 2).
+`tallyfy-diag doctor --sandbox` starts a local sandbox that behaves like Tallyfy and diagnoses it, no
+credentials needed; `--scenario NAME` reproduces a documented failure (--list-scenarios).
 """
 
 
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "doctor", help="diagnose live (or against a local sandbox with --sandbox)", description=DESCRIPTION
+        "doctor",
+        help="diagnose the live API with your credentials (--sandbox: a local demo, none needed)",
+        description=DESCRIPTION,
     )
     sandbox = parser.add_argument_group("sandbox")
     sandbox.add_argument("--sandbox", action="store_true", help="start a local sandbox and diagnose it")
@@ -103,14 +107,18 @@ def check_complete_credentials(args: argparse.Namespace, token: Credential | Non
 
     if token is not None:
         return
+    client_id = _from(args.client_id, "--client-id", ENV_CLIENT_ID)
+    client_secret = _from(args.client_secret, "--client-secret", ENV_CLIENT_SECRET)
+    if client_id is None and client_secret is None and username is None:
+        # Probing without credentials would only produce advice for a client bug the user does not have.
+        raise UsageError(
+            f"no credentials: set {ENV_API_TOKEN} (or --token -), or {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}"
+            f" (+ {ENV_USERNAME} and {ENV_PASSWORD} for a user token); `tallyfy-diag doctor --sandbox` runs the demo"
+        )
     if args.grant == "password" and username is None:
         raise UsageError(f"--grant password needs a username: --username or {ENV_USERNAME}")
     flags = {ENV_CLIENT_ID: "--client-id", ENV_CLIENT_SECRET: "--client-secret", ENV_USERNAME: "--username"}
-    given = {
-        ENV_CLIENT_ID: _from(args.client_id, "--client-id", ENV_CLIENT_ID),
-        ENV_CLIENT_SECRET: _from(args.client_secret, "--client-secret", ENV_CLIENT_SECRET),
-        ENV_USERNAME: username,
-    }
+    given = {ENV_CLIENT_ID: client_id, ENV_CLIENT_SECRET: client_secret, ENV_USERNAME: username}
     environ = {name: credential.value for name, credential in given.items() if credential is not None}
     if username is not None:
         environ[ENV_PASSWORD] = "(asked for next)"  # a username always gets a password or a usage error

@@ -11,15 +11,34 @@ from tallyfy_diag.cli._exit import UsageError
 from tallyfy_diag.cli._report_options import ORIGIN_HELP, add_report_options, emit, list_checks, parse_origin
 
 DESCRIPTION = """\
-Diagnose a failing Tallyfy API call from what you captured, offline. FILE (or - for stdin) holds a curl
-command line, a raw HTTP request (optionally followed by its response), a HAR file exported from browser
-DevTools, or a VCR.py cassette. Every check that applies runs on each exchange.
+Diagnose a failing Tallyfy API call from what you captured, offline. FILE (or - for stdin) holds what
+DevTools copies (Chrome or Firefox: "Copy as cURL" for bash or cmd, "Copy as PowerShell", "Copy as fetch",
+"Copy as fetch (Node.js)"), a HAR file, a Postman Collection v2.1 export, an HTTPie command line, a raw HTTP
+request (optionally followed by its response) or a VCR.py cassette; --input-format auto (the default)
+detects which. For a browser capture the page's origin is read from it (Origin or referrer) and CORS is
+judged without --origin. Every check that applies runs on each exchange; the report has one line per check.
 """
+
+INPUT_FORMATS = (
+    "auto",
+    "curl",
+    "curl-cmd",
+    "powershell",
+    "fetch",
+    "fetch-nodejs",
+    "httpie",
+    "http",
+    "har",
+    "postman",
+    "vcr",
+)
 
 
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "explain", help="diagnose a captured call offline (curl, raw HTTP, HAR, VCR cassette)", description=DESCRIPTION
+        "explain",
+        help="diagnose a captured call offline (curl, PowerShell, fetch, HAR, Postman, HTTPie, raw HTTP, VCR)",
+        description=DESCRIPTION,
     )
     parser.add_argument("file", nargs="?", metavar="FILE", help="the capture to read; - reads stdin")
     parser.add_argument("--origin", metavar="ORIGIN", help=f"judge CORS for a browser page at ORIGIN: {ORIGIN_HELP}")
@@ -29,6 +48,12 @@ def register(subparsers: Any) -> None:
         help="the browser call includes credentials (fetch credentials: 'include')",
     )
     parser.add_argument("--base-url", metavar="URL", help="the base URL the client is configured with")
+    parser.add_argument(
+        "--input-format",
+        choices=INPUT_FORMATS,
+        default="auto",
+        help="what FILE holds (default auto: detected); --format chooses the report's format",
+    )
     add_report_options(parser)
     parser.set_defaults(handler=handle)
 
@@ -60,6 +85,7 @@ def handle(args: argparse.Namespace) -> int:
             base_url=args.base_url,
             only=args.check,
             skip=args.skip,
+            input_format=args.input_format,
         )
     except InputError as error:
         raise UsageError(f"{args.file}: {error}") from None

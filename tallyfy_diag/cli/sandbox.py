@@ -59,7 +59,16 @@ def register(subparsers: Any) -> None:
         metavar="URL",
         help="POST webhooks here on process launch, task and process completion (e.g. `tallyfy-diag webhook listen`)",
     )
-    parser.add_argument("--seed", type=int, default=1, help="seed for the demo data and credentials (default 1)")
+    parser.add_argument(
+        "--demo-data",
+        type=int,
+        dest="seed",
+        default=1,
+        metavar="NUMBER",
+        help="which set of demo data and credentials to serve: the same number, the same data (default 1)",
+    )
+    # The option's former name, kept working for existing scripts but no longer shown.
+    parser.add_argument("--seed", type=int, dest="seed", help=argparse.SUPPRESS)
     parser.add_argument("--credentials-out", type=Path, metavar="FILE", help="also write the JSON to FILE (mode 0600)")
     parser.set_defaults(handler=run_sandbox)
 
@@ -70,7 +79,11 @@ def _config(args: argparse.Namespace) -> SandboxConfig:
         raise UsageError(f"--host must not be empty (default {DEFAULT_HOST})")
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0..65535, got {args.port}")
-    options: dict[str, Any] = {"seed": args.seed, "cors_origins": tuple(args.cors_origin), "scenario": args.scenario}
+    options: dict[str, Any] = {
+        "seed": args.seed,
+        "cors_origins": tuple(args.cors_origin),
+        "scenario": args.scenario,
+    }
     if args.token_ttl is not None:
         options["token_ttl"] = args.token_ttl
     if args.webhook_url is not None:

@@ -202,8 +202,15 @@ def _indented(fields: Mapping[str, Any], indent: str) -> list[str]:
     return [f"{indent}{name}: {value}" for name, value in fields.items()]
 
 
-def _describe_finding(finding: Finding, shown_preflights: list[Any]) -> list[str]:
-    facts = finding.evidence
+def _per_exchange(finding: Finding) -> list[Mapping[str, Any]]:
+    """The facts the check found on each exchange (a finding lists them when it judged several)."""
+    listed = finding.evidence.get("exchanges")
+    if not isinstance(listed, list):
+        return [finding.evidence]
+    return [{**item.get("evidence", {}), "exchange": item.get("exchange")} for item in listed]
+
+
+def _describe_exchange(facts: Mapping[str, Any], shown_preflights: list[Any]) -> list[str]:
     lines = [f"[{facts.get('exchange', 'the call')}]"]
     preflight = facts.get("preflight") or {}
     # A browser reuses a preflight answer from its cache: show each one (and its rules) once.
@@ -260,5 +267,6 @@ def describe(report: Report) -> str:
     shown_preflights: list[Any] = []
     for finding in report.findings:
         if finding.check == "cors-preflight" and finding.status is not Status.SKIP:
-            lines += [*_describe_finding(finding, shown_preflights), ""]
+            for facts in _per_exchange(finding):
+                lines += [*_describe_exchange(facts, shown_preflights), ""]
     return redact_text("\n".join(lines))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Final
 from urllib.parse import quote
 
@@ -406,9 +406,14 @@ def _finish(command: _Command) -> tuple[Request, list[str]]:
 
 def parse_curl(text: str) -> tuple[list[Request], list[str]]:
     """Every curl command in `text` as the request curl would send, plus notes on what could not be known."""
+    return curl_requests(shell_commands(text))
+
+
+def curl_requests(commands: Iterable[list[Word]]) -> tuple[list[Request], list[str]]:
+    """The requests of the curl commands among `commands` (words as a shell, POSIX or cmd.exe, split them)."""
     requests: list[Request] = []
     notes: list[str] = []
-    for command_words in shell_commands(text):
+    for command_words in commands:
         prompt = 1 if command_words and command_words[0].text in {"$", ">"} else 0
         words = command_words[prompt:]
         if not words or words[0].text not in {"curl", "curl.exe"}:

@@ -113,9 +113,22 @@ def explain(
     only: Collection[str] = (),
     skip: Collection[str] = (),
     now: datetime | None = None,
+    input_format: str = "auto",
 ) -> Report:
-    """Diagnose a capture offline. Raises `InputError` (one safe line) when it cannot be read."""
-    capture = parse_capture(data)
+    """Diagnose a capture offline. Raises `InputError` (one safe line) when it cannot be read.
+
+    Without `origin`, a browser capture's own page origin (its Origin header or referrer) is used, so CORS is
+    judged as the browser judged it."""
+    capture = parse_capture(data, input_format)
+    notes = list(capture.notes)
+    if origin is None and capture.page_origin is not None:
+        origin = capture.page_origin
+        with_credentials = with_credentials or capture.with_credentials
+        notes.append(
+            f"a browser call: the page origin {origin} comes from {capture.origin_evidence}"
+            + (" (with credentials)" if with_credentials else "")
+            + "; --origin overrides it"
+        )
     evidence = evidence_for_capture(
         capture.exchanges, now=now or utc_now(), origin=origin, with_credentials=with_credentials, base_url=base_url
     )
@@ -131,7 +144,7 @@ def explain(
         findings=tuple(findings),
         requests_made=0,
         exchanges=tuple(summarize_exchange(exchange) for exchange in capture.exchanges),
-        notes=capture.notes,
+        notes=tuple(notes),
     )
     return report.scrubbed(collect_secrets(capture.exchanges))
 

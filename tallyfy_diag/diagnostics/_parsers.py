@@ -1,5 +1,7 @@
-"""Turn what a user pastes or saves into exchanges: a curl command line, a raw HTTP request (optionally
-followed by its response), a HAR 1.2 file, or a VCR.py cassette (YAML or JSON). `parse_capture` detects which.
+"""Turn what a user pastes or saves into exchanges: a curl command line (POSIX shell or cmd.exe), DevTools'
+"Copy as PowerShell" / "Copy as fetch" / "Copy as fetch (Node.js)", an HTTPie command line, a raw HTTP
+request (optionally followed by its response), a HAR 1.2 file, a Postman Collection v2.1, or a VCR.py
+cassette (YAML or JSON). `parse_capture` detects which (`INPUT_FORMATS` names them; see `_devtools`).
 
 Errors are `InputError` with one line that names the problem and never quotes the input (it may hold secrets).
 """
@@ -20,10 +22,31 @@ import yaml
 
 from tallyfy_diag import _json
 from tallyfy_diag.diagnostics._checks._common import exchange_label, is_loopback
-from tallyfy_diag.diagnostics._curl import CurlError, parse_curl
+from tallyfy_diag.diagnostics._curl import CurlError, parse_curl, shell_commands
+from tallyfy_diag.diagnostics._devtools import (
+    is_postman_collection,
+    page_origin,
+    parse_curl_cmd,
+    parse_fetch,
+    parse_httpie,
+    parse_postman,
+    parse_powershell,
+)
 from tallyfy_diag.diagnostics._evidence import Exchange, Header, Request, Response, TransportFailure, split_url
 
-Format = Literal["curl", "http", "har", "vcr"]
+Format = Literal["curl", "curl-cmd", "powershell", "fetch", "fetch-nodejs", "httpie", "http", "har", "postman", "vcr"]
+INPUT_FORMATS: Final[tuple[Format, ...]] = (
+    "curl",
+    "curl-cmd",
+    "powershell",
+    "fetch",
+    "fetch-nodejs",
+    "httpie",
+    "http",
+    "har",
+    "postman",
+    "vcr",
+)
 MAX_INPUT_BYTES: Final = 50_000_000
 
 
@@ -36,6 +59,12 @@ class Capture:
     format: Format
     exchanges: tuple[Exchange, ...]
     notes: tuple[str, ...] = ()
+    page_origin: str | None = None
+    """The origin of the browser page that sent the calls, when the capture shows one (Origin, referrer)."""
+    origin_evidence: str | None = None
+    """Where `page_origin` was read from."""
+    with_credentials: bool = False
+    """The capture says the browser call included credentials (fetch `credentials: 'include'`)."""
 
 
 def _labelled(exchanges: list[Exchange]) -> tuple[Exchange, ...]:
@@ -340,9 +369,22 @@ def _structured(text: str) -> Any | None:
     return None
 
 
+_FETCH: Final = re.compile(r"(?:^|[\s;=(])(?:await\s+)?fetch\s*\(\s*[\"'`]")
+_POWERSHELL: Final = re.compile(
+    r"Invoke-(?:WebRequest|RestMethod)\b|^\s*(?:iwr|irm)\s|WebRequestSession|-Headers\s+@\{",
+    re.IGNORECASE | re.MULTILINE,
+)
+_CURL: Final = re.compile(r"(?:^|[\s$>])curl(?:\.exe)?(?:\s|$)")
+_CMD_CURL: Final = re.compile(r"\^\"|\^[ \t]*$|^\s*curl\.exe\s", re.MULTILINE)
+_HTTPIE: Final = re.compile(r"^[ \t]*(?:\$[ \t]+)?https?[ \t]+\S", re.MULTILINE)
+_DETECT_WINDOW: Final = 4000
+"""Detection looks at the start of the input only: a capture's kind shows in its first lines."""
+
+
 def detect_format(text: str) -> Format | None:
     """Which kind of capture `text` is (structured ones are told apart by their keys once parsed)."""
     stripped = text.lstrip("\ufeff \t\r\n")
+    head = stripped[:_DETECT_WINDOW]
     if stripped.startswith(("{", "[")):
         return "har"
     if re.search(r"^interactions\s*:", text, re.MULTILINE):
@@ -350,8 +392,14 @@ def detect_format(text: str) -> Format | None:
     first = stripped.split("\n", 1)[0].strip()
     if _STRICT_REQUEST_LINE.fullmatch(first):
         return "http"
-    if re.search(r"(^|[\s$>])curl(\.exe)?(\s|$)", stripped[:4000]):
-        return "curl"
+    if _FETCH.search(head):
+        return "fetch"
+    if _POWERSHELL.search(head):
+        return "powershell"
+    if _CURL.search(head):
+        return "curl-cmd" if _CMD_CURL.search(head) else "curl"
+    if _HTTPIE.search(head):
+        return "httpie"
     return None
 
 
@@ -366,30 +414,84 @@ def decode_input(data: bytes) -> str:
     return data.decode("utf-8", errors="replace").lstrip("\ufeff")
 
 
-def parse_capture(data: bytes) -> Capture:
-    """Exchanges from a curl command, a raw HTTP message, a HAR file or a VCR cassette."""
+def _browser_origin(exchanges: tuple[Exchange, ...], referrers: list[str | None]) -> tuple[str | None, str | None]:
+    for exchange, referrer in zip(exchanges, referrers, strict=False):
+        found = page_origin(exchange.request, referrer)
+        if found is not None:
+            return found
+    return None, None
+
+
+def _from_requests(kind: Format, requests: list[Request], notes: list[str]) -> Capture:
+    exchanges = _labelled([Exchange(request) for request in requests])
+    origin, where = _browser_origin(exchanges, [None] * len(exchanges))
+    return Capture(kind, exchanges, tuple(notes), origin, where)
+
+
+def _read_text_capture(kind: Format, text: str) -> Capture:
+    """The command-line and script formats (each a list of requests, no responses)."""
+    try:
+        if kind == "curl":
+            return _from_requests(kind, *parse_curl(text))
+        if kind == "curl-cmd":
+            return _from_requests(kind, *parse_curl_cmd(text))
+        if kind == "powershell":
+            return _from_requests(kind, *parse_powershell(text))
+        if kind == "httpie":
+            return _from_requests(kind, *parse_httpie(shell_commands(text)))
+        calls, notes = parse_fetch(text)
+    except CurlError as error:
+        raise InputError(str(error)) from None
+    browser = any(call.browser for call in calls)
+    exchanges = _labelled([Exchange(call.request) for call in calls])
+    origin, where = (None, None)
+    if browser:
+        origin, where = _browser_origin(exchanges, [call.referrer for call in calls])
+    credentials = browser and any(call.credentials == "include" for call in calls)
+    return Capture("fetch" if browser else "fetch-nodejs", exchanges, tuple(notes), origin, where, credentials)
+
+
+def parse_capture(data: bytes, input_format: str = "auto") -> Capture:
+    """Exchanges from any supported capture; `input_format` is one of `INPUT_FORMATS`, or `auto` to detect."""
     text = decode_input(data)
     if not text.strip():
         raise InputError("the input is empty")
-    kind = detect_format(text)
+    kind: Format | None
+    if input_format == "auto":
+        kind = detect_format(text)
+    elif input_format in INPUT_FORMATS:
+        kind = next(name for name in INPUT_FORMATS if name == input_format)
+    else:
+        raise InputError(f"unknown input format {input_format[:20]!r}; known: auto, {', '.join(INPUT_FORMATS)}")
     if kind is None:
-        raise InputError("unrecognised input: expected a curl command, raw HTTP, a HAR file or a VCR cassette")
-    if kind == "curl":
-        try:
-            requests, notes = parse_curl(text)
-        except CurlError as error:
-            raise InputError(str(error)) from None
-        return Capture("curl", _labelled([Exchange(request) for request in requests]), tuple(notes))
+        raise InputError(
+            "unrecognised input: expected a curl command (bash or cmd), PowerShell, fetch, HTTPie, raw HTTP,"
+            " a HAR file, a Postman collection or a VCR cassette"
+        )
+    if kind in ("curl", "curl-cmd", "powershell", "fetch", "fetch-nodejs", "httpie"):
+        return _read_text_capture(kind, text)
     if kind == "http":
         exchanges, notes = parse_http(text.lstrip("\ufeff \t\r\n"))
-        return Capture("http", _labelled(exchanges), tuple(notes))
+        labelled = _labelled(exchanges)
+        origin, where = _browser_origin(labelled, [None] * len(labelled))
+        return Capture("http", labelled, tuple(notes), origin, where)
     document = _structured(text)
     if not isinstance(document, Mapping):
-        raise InputError("structured input that is neither a HAR file nor a VCR cassette")
-    if "log" in document:
+        raise InputError("structured input that is neither a HAR file, a Postman collection nor a VCR cassette")
+    if "log" in document and kind in ("har", "vcr", "postman"):
         exchanges, notes = parse_har(document)
-        return Capture("har", _labelled(exchanges), tuple(notes))
+        labelled = _labelled(exchanges)
+        origin, where = _browser_origin(labelled, [None] * len(labelled))
+        return Capture("har", labelled, tuple(notes), origin, where)
+    if is_postman_collection(document):
+        try:
+            return _from_requests("postman", *parse_postman(document))
+        except CurlError as error:
+            raise InputError(str(error)) from None
     if "interactions" in document:
         exchanges, notes = parse_vcr(document)
         return Capture("vcr", _labelled(exchanges), tuple(notes))
-    raise InputError("structured input that is neither a HAR file (log.entries) nor a VCR cassette (interactions)")
+    raise InputError(
+        "structured input that is neither a HAR file (log.entries), a Postman collection (info.schema, item)"
+        " nor a VCR cassette (interactions)"
+    )

@@ -2,19 +2,26 @@
 
 A check function takes `Evidence` and returns a `Verdict`; the registry turns it into a `Finding` stamped with
 the check's id and default reference. Ids are public (users filter with `--check` and suppress with `--skip`),
-so they never change; `CATALOGUE` fixes them and their order.
+so they never change; `CATALOGUE` fixes them and their order. Every reference is a public URL
+(`_references.is_public_reference`).
+
+A check that raises is a bug in tallyfy-diag, never a verdict about the user's setup: its finding has status
+`error` (the report's exit code is then 70). With `TALLYFY_DIAG_STRICT_CHECKS=1` (the test suite sets it) the
+exception propagates instead, so the test that triggered it fails.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
+import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 import attrs
 
 from tallyfy_diag.diagnostics._evidence import Evidence
+from tallyfy_diag.diagnostics._references import is_public_reference
 
 logger = logging.getLogger("tallyfy_diag.diagnostics")
 
@@ -41,15 +48,30 @@ CATALOGUE: Final = (
 )
 
 
+STRICT_CHECKS_VARIABLE: Final = "TALLYFY_DIAG_STRICT_CHECKS"
+
+
 class Status(enum.StrEnum):
     PASS = "pass"
     WARN = "warn"
     FAIL = "fail"
     SKIP = "skip"
+    ERROR = "error"
+    """The check itself crashed: tallyfy-diag is at fault, not the setup it looked at."""
 
 
 # Worst first: the order reports group by, and the order `worst()` ranks by.
-STATUS_ORDER: Final = (Status.FAIL, Status.WARN, Status.PASS, Status.SKIP)
+STATUS_ORDER: Final = (Status.ERROR, Status.FAIL, Status.WARN, Status.PASS, Status.SKIP)
+
+
+def strict_checks() -> bool:
+    """Whether a crashing check should propagate (tests) instead of becoming an `error` finding (users)."""
+    return os.environ.get(STRICT_CHECKS_VARIABLE, "").strip() not in ("", "0")
+
+
+def _public(instance: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if value is not None and not is_public_reference(value):
+        raise ValueError(f"{attribute.name} must be a public https URL (Tallyfy docs, an RFC, Fetch): {value!r}")
 
 
 def worst(statuses: Iterable[Status]) -> Status:
@@ -66,7 +88,7 @@ class Verdict:
     detail: str = ""
     fix: str = ""
     evidence: Mapping[str, Any] = attrs.field(factory=dict)
-    reference: str | None = None
+    reference: str | None = attrs.field(default=None, validator=_public)
     """Overrides the check's default reference when a more precise section applies."""
 
 
@@ -119,14 +141,19 @@ class Check:
     function: CheckFunction = attrs.field(repr=False)
 
     def run(self, evidence: Evidence) -> Finding:
-        """The check's finding; a bug in a check becomes a skip that says so, never a crash of the report."""
+        """The check's finding; a bug in a check becomes an `error` finding (or propagates when strict)."""
         try:
             verdict = self.function(evidence)
-        except Exception as error:  # noqa: BLE001 - one faulty check must not hide the others
+        except Exception as error:
+            if strict_checks():
+                raise
+            # One faulty check must not hide the others, and must never pass for a verdict (not even a skip).
             logger.debug("check %s raised %s", self.id, type(error).__name__)
-            verdict = skipped(
-                f"internal error in this check ({type(error).__name__}); please report it",
-                "The other checks ran normally.",
+            verdict = Verdict(
+                Status.ERROR,
+                f"this check crashed ({type(error).__name__}): a bug in tallyfy-diag, please report it",
+                "The other checks ran normally; this one says nothing about your setup. Rerun with"
+                f" {STRICT_CHECKS_VARIABLE}=1 and TALLYFY_DIAG_DEBUG=1 to see the traceback.",
             )
         return Finding(
             check=self.id,
@@ -148,6 +175,8 @@ class Registry:
     def register(self, check_id: str, title: str, reference: str) -> Callable[[CheckFunction], CheckFunction]:
         if check_id not in CATALOGUE:
             raise ValueError(f"{check_id!r} is not in the check catalogue")
+        if not is_public_reference(reference):
+            raise ValueError(f"check {check_id!r}: the reference must be a public https URL, not {reference!r}")
 
         def add(function: CheckFunction) -> CheckFunction:
             if check_id in self._checks:

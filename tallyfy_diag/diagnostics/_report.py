@@ -24,6 +24,9 @@ from tallyfy_diag.diagnostics._evidence import Exchange, TokenView, token_from_a
 from tallyfy_diag.diagnostics._registry import STATUS_ORDER, Finding, Status
 
 REPORT_VERSION: Final = 1
+SUMMARY_ORDER: Final = (Status.PASS, Status.WARN, Status.FAIL, Status.SKIP, Status.ERROR)
+EXIT_CHECK_CRASHED: Final = 70
+"""The documented exit code for an internal error: a check that crashed is the tool's fault."""
 FORMATS: Final = ("human", "json", "junit", "markdown")
 Format = Literal["human", "json", "junit", "markdown"]
 _CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
@@ -84,14 +87,19 @@ class Report:
 
     @property
     def summary(self) -> dict[str, int]:
-        counts = {str(status): 0 for status in (Status.PASS, Status.WARN, Status.FAIL, Status.SKIP)}
+        """Checks by status: one finding per check, so these are the lines a human report shows."""
+        counts = {str(status): 0 for status in SUMMARY_ORDER}
         for finding in self.findings:
             counts[str(finding.status)] += 1
         return counts
 
     @property
     def exit_code(self) -> int:
-        return 1 if any(finding.status is Status.FAIL for finding in self.findings) else 0
+        """70 when a check crashed (the tool is at fault), else 1 when a check failed, else 0."""
+        statuses = {finding.status for finding in self.findings}
+        if Status.ERROR in statuses:
+            return EXIT_CHECK_CRASHED
+        return 1 if Status.FAIL in statuses else 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -147,7 +155,14 @@ class Report:
 
 # ------------------------------------------------------------------------------------------------------- human
 
-_COLOURS: Final = {Status.FAIL: "\x1b[1;31m", Status.WARN: "\x1b[33m", Status.PASS: "\x1b[32m", Status.SKIP: "\x1b[2m"}
+_COLOURS: Final = {
+    Status.ERROR: "\x1b[1;35m",
+    Status.FAIL: "\x1b[1;31m",
+    Status.WARN: "\x1b[33m",
+    Status.PASS: "\x1b[32m",
+    Status.SKIP: "\x1b[2m",
+}
+_EXPLAINED: Final = (Status.ERROR, Status.FAIL, Status.WARN)
 _RESET: Final = "\x1b[0m"
 
 
@@ -166,48 +181,65 @@ def _target_line(report: Report) -> str:
     return f"tallyfy-diag {report.mode}" + (f"  {'  '.join(parts)}" if parts else "")
 
 
-def _collapsed(findings: list[Finding]) -> list[tuple[Finding, int]]:
-    """One line for a check that found the same on several exchanges (any title for a pass), with a count."""
-    shown: list[tuple[Finding, int]] = []
-    seen: dict[tuple[str, Status, str], int] = {}
-    for finding in findings:
-        key = (finding.check, finding.status, "" if finding.status is Status.PASS else finding.title)
-        if key in seen:
-            first, count = shown[seen[key]]
-            shown[seen[key]] = (first, count + 1)
-            continue
-        seen[key] = len(shown)
-        shown.append((finding, 1))
-    return shown
+def summary_line(summary: Mapping[str, int]) -> str:
+    """`2 fail, 1 warn, 14 pass, 2 skip` (and the errors, when a check crashed): the same words everywhere."""
+    parts = [f"{summary['fail']} fail", f"{summary['warn']} warn", f"{summary['pass']} pass", f"{summary['skip']} skip"]
+    if summary.get("error"):
+        parts.insert(0, f"{summary['error']} error")
+    return ", ".join(parts)
+
+
+def _other_exchanges(finding: Finding) -> list[str]:
+    """Lines for the exchanges a finding summarises besides the one its title is about."""
+    listed = finding.evidence.get("exchanges")
+    if not isinstance(listed, list):
+        return []
+    where = finding.evidence.get("exchange")
+    others = [item for item in listed if isinstance(item, Mapping) and item.get("exchange") != where]
+    lines = [
+        f"also [{item.get('exchange')}] {str(item.get('status')).upper()}: {item.get('title')}"
+        for item in others
+        if item.get("status") != str(Status.PASS)
+    ]
+    passes = sum(1 for item in others if item.get("status") == str(Status.PASS))
+    if passes:
+        lines.append(f"passed on {passes} other exchange{'s' if passes > 1 else ''}")
+    return lines
 
 
 def render_human(report: Report, colour: bool = False, width: int = 100) -> str:
+    """One line per check (worst first); a failure, warning or error adds its detail, fix and reference."""
     findings = report.sorted_findings()
     id_width = max((len(finding.check) for finding in findings), default=10)
     indent = " " * (6 + id_width + 2)
     lines = [_target_line(report)]
     lines += [f"  note: {note}" for note in report.notes]
     lines.append("")
-    for finding, count in _collapsed(findings):
+    for finding in findings:
         label = str(finding.status).upper().ljust(4)
         if colour:
             label = f"{_COLOURS[finding.status]}{label}{_RESET}"
         where = finding.evidence.get("exchange")
-        if count > 1:
-            title = f"{finding.title} (and on {count - 1} more exchange{'s' if count > 2 else ''})"
-        else:
-            title = f"[{where}] {finding.title}" if where else finding.title
+        title = f"[{where}] {finding.title}" if where else finding.title
         lines.append(f"{label}  {finding.check.ljust(id_width)}  {title}")
-        if finding.status in (Status.FAIL, Status.WARN):
-            for heading, text in (("", finding.detail), ("fix: ", finding.fix), ("ref: ", finding.reference)):
+        if finding.status in _EXPLAINED:
+            # The reference is a URL on a line of its own: a wrapped link cannot be clicked or copied.
+            texts = [finding.detail, *_other_exchanges(finding), "fix: " + finding.fix if finding.fix else ""]
+            for text in texts:
                 if text:
                     lines += textwrap.wrap(
-                        heading + text, width=width, initial_indent=indent, subsequent_indent=indent + "  "
+                        text,
+                        width=width,
+                        initial_indent=indent,
+                        subsequent_indent=indent + "  ",
+                        break_long_words=False,
+                        break_on_hyphens=False,
                     )
-    summary = report.summary
+            if finding.reference:
+                lines.append(f"{indent}ref: {finding.reference}")
     lines.append("")
     lines.append(
-        f"{summary['fail']} fail, {summary['warn']} warn, {summary['pass']} pass, {summary['skip']} skip;"
+        f"{len(findings)} check{'s' if len(findings) != 1 else ''}: {summary_line(report.summary)};"
         f" {report.requests_made} request(s) made"
     )
     return "\n".join(lines) + "\n"
@@ -228,7 +260,7 @@ def render_junit(report: Report) -> str:
         tests=str(len(report.findings)),
         failures=str(summary["fail"]),
         skipped=str(summary["skip"]),
-        errors="0",
+        errors=str(summary["error"]),
     )
     suite = ET.SubElement(
         suites,
@@ -237,7 +269,7 @@ def render_junit(report: Report) -> str:
         tests=str(len(report.findings)),
         failures=str(summary["fail"]),
         skipped=str(summary["skip"]),
-        errors="0",
+        errors=str(summary["error"]),
         timestamp=datetime.now(tz=UTC).strftime("%Y-%m-%dT%H:%M:%S"),
     )
     properties = ET.SubElement(suite, "properties")
@@ -261,7 +293,10 @@ def render_junit(report: Report) -> str:
             )
             if part
         )
-        if finding.status is Status.FAIL:
+        if finding.status is Status.ERROR:
+            error = ET.SubElement(case, "error", message=finding.title, type="error")
+            error.text = body
+        elif finding.status is Status.FAIL:
             failure = ET.SubElement(case, "failure", message=finding.title, type="fail")
             failure.text = body
         elif finding.status is Status.SKIP:
@@ -316,7 +351,7 @@ def render_markdown(report: Report) -> str:
         for key, value in report.target.items()
     ]
     out += [
-        f"| summary | {summary['fail']} fail, {summary['warn']} warn, {summary['pass']} pass, {summary['skip']} skip |",
+        f"| checks | {len(report.findings)}: {summary_line(summary)} |",
         f"| requests made | {report.requests_made} |",
         "",
         "## Findings",
@@ -329,9 +364,9 @@ def render_markdown(report: Report) -> str:
         where = finding.evidence.get("exchange")
         title = f"[{where}] {finding.title}" if where else finding.title
         out.append(f"| {str(finding.status).upper()} | `{finding.check}` | {_cell(title)} |")
-    details = [finding for finding in findings if finding.status in (Status.FAIL, Status.WARN)]
+    details = [finding for finding in findings if finding.status in _EXPLAINED]
     if details:
-        out += ["", "## Failures and warnings", ""]
+        out += ["", "## Errors, failures and warnings", ""]
     for finding in details:
         out += [f"### {str(finding.status).upper()} `{finding.check}`: {_cell(finding.title)}", ""]
         if finding.detail:
@@ -339,7 +374,8 @@ def render_markdown(report: Report) -> str:
         if finding.fix:
             out += [f"**Fix:** {anonymize(finding.fix)}", ""]
         out += [f"**Reference:** {anonymize(finding.reference)}", ""]
-        shown = {key: value for key, value in finding.evidence.items() if key != "exchange"}
+        out += [f"- {_cell(line)}" for line in _other_exchanges(finding)] + ([""] if _other_exchanges(finding) else [])
+        shown = {key: value for key, value in finding.evidence.items() if key not in ("exchange", "exchanges")}
         if shown:
             out += [
                 "```json",

@@ -69,7 +69,9 @@ def run(
     [
         ("https://go.tallyfy.com/api/me", "pass", "URL shape is right"),
         ("https://api.tallyfy.com/me", "pass", "URL shape is right"),
-        ("http://127.0.0.1:8000/me", "pass", "URL shape is right"),
+        ("http://127.0.0.1:8000/me", "warn", "127.0.0.1 without the /api prefix"),
+        ("http://127.0.0.1:8000/api/me", "pass", "URL shape is right"),
+        ("http://127.0.0.1:9/me", "warn", "a local sandbox, like go.tallyfy.com, serves the API under /api"),
         ("http://go.tallyfy.com/api/me", "fail", "plain http://"),
         ("https://go.tallyfy.com/me", "fail", "serves the API under /api"),
         ("https://go.tallyfy.com/api//me", "fail", "doubled slash"),

@@ -29,10 +29,13 @@ def allowed() -> Iterator[Sandbox]:
 
 
 def finding(run: Run, label_start: str) -> dict[str, Any]:
+    """What cors-preflight found on one exchange (the report has one finding per check, listing each)."""
+    (check,) = [item for item in run.json()["findings"] if item["check"] == "cors-preflight"]
+    listed = check["evidence"].get("exchanges") or [{**check, "exchange": check["evidence"].get("exchange", "")}]
     found: list[dict[str, Any]] = [
-        item
-        for item in run.json()["findings"]
-        if item["check"] == "cors-preflight" and item["evidence"].get("exchange", "").startswith(label_start)
+        {**item, "evidence": {**item["evidence"], "exchange": item["exchange"]}}
+        for item in listed
+        if item["exchange"].startswith(label_start)
     ]
     assert len(found) == 1, run.out
     return found[0]

@@ -7,8 +7,10 @@ import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
+from tallyfy_diag.diagnostics._references import is_public_reference
 from tallyfy_diag.diagnostics._scenarios import DOCTOR_SCENARIOS
 from tallyfy_diag.sandbox import Sandbox
 
@@ -99,8 +101,12 @@ def test_scenario_is_diagnosed_end_to_end(cli: Callable[..., Run], scenario: str
         assert root in {f["evidence"].get("root_cause") for f in report["findings"]}
     if phrase is not None:
         check, text = phrase
-        titles = [f["title"] for f in report["findings"] if f["check"] == check]
+        (found,) = [f for f in report["findings"] if f["check"] == check]
+        titles = [found["title"], *(item["title"] for item in found["evidence"].get("exchanges", []))]
         assert any(text in title for title in titles), titles
+    # Users can open every reference, and never meet the word "seed".
+    assert all(is_public_reference(f["reference"]) for f in report["findings"])
+    assert "seed" not in run.out.lower()
 
 
 def test_the_main_job_command_exits_0(cli: Callable[..., Run]) -> None:
@@ -342,3 +348,27 @@ def test_check_and_skip_filter_the_doctor(cli: Callable[..., Run]) -> None:
         "doctor", "--sandbox", "--scenario", "expired-token", "--skip", "token-expiry", "--skip", "unauthenticated"
     )
     assert run.code == 0
+
+
+def test_without_credentials_the_doctor_says_what_to_set_and_sends_nothing(
+    cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_request(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the doctor sent a request without credentials")
+
+    monkeypatch.setattr(httpx.Client, "send", no_request)
+    for extra in ((), ("--base-url", "http://127.0.0.1:9/api"), ("--origin", "https://app.example.com")):
+        run = cli("doctor", *extra)
+        assert run.code == 2
+        assert run.out == ""
+        assert run.err.count("\n") == 1
+        for named in ("TALLYFY_API_TOKEN", "TALLYFY_CLIENT_ID", "TALLYFY_CLIENT_SECRET", "doctor --sandbox"):
+            assert named in run.err
+
+
+def test_the_application_token_401_names_the_grant_type_not_expiry(cli: Callable[..., Run]) -> None:
+    report = cli("doctor", "--sandbox", "--scenario", "application-token", "--format", "json").json()
+    (finding,) = failures(report, "unauthenticated")
+    assert "client_credentials grant" in finding["detail"]
+    assert "expired" not in finding["detail"]
+    assert "revoked" not in finding["detail"]

@@ -23,9 +23,9 @@ def test_json_is_exactly_the_versioned_schema(cli: Callable[..., Run], capture_f
     for finding in report["findings"]:
         assert list(finding) == ["check", "status", "title", "detail", "fix", "reference", "evidence"]
         assert finding["check"] in CATALOGUE
-        assert finding["status"] in {"pass", "warn", "fail", "skip"}
+        assert finding["status"] in {"pass", "warn", "fail", "skip", "error"}
         assert isinstance(finding["evidence"], dict)
-    assert list(report["summary"]) == ["pass", "warn", "fail", "skip"]
+    assert list(report["summary"]) == ["pass", "warn", "fail", "skip", "error"]
     assert sum(report["summary"].values()) == len(report["findings"])
     assert report["summary"]["fail"] == 2
 
@@ -64,7 +64,7 @@ def test_markdown_bundle_has_no_secrets_or_identifiers(
     assert "/organizations/{id}/runs" in run.out
     assert TokenView.parse(token).fingerprint in run.out
     assert "API endpoint not found" in run.out  # the body excerpt, redacted but kept
-    assert "## Failures and warnings" in run.out
+    assert "## Errors, failures and warnings" in run.out
 
 
 def test_markdown_replaces_email_addresses(cli: Callable[..., Run], capture_file: Callable[..., Path]) -> None:

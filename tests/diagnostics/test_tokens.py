@@ -26,7 +26,10 @@ def run_check(check: str, token: str, exchange: Exchange | None = None, history:
     ("token", "status", "phrase"),
     [
         (TOKENS["user"](), "pass", "JWT (RS256)"),
-        ("opaque-token-value-1234567890", "pass", "opaque token"),
+        ("opaque-token-value-1234567890-abcdefghijklmnop", "warn", "not what Tallyfy issues"),
+        ("garbage", "fail", "not an access token: 7 characters, too short"),
+        ("not a token at all", "fail", "characters a bearer token cannot hold"),
+        ("12345", "fail", "too short"),
         ("def50200" + "ab" * 40, "fail", "refresh token"),
         ("", "fail", "empty"),
         ("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0", "fail", "2 dot-separated segments"),
@@ -231,3 +234,10 @@ def test_token_mode_honours_check_and_skip(cli: Callable[..., Run]) -> None:
     assert cli("token", "--skip", "token-expiry", "--format", "json", stdin=token).code == 0
     run = cli("token", "--check", "client-header", "--format", "json", stdin=token)
     assert run.statuses("client-header") == ["skip"]
+
+
+@pytest.mark.parametrize("value", ["garbage", "not a token at all"])
+def test_garbage_in_the_token_variable_fails_token_format(cli: Callable[..., Run], value: str) -> None:
+    run = cli("token", "--format", "json", "-", stdin=value)
+    assert run.code == 1
+    assert run.statuses("token-format") == ["fail"]

@@ -11,8 +11,6 @@ from tallyfy_diag._redact import redact_url
 from tallyfy_diag._spec import Operation, find_operation, find_path
 from tallyfy_diag.diagnostics._evidence import Request, split_url
 
-SEED_TROUBLESHOOTING: Final = 'seed "Troubleshooting authentication issues"'
-
 # Text people leave where a value should be: docs placeholders, template syntax, unset variables.
 PLACEHOLDER: Final = re.compile(
     r"""^(?:

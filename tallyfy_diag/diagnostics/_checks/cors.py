@@ -8,6 +8,7 @@ from tallyfy_diag._constants import CLIENT_HEADER, REQUEST_ID_HEADER
 from tallyfy_diag.diagnostics import _cors
 from tallyfy_diag.diagnostics._checks._common import show_url
 from tallyfy_diag.diagnostics._evidence import Evidence, Request, Response
+from tallyfy_diag.diagnostics._references import FETCH_CORS_PROTOCOL
 from tallyfy_diag.diagnostics._registry import REGISTRY, Status, Verdict, passed, skipped
 
 _PROXY: Final = (
@@ -153,7 +154,7 @@ def _response_warnings(actual: Response, credentials: bool, facts: dict[str, Any
     return warnings
 
 
-@REGISTRY.register("cors-preflight", "Browser CORS: preflight and response headers", "WHATWG Fetch §3.2, §4.8, §4.9")
+@REGISTRY.register("cors-preflight", "Browser CORS: preflight and response headers", FETCH_CORS_PROTOCOL)
 def cors_preflight(evidence: Evidence) -> Verdict:
     origin, note = _origin(evidence)
     if origin is None:

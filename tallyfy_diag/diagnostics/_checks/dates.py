@@ -10,6 +10,7 @@ from typing import Any, Final
 
 from tallyfy_diag._constants import REQUEST_DATE_FORMAT
 from tallyfy_diag.diagnostics._evidence import Evidence
+from tallyfy_diag.diagnostics._references import DATE_FORMATS
 from tallyfy_diag.diagnostics._registry import REGISTRY, Status, Verdict, passed, skipped
 
 _ISO: Final = re.compile(
@@ -20,7 +21,7 @@ _DATE_ONLY: Final = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _SLASHED: Final = re.compile(r"\d{1,2}/\d{1,2}/\d{2,4}(?:[ T].*)?")
 _MONTHS: Final = calendar.month_name
 ZONE_NOTE: Final = (
-    "The request format carries no time zone; this tool assumes UTC (send UTC times) because the seed names none."
+    "The request format carries no time zone; this tool assumes UTC (send UTC times): Tallyfy's guide names none."
 )
 
 
@@ -93,7 +94,7 @@ def judge_date(value: str) -> tuple[Status, str] | None:
             )
         if as_iso and first != second_field:
             return Status.WARN, (
-                f"{value!r} is ambiguous: {first} {_MONTHS[second_field]} as the seed's YYYY-DD-MM, but"
+                f"{value!r} is ambiguous: {first} {_MONTHS[second_field]} as Tallyfy's YYYY-DD-MM, but"
                 f" {second_field} {_MONTHS[first]} under YYYY-MM-DD (newer docs)"
             )
         return Status.PASS, f"{value!r} is YYYY-DD-MM HH:MM:SS ({first} {_MONTHS[second_field]} {year})"
@@ -105,7 +106,7 @@ def judge_date(value: str) -> tuple[Status, str] | None:
     return None
 
 
-@REGISTRY.register("date-format", "Request dates in the seed's format", 'seed "Date format standards"; RFC 3339')
+@REGISTRY.register("date-format", "Request dates in Tallyfy's request format", DATE_FORMATS)
 def date_format(evidence: Evidence) -> Verdict:
     request = evidence.request
     if request is None:

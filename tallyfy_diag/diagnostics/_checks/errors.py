@@ -7,8 +7,8 @@ from typing import Any, Final
 
 from tallyfy_diag._constants import GRANT_TYPES, UNAUTHENTICATED_MESSAGE
 from tallyfy_diag._redact import redact_text
-from tallyfy_diag.diagnostics._checks._common import SEED_TROUBLESHOOTING
 from tallyfy_diag.diagnostics._evidence import Evidence, Request
+from tallyfy_diag.diagnostics._references import TROUBLESHOOTING, rfc
 from tallyfy_diag.diagnostics._registry import (
     REGISTRY,
     Status,
@@ -83,7 +83,7 @@ def _refine(code: str, request: Request | None) -> str:
     return ""
 
 
-@REGISTRY.register("oauth-error", "OAuth error response explained", "RFC 6749 §5.2; RFC 6750 §3.1")
+@REGISTRY.register("oauth-error", "OAuth error response explained", rfc(6749, "5.2"))
 def oauth_error(evidence: Evidence) -> Verdict:
     response = evidence.response
     if response is None:
@@ -138,7 +138,7 @@ def parse_challenge(value: str) -> tuple[str, dict[str, str]]:
     return scheme, params
 
 
-# The checks that can explain a 401, in the order a root cause is looked for (the seed: headers first).
+# The checks that can explain a 401, in the order a root cause is looked for (Tallyfy's troubleshooting: headers first).
 ROOT_CAUSE_ORDER: Final = (
     "redirect",
     "auth-header",
@@ -150,9 +150,7 @@ ROOT_CAUSE_ORDER: Final = (
 )
 
 
-@REGISTRY.register(
-    "unauthenticated", "401 Unauthenticated: the root cause", f"{SEED_TROUBLESHOOTING}; RFC 9110 §11.6.1, §15.5.2"
-)
+@REGISTRY.register("unauthenticated", "401 Unauthenticated: the root cause", TROUBLESHOOTING)
 def unauthenticated(evidence: Evidence) -> Verdict:
     response = evidence.response
     request = evidence.request
@@ -167,13 +165,13 @@ def unauthenticated(evidence: Evidence) -> Verdict:
     challenge = response.combined("www-authenticate")
     facts: dict[str, Any] = {"status": 401}
     notes: list[str] = []
+    invalid_token_at: int | None = None
     if challenge:
         scheme, params = parse_challenge(challenge)
         facts["www_authenticate"] = {"scheme": scheme, **{k: redact_text(v)[:200] for k, v in params.items()}}
         if params.get("error") == "invalid_token":
-            notes.append(
-                'The server saw a token and refused it (error="invalid_token": expired, revoked or malformed).'
-            )
+            invalid_token_at = len(notes)
+            notes.append(_invalid_token_note(None))
         elif "error" not in params:
             notes.append(
                 "The challenge names no error: the server saw NO credentials (RFC 6750 §3.1), so look for a"
@@ -190,6 +188,8 @@ def unauthenticated(evidence: Evidence) -> Verdict:
         if trial.status is not None and 200 <= trial.status < 300:
             facts["fixed_by"] = trial.change
             facts["root_cause"] = trial.cause
+            if invalid_token_at is not None:
+                notes[invalid_token_at] = _invalid_token_note(trial.cause)
             return failed(
                 f"401 root cause ({trial.cause}): confirmed, '{trial.change}' turns it into {trial.status}",
                 " ".join(notes),
@@ -216,15 +216,33 @@ def unauthenticated(evidence: Evidence) -> Verdict:
     if causes:
         root = causes[0]
         facts["root_cause"] = root.check
+        if invalid_token_at is not None:
+            notes[invalid_token_at] = _invalid_token_note(root.check)
         facts["other_causes"] = [cause.check for cause in causes[1:]]
         also = "; also: " + "; ".join(f"{c.check}: {c.title}" for c in causes[1:]) if causes[1:] else ""
         return failed(f"401 root cause ({root.check}): {root.title}", " ".join(notes) + also, root.fix, **facts)
     return failed(
         "401 with no client-side cause found: the token is probably revoked or the credentials wrong",
-        " ".join(notes) + " Seed item 3: verify client id, client secret, username and password.",
+        " ".join(notes) + " Tallyfy's troubleshooting steps: verify client id, client secret, username and password.",
         "Request a new token with credentials you have just verified (log in to Tallyfy with them).",
         **facts,
     )
+
+
+_INVALID_TOKEN_CAUSES: Final = {
+    "grant-type": "the token is valid, but an application token (client_credentials grant) has no user and this"
+    " endpoint needs one",
+    "token-expiry": "the token has expired",
+    "token-format": "the token is malformed",
+    "auth-header": "the Authorization header does not carry the token cleanly",
+    "credentials": "the token is no longer accepted (revoked, or issued for other credentials)",
+}
+
+
+def _invalid_token_note(cause: str | None) -> str:
+    """What error="invalid_token" means here: the cause the evidence supports, or the possible ones."""
+    reason = _INVALID_TOKEN_CAUSES.get(cause or "", "expired, revoked or malformed")
+    return f'The server saw a token and refused it (error="invalid_token": {reason}).'
 
 
 def _fix_for(check_id: str, evidence: Evidence) -> str:

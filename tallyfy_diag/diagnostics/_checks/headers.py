@@ -9,12 +9,12 @@ from typing import Final
 from tallyfy_diag._constants import BEARER_SCHEME, CLIENT_HEADER, CLIENT_HEADER_VALUE
 from tallyfy_diag._redact import redact_header
 from tallyfy_diag.diagnostics._checks._common import (
-    SEED_TROUBLESHOOTING,
     control_characters,
     describe_character,
     is_placeholder,
 )
 from tallyfy_diag.diagnostics._evidence import Evidence, Header, Request
+from tallyfy_diag.diagnostics._references import REQUIRED_HEADERS, rfc
 from tallyfy_diag.diagnostics._registry import (
     REGISTRY,
     Status,
@@ -46,9 +46,7 @@ def _misspelled_client_headers(request: Request) -> list[str]:
     return found
 
 
-@REGISTRY.register(
-    "client-header", f"{CLIENT_HEADER} request header", f'seed "Required headers"; {SEED_TROUBLESHOOTING} 4'
-)
+@REGISTRY.register("client-header", f"{CLIENT_HEADER} request header", REQUIRED_HEADERS)
 def client_header(evidence: Evidence) -> Verdict:
     request = evidence.request
     if request is None:
@@ -143,9 +141,7 @@ def _accepts_json(media: str) -> bool:
     return media in {"application/json", "application/*", "*/*"} or media.endswith("+json")
 
 
-@REGISTRY.register(
-    "accept-header", "Accept request header", "Tallyfy docs (Accept: application/json); RFC 9110 §12.5.1"
-)
+@REGISTRY.register("accept-header", "Accept request header", rfc(9110, "12.5.1"))
 def accept_header(evidence: Evidence) -> Verdict:
     request = evidence.request
     if request is None:
@@ -180,7 +176,7 @@ def accept_header(evidence: Evidence) -> Verdict:
 
 # ------------------------------------------------------------------------------------------------ auth-header
 
-_AUTH_REF: Final = f"RFC 6750 §2.1; RFC 9110 §11.6.2; {SEED_TROUBLESHOOTING} 1"
+_AUTH_REF: Final = rfc(6750, "2.1")
 _AUTH_FIX: Final = f"Send exactly `Authorization: {BEARER_SCHEME} <access_token>`: one field, one space, no quotes."
 _TOKEN68: Final = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 _SCHEME: Final = re.compile(r"([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)([ \t]*)(.*)", re.DOTALL)
@@ -308,7 +304,7 @@ def _lint_value(header: Header, problems: _Problems) -> None:
     if separator.count(" ") > 1 and "\t" not in separator:
         problems.add(
             Status.FAIL,
-            f"{separator.count(' ')} spaces after `{BEARER_SCHEME}`: the seed requires exactly one (RFC 6750"
+            f"{separator.count(' ')} spaces after `{BEARER_SCHEME}`: Tallyfy's guide requires exactly one (RFC 6750"
             " would allow more, Tallyfy does not)",
         )
     _lint_token(token, problems, header)
@@ -339,7 +335,7 @@ def auth_header(evidence: Evidence) -> Verdict:
                 "Tallyfy reads the Authorization header; a token in the URL also ends up in logs and history"
                 " (RFC 6750 §2.3: SHOULD NOT).",
                 _AUTH_FIX,
-                reference="RFC 6750 §2, §2.3",
+                reference=rfc(6750, "2"),
             )
         return failed("Authorization header missing", "Every API call needs a bearer token.", _AUTH_FIX)
     problems = _Problems()

@@ -7,6 +7,7 @@ from typing import Any, Final
 
 from tallyfy_diag._constants import RATE_LIMIT_CODE
 from tallyfy_diag.diagnostics._evidence import Evidence, parse_http_date
+from tallyfy_diag.diagnostics._references import rfc
 from tallyfy_diag.diagnostics._registry import REGISTRY, Verdict, failed, passed, skipped, warned
 
 # ------------------------------------------------------------------------------------------------ rate-limit
@@ -27,9 +28,7 @@ def retry_after_seconds(value: str | None, now: datetime) -> int | None:
     return max(0, int((moment - now).total_seconds()))
 
 
-@REGISTRY.register(
-    "rate-limit", "429 Too Many Requests and Retry-After", "RFC 6585 §4; RFC 9110 §10.2.3; Tallyfy docs (limits)"
-)
+@REGISTRY.register("rate-limit", "429 Too Many Requests and Retry-After", rfc(6585, "4"))
 def rate_limit(evidence: Evidence) -> Verdict:
     response = evidence.response
     if response is None:
@@ -78,7 +77,7 @@ _FAILURE_TEXT: Final = {
 }
 
 
-@REGISTRY.register("connectivity", "Network, TLS and non-JSON answers", "RFC 9110 §15.6; RFC 8259")
+@REGISTRY.register("connectivity", "Network, TLS and non-JSON answers", rfc(9110, "15.6"))
 def connectivity(evidence: Evidence) -> Verdict:
     exchange = evidence.exchange
     if exchange is None:
@@ -123,7 +122,7 @@ SKEW_WARN: Final = timedelta(seconds=60)
 SKEW_FAIL: Final = timedelta(minutes=5)
 
 
-@REGISTRY.register("clock-skew", "Local clock against the server's Date", "RFC 9110 §6.6.1; RFC 7519 §4.1.4")
+@REGISTRY.register("clock-skew", "Local clock against the server's Date", rfc(9110, "6.6.1"))
 def clock_skew(evidence: Evidence) -> Verdict:
     exchange = evidence.exchange
     server = exchange.response.date if exchange and exchange.response else None

@@ -19,8 +19,9 @@ from tallyfy_diag._constants import (
     TOKEN_PATH,
 )
 from tallyfy_diag._redact import is_sensitive_field
-from tallyfy_diag.diagnostics._checks._common import SEED_TROUBLESHOOTING, is_loopback, show_url
+from tallyfy_diag.diagnostics._checks._common import is_loopback, show_url
 from tallyfy_diag.diagnostics._evidence import Evidence, Request
+from tallyfy_diag.diagnostics._references import PASSWORD_GRANT, TOKEN_REFRESH
 from tallyfy_diag.diagnostics._registry import REGISTRY, Status, Verdict, passed, skipped
 
 _REQUIRED: Final = {
@@ -30,7 +31,7 @@ _REQUIRED: Final = {
     "authorization_code": ("code", "redirect_uri", "client_id", "client_secret"),
 }
 _CLIENT_FIELDS: Final = ("client_id", "client_secret")
-_SEED_TOKEN_URL: Final = "https://go.tallyfy.com/api/oauth/token"
+_DOCUMENTED_TOKEN_URL: Final = "https://go.tallyfy.com/api/oauth/token"
 _PERCENT: Final = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
@@ -67,7 +68,7 @@ def _url_problems(request: Request) -> list[tuple[Status, str]]:
     if parts.scheme != "https" and not is_loopback(host):
         problems.append((Status.FAIL, "the token URL is not https: credentials would travel in clear text"))
     if not path.rstrip("/").endswith(TOKEN_PATH):
-        problems.append((Status.FAIL, f"wrong endpoint {path or '/'}: the token endpoint is {_SEED_TOKEN_URL}"))
+        problems.append((Status.FAIL, f"wrong endpoint {path or '/'}: the token endpoint is {_DOCUMENTED_TOKEN_URL}"))
     elif path.endswith("/"):
         problems.append(
             (Status.WARN, "a trailing slash after /oauth/token (some servers redirect it, dropping the body)")
@@ -76,11 +77,11 @@ def _url_problems(request: Request) -> list[tuple[Status, str]]:
         problems.append((Status.FAIL, "a doubled slash in the token URL"))
     if host in API_PREFIX_HOSTS and path.rstrip("/") == TOKEN_PATH:
         problems.append(
-            (Status.WARN, f"{host}{TOKEN_PATH} appears in one docs sample only; the seed uses {_SEED_TOKEN_URL}")
+            (Status.WARN, f"{host}{TOKEN_PATH} appears in one docs sample only; the guide uses {_DOCUMENTED_TOKEN_URL}")
         )
     if host == ACCOUNT_HOST:
         problems.append(
-            (Status.WARN, f"{ACCOUNT_HOST} issues tokens for third-party OAuth apps; the seed uses {_SEED_TOKEN_URL}")
+            (Status.WARN, f"{ACCOUNT_HOST} is for third-party OAuth apps; the guide uses {_DOCUMENTED_TOKEN_URL}")
         )
     secrets_in_query = [name for name, _ in request.query() if is_sensitive_field(name)]
     if secrets_in_query:
@@ -194,7 +195,7 @@ def _example_body(request: Request) -> str:
 @REGISTRY.register(
     "token-request",
     "Token request: URL, method, encoding, parameters",
-    f"RFC 6749 §2.3, §3.2, §4.3.2, §4.4.2, Appendix B; {SEED_TROUBLESHOOTING} 5",
+    PASSWORD_GRANT,
 )
 def token_request(evidence: Evidence) -> Verdict:
     request = evidence.request
@@ -211,7 +212,7 @@ def token_request(evidence: Evidence) -> Verdict:
     problems += parameter_problems
     facts["url"] = show_url(request.url)
     fix = (
-        f"POST {_SEED_TOKEN_URL} with Content-Type: {FORM_CONTENT_TYPE} and a form body such as"
+        f"POST {_DOCUMENTED_TOKEN_URL} with Content-Type: {FORM_CONTENT_TYPE} and a form body such as"
         f" {_example_body(request)} (each value percent-encoded)."
     )
     failures = [text for status, text in problems if status is Status.FAIL]
@@ -231,9 +232,7 @@ def token_request(evidence: Evidence) -> Verdict:
 # ---------------------------------------------------------------------------------------------- refresh-token
 
 
-@REGISTRY.register(
-    "refresh-token", "Refresh tokens: issued, sent, accepted", 'seed "Token refresh procedure"; RFC 6749 §6, §10.4'
-)
+@REGISTRY.register("refresh-token", "Refresh tokens: issued, sent, accepted", TOKEN_REFRESH)
 def refresh_token(evidence: Evidence) -> Verdict:
     request = evidence.request
     if request is None or not request.is_token_request:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 from tallyfy_diag._constants import GRANT_CLIENT_CREDENTIALS, GRANT_PASSWORD
 from tallyfy_diag._spec import operations
-from tallyfy_diag.diagnostics._checks._common import SEED_TROUBLESHOOTING, is_api_call, operation_for
+from tallyfy_diag.diagnostics._checks._common import is_api_call, operation_for
 from tallyfy_diag.diagnostics._evidence import Evidence, TokenKind, TokenView
+from tallyfy_diag.diagnostics._references import GRANT_TYPES, rfc
 from tallyfy_diag.diagnostics._registry import REGISTRY, Verdict, failed, passed, skipped, warned
 
 EXPIRY_LEEWAY: Final = timedelta(seconds=30)
@@ -46,8 +48,34 @@ def _unusable_time_claims(token: TokenView) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------- token-format
 
+_TOKEN68: Final = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+MIN_BEARER_LENGTH: Final = 32
+"""Shorter than any bearer token a real service issues (Tallyfy's JWTs run to several hundred characters)."""
 
-@REGISTRY.register("token-format", "Access token structure", "RFC 7519 §3, §7.2; RFC 7515 §7.1")
+
+def _opaque(token: TokenView, facts: dict[str, str]) -> Verdict:
+    """Not a JWT: Tallyfy never issues such an access token, so this never passes; garbage fails outright."""
+    if not _TOKEN68.fullmatch(token.raw) or len(token.raw) < MIN_BEARER_LENGTH:
+        shape = "characters a bearer token cannot hold" if not _TOKEN68.fullmatch(token.raw) else "too short"
+        return failed(
+            f"not an access token: {len(token.raw)} characters, {shape}",
+            "Tallyfy's access tokens are JWTs (three base64url parts joined by dots, several hundred characters);"
+            " this value is neither that nor any token shape (RFC 6750 §2.1 b64token).",
+            "Set the access_token from Tallyfy (Settings > Integrations > REST API, or the token endpoint's"
+            " response), not a placeholder, an id or a password.",
+            length=len(token.raw),
+            **facts,
+        )
+    return warned(
+        "opaque token (not a JWT): not what Tallyfy issues, claim checks skipped",
+        "Tallyfy issues JWTs (Laravel Passport); an opaque value may be a proxy's or another service's token.",
+        "Check that this is the access_token Tallyfy issued (a JWT: three dot-separated parts).",
+        length=len(token.raw),
+        **facts,
+    )
+
+
+@REGISTRY.register("token-format", "Access token structure", rfc(7519, "3"))
 def token_format(evidence: Evidence) -> Verdict:
     token = evidence.token
     if token is None:
@@ -73,11 +101,7 @@ def token_format(evidence: Evidence) -> Verdict:
             **facts,
         )
     if token.kind is TokenKind.OPAQUE:
-        return passed(
-            "opaque token (not a JWT): claim checks skipped",
-            "Tallyfy issues JWTs (Laravel Passport); an opaque value may be a proxy's or another service's token.",
-            **facts,
-        )
+        return _opaque(token, facts)
     header = token.header or {}
     algorithm = header.get("alg")
     if algorithm in (None, "none"):
@@ -122,7 +146,7 @@ def issued_lifetime(evidence: Evidence, token: TokenView) -> tuple[datetime, int
     return None
 
 
-@REGISTRY.register("token-expiry", "Access token lifetime", f"RFC 7519 §4.1.4-5; {SEED_TROUBLESHOOTING} 2")
+@REGISTRY.register("token-expiry", "Access token lifetime", rfc(7519, "4.1.4"))
 def token_expiry(evidence: Evidence) -> Verdict:
     token = evidence.token
     if token is None:
@@ -194,7 +218,7 @@ _GRANT_FIX: Final = (
     " third-party application, POST /applications/{org}/users/{email}/token. RFC 9700 says the password grant"
     " MUST NOT be used in general; Tallyfy requires it for user context, so keep those credentials server-side."
 )
-_GRANT_REF: Final = 'seed "Understanding grant types"; spec x-requires-user; RFC 9700 §2.4'
+_GRANT_REF: Final = GRANT_TYPES
 
 
 def _application_only_operations() -> str:

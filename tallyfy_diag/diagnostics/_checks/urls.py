@@ -26,6 +26,7 @@ from tallyfy_diag.diagnostics._checks._common import (
     show_url,
 )
 from tallyfy_diag.diagnostics._evidence import Evidence, Exchange, Request, split_url
+from tallyfy_diag.diagnostics._references import FETCH_REDIRECT, MULTI_ORGANIZATION, TALLYFY_DOCS, TROUBLESHOOTING
 from tallyfy_diag.diagnostics._registry import REGISTRY, Verdict, failed, passed, skipped, warned
 
 _BASE_FIX: Final = f"Use {DEFAULT_BASE_URL} (paths under /api) or {ROOT_STYLE_BASE_URL} (root paths), not a mix."
@@ -63,14 +64,21 @@ def url_problems(request: Request) -> list[tuple[bool, str]]:
         problems.append((True, f"{ACCOUNT_HOST} serves OAuth only; API calls go to go.tallyfy.com/api"))
     elif host.endswith("tallyfy.com") and host not in API_PREFIX_HOSTS | ROOT_PATH_HOSTS | {ACCOUNT_HOST}:
         problems.append((True, f"{host} is a Tallyfy web site, not the API host"))
+    elif is_loopback(host) and not prefixed and not token_call:
+        # A local host gets no free pass: the sandbox (like go.tallyfy.com) serves the API under /api.
+        problems.append(
+            (
+                False,
+                f"{host} without the /api prefix: a local sandbox, like go.tallyfy.com, serves the API under /api"
+                f" ({parts.scheme}://{parts.netloc}/api{path}); only a proxy of api.tallyfy.com has root paths",
+            )
+        )
     elif not host.endswith("tallyfy.com") and not is_loopback(host):
         problems.append((False, f"{host} is not a Tallyfy API host (a proxy or a local sandbox?)"))
     return problems
 
 
-@REGISTRY.register(
-    "base-url", "Base URL: scheme, host, /api prefix", 'seed "Obtaining access tokens"; Tallyfy docs (base URLs)'
-)
+@REGISTRY.register("base-url", "Base URL: scheme, host, /api prefix", TALLYFY_DOCS)
 def base_url(evidence: Evidence) -> Verdict:
     request = evidence.request
     if request is None:
@@ -104,9 +112,7 @@ def _body_code(evidence: Evidence) -> str | None:
     return None
 
 
-@REGISTRY.register(
-    "endpoint-not-found", "404 'API endpoint not found'", f"Tallyfy docs ({ENDPOINT_NOT_FOUND_CODE}); RFC 9110 §15.5.5"
-)
+@REGISTRY.register("endpoint-not-found", "404 'API endpoint not found'", TROUBLESHOOTING)
 def endpoint_not_found(evidence: Evidence) -> Verdict:
     request = evidence.request
     if request is None:
@@ -198,7 +204,7 @@ def org_in(request: Request, base_url: str | None) -> str | None:
     return found.group(1) if found else None
 
 
-@REGISTRY.register("org-context", "Organization id and membership", 'seed "Working with multi-organization users"')
+@REGISTRY.register("org-context", "Organization id and membership", MULTI_ORGANIZATION)
 def org_context(evidence: Evidence) -> Verdict:
     request = evidence.request
     org = org_in(request, evidence.base_url) if request is not None else None
@@ -230,8 +236,8 @@ def org_context(evidence: Evidence) -> Verdict:
             )
         return failed(
             "403 in this organization",
-            "The user lacks the permission, or the token's organization context differs (seed: a token is tied"
-            " to the user's current organization).",
+            "The user lacks the permission, or the token's organization context differs (Tallyfy's guide: a token"
+            " is tied to the user's current organization).",
             fix_org,
             **facts,
         )
@@ -272,7 +278,7 @@ def _redirected_here(evidence: Evidence) -> Exchange | None:
     return None
 
 
-@REGISTRY.register("redirect", "Redirects on API and token calls", "Fetch §4.4 HTTP-redirect fetch; RFC 9110 §15.4")
+@REGISTRY.register("redirect", "Redirects on API and token calls", FETCH_REDIRECT)
 def redirect(evidence: Evidence) -> Verdict:
     request = evidence.request
     if request is None:

@@ -1,0 +1,12 @@
+curl ^"https://go.tallyfy.com/api/me^" ^
+  --compressed ^
+  -H ^"User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0^" ^
+  -H ^"Accept: application/json^" ^
+  -H ^"Accept-Language: en-GB,en;q=0.5^" ^
+  -H ^"Accept-Encoding: gzip, deflate, br, zstd^" ^
+  -H ^"Authorization: Bearer {{TOKEN:user}}^" ^
+  -H ^"X-Tallyfy-Client: APIClient^" ^
+  -H ^"Connection: keep-alive^" ^
+  -H ^"Sec-Fetch-Dest: empty^" ^
+  -H ^"Sec-Fetch-Mode: cors^" ^
+  -H ^"Sec-Fetch-Site: same-site^"
