@@ -173,9 +173,12 @@ def _logging_to_stderr(secrets: list[str]) -> Iterator[None]:
 def run_sandbox(args: argparse.Namespace) -> int:
     import json  # noqa: PLC0415 - keeps --help fast
 
-    from tallyfy_diag.sandbox import Sandbox  # noqa: PLC0415
+    from tallyfy_diag.sandbox._signing import prepare_signing_key  # noqa: PLC0415
 
     config = _config(args)
+    prepare_signing_key(config.seed)  # generated in the background while the server stack is imported
+    from tallyfy_diag.sandbox import Sandbox  # noqa: PLC0415
+
     sandbox = Sandbox(config, host=args.host, port=args.port)
     credentials = sandbox.credentials
     secrets = [credentials.client_secret, credentials.password, credentials.app_client_secret]
