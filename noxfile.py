@@ -26,6 +26,8 @@ GENERATOR_CONFIG = ROOT / "spec" / "openapi-python-client.yaml"
 GENERATED_PACKAGE = "tallyfy_client"
 GENERATED_DIR = ROOT / "generated"
 CASSETTES = ROOT / "tests" / "cassettes"
+# Compiles the spec into the JSON the package loads at run time (a plain script: needs only PyYAML).
+SPEC_BUILD = ROOT / "tallyfy_diag" / "_spec_build.py"
 
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 PYTHON = "3.11"
@@ -137,27 +139,30 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def generate(session: nox.Session) -> None:
-    """Regenerate generated/tallyfy_client from spec/ with the pinned generator and ruff."""
-    session.install(*_group("generate"))
+    """Regenerate generated/tallyfy_client and the compiled run-time spec from spec/."""
+    session.install(*_group("generate"), "PyYAML")
     with tempfile.TemporaryDirectory() as scratch:
         fresh = generate_client(_session_runner(session), Path(scratch))
         target = GENERATED_DIR / GENERATED_PACKAGE
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(fresh, target)
     session.log(f"regenerated {target.relative_to(ROOT)}")
+    session.run("python", str(SPEC_BUILD))
+    session.log("regenerated tallyfy_diag/_data/tallyfy.openapi.json")
 
 
 @nox.session(python=PYTHON)
 def check_generated(session: nox.Session) -> None:
-    """Fail, naming the files, when generated/ differs from what the spec generates."""
-    session.install(*_group("generate"))
+    """Fail, naming the files, when generated/ or the compiled run-time spec differs from what spec/ generates."""
+    session.install(*_group("generate"), "PyYAML")
     with tempfile.TemporaryDirectory() as scratch:
         fresh = generate_client(_session_runner(session), Path(scratch))
         differences = tree_differences(GENERATED_DIR / GENERATED_PACKAGE, fresh)
     if differences:
         listing = "\n  ".join(differences)
         session.error(f"generated/ does not match spec/; run `nox -s generate`:\n  {listing}")
-    session.log("generated/ matches spec/")
+    session.run("python", str(SPEC_BUILD), "--check")
+    session.log("generated/ and tallyfy_diag/_data/tallyfy.openapi.json match spec/")
 
 
 @nox.session(python=PYTHON, default=False)

@@ -1,10 +1,13 @@
-"""What the diagnostics cost: `explain` on a typical curl command, a full `doctor` against the local sandbox
-(and how many requests it makes), and the start-up time of `tallyfy-diag --help`.
+"""What the diagnostics cost: `explain` on a typical curl command, a full `doctor --sandbox` (and how many
+requests it makes), and the start-up of `tallyfy-diag --help`, as ratios against `python -c "import httpx"`
+timed in the same run.
 
     python benchmarks/diagnostics.py [--runs 15]
 
-Each command runs as a fresh process (what a user waits for) `--runs` times; the median and the fastest run
-are printed. `explain` is also timed in-process, without the interpreter's start-up.
+Each command runs as a fresh process (what a user waits for) `--runs` times, interleaved with the anchor;
+median wall and CPU times are printed with their ratios (see benchmarks/startup.py, which also times a live
+doctor against a running sandbox). `explain()` is also timed in-process: its first call in a process (which
+loads the spec data) and a repeat call.
 """
 
 from __future__ import annotations
@@ -15,53 +18,67 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from startup import CURL, Case, child_environment, cli_command, timed_run
+
+IN_PROCESS = f"""
+import time
 from tallyfy_diag.diagnostics import explain
-
-# An unsigned filler token (aud 3, sub 42, exp 2100): nothing here verifies signatures.
-TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiIzIiwic3ViIjoiNDIiLCJleHAiOjQxMDI0NDQ4MDB9.c2ln"
-CURL = f"""curl -X POST https://go.tallyfy.com/api/organizations/5d3c1b2a4f6e8d0c9b7a6f5e4d3c2b1a/tasks \\
-  -H 'X-Tallyfy-Client: APIClient' -H 'Accept: application/json' -H 'Authorization: Bearer {TOKEN}' \\
-  --json '{{"title": "Review", "task_type": "task", "deadline": "2025-07-15T17:00:00Z"}}'
+curl = {CURL.encode()!r}
+started = time.perf_counter()
+explain(curl)
+first = time.perf_counter()
+for _ in range(20):
+    explain(curl)
+print((first - started) * 1000, (time.perf_counter() - first) / 20 * 1000)
 """
-COMMAND = [sys.executable, "-m", "tallyfy_diag"]
-
-
-def wall_times(arguments: list[str], runs: int) -> tuple[list[float], str]:
-    times = []
-    output = ""
-    for _ in range(runs):
-        started = time.perf_counter()
-        done = subprocess.run([*COMMAND, *arguments], capture_output=True, text=True, check=False)
-        times.append(time.perf_counter() - started)
-        output = done.stdout
-    return times, output
-
-
-def show(label: str, times: list[float], unit: float = 1000.0, suffix: str = "ms") -> None:
-    median, best = statistics.median(times) * unit, min(times) * unit
-    print(f"{label:<44} median {median:8.1f} {suffix}   best {best:8.1f} {suffix}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     runs = parser.parse_args().runs
+    environment = child_environment()
+    cli = cli_command()
     with tempfile.TemporaryDirectory() as scratch:
         capture = Path(scratch) / "call.sh"
         capture.write_text(CURL)
-        show("tallyfy-diag --help (start-up)", wall_times(["--help"], runs)[0])
-        show("tallyfy-diag explain call.sh (process)", wall_times(["explain", str(capture)], runs)[0])
-        in_process = []
-        for _ in range(runs * 10):
-            started = time.perf_counter()
-            explain(CURL.encode())
-            in_process.append(time.perf_counter() - started)
-        show("explain() on the same command (in-process)", in_process)
-        times, output = wall_times(["doctor", "--sandbox", "--format", "json"], max(3, runs // 3))
-        show("tallyfy-diag doctor --sandbox (process)", times)
+        anchor = Case("python -c 'import httpx' (anchor)", [sys.executable, "-c", "import httpx"])
+        cases = [
+            anchor,
+            Case("tallyfy-diag --help (start-up)", [*cli, "--help"]),
+            Case("tallyfy-diag explain call.sh (process)", [*cli, "explain", str(capture)]),
+            Case("tallyfy-diag doctor --sandbox (process)", [*cli, "doctor", "--sandbox"]),
+        ]
+        for run in range(-2, runs):  # two warm-up rounds write bytecode and fill the page cache
+            shift = max(run, 0) % len(cases)
+            for case in cases[shift:] + cases[:shift]:
+                wall, cpu = timed_run(case.command, environment)
+                if run >= 0:
+                    case.walls.append(wall)
+                    case.cpus.append(cpu)
+    anchor_wall, anchor_cpu = statistics.median(anchor.walls), statistics.median(anchor.cpus)
+    print(f"{'':<44} {'wall ms':>9} {'ratio':>7} {'cpu ms':>9} {'ratio':>7}")
+    for case in cases:
+        wall, cpu = statistics.median(case.walls), statistics.median(case.cpus)
+        print(
+            f"{case.label:<44} {wall * 1000:9.1f} {wall / anchor_wall:6.2f}x {cpu * 1000:9.1f} {cpu / anchor_cpu:6.2f}x"
+        )
+
+    firsts, repeats = [], []
+    for _ in range(max(3, runs // 3)):
+        output = subprocess.run(
+            [sys.executable, "-c", IN_PROCESS], capture_output=True, text=True, env=environment, check=True
+        ).stdout.split()
+        firsts.append(float(output[0]))
+        repeats.append(float(output[1]))
+    print(f"{'explain() in-process, first call':<44} {statistics.median(firsts):9.1f} ms (loads the spec data)")
+    print(f"{'explain() in-process, repeat call':<44} {statistics.median(repeats):9.1f} ms")
+
+    output = subprocess.run(
+        [*cli, "doctor", "--sandbox", "--format", "json"], capture_output=True, text=True, env=environment, check=False
+    ).stdout
     if not output:
         sys.exit("doctor printed nothing: is it registered in tallyfy_diag.cli._COMMAND_MODULES?")
     report = json.loads(output)

@@ -7,13 +7,11 @@ load on first use, so the command line starts without httpx. Everything else is 
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("tallyfy-diag")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+# The one place the version is set: pyproject.toml reads it from here (hatch's dynamic version), so start-up
+# never pays for importlib.metadata.
+__version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from tallyfy_diag.client import (

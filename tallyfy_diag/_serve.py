@@ -6,6 +6,7 @@ Binding first means port 0 yields the real port at once and a busy address fails
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import threading
@@ -15,6 +16,34 @@ from typing import Any, Final
 import uvicorn
 
 START_TIMEOUT: Final = 10.0
+_TICK_SECONDS: Final = 0.1
+
+
+class _PromptServer(uvicorn.Server):
+    """uvicorn's server, woken at once by `request_exit()` rather than at its next 0.1 s tick (a short-lived
+    sandbox, such as `doctor --sandbox`'s, would otherwise wait for it on every stop)."""
+
+    _loop: asyncio.AbstractEventLoop | None = None
+    _exit_requested: asyncio.Event | None = None
+
+    async def main_loop(self) -> None:
+        # uvicorn's own loop, with its sleep made interruptible; on_tick still runs every tick (Date header).
+        self._exit_requested = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        counter = 0
+        should_exit = await self.on_tick(counter)
+        while not should_exit:
+            counter = (counter + 1) % 864000
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._exit_requested.wait(), _TICK_SECONDS)
+            should_exit = await self.on_tick(counter)
+
+    def request_exit(self) -> None:
+        self.should_exit = True
+        loop, event = self._loop, self._exit_requested
+        if loop is not None and event is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has already closed
+                loop.call_soon_threadsafe(event.set)
 
 
 class BackgroundServer:
@@ -29,7 +58,7 @@ class BackgroundServer:
             "lifespan": "off",
             **uvicorn_options,
         }
-        self._server: uvicorn.Server | None = None
+        self._server: _PromptServer | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
         self.bound: tuple[str, int] | None = None
@@ -59,7 +88,7 @@ class BackgroundServer:
             sock.close()
             raise
         self.bound = sock.getsockname()[:2]
-        server = uvicorn.Server(uvicorn.Config(self._app, **self._options))
+        server = _PromptServer(uvicorn.Config(self._app, **self._options))
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=self._name, daemon=True)
         self._server, self._thread, self._socket = server, thread, sock
         thread.start()
@@ -72,7 +101,7 @@ class BackgroundServer:
 
     def stop(self) -> None:
         if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
+            self._server.request_exit()
             self._thread.join(timeout=START_TIMEOUT)
         if self._socket is not None:
             with contextlib.suppress(OSError):

@@ -1,5 +1,10 @@
 """The hand-written OpenAPI spec as data: which operations exist and which need user context.
 
+The spec is read from its compiled JSON form (`_data/tallyfy.openapi.json`, built by `_spec_build.py` with
+`nox -s generate`), which loads in a few milliseconds where the YAML takes about a hundred. The compiled file
+names the SHA-256 of the YAML it came from; when that is not the spec beside it (an edited spec, a forgotten
+rebuild) the YAML is parsed instead, so a stale file costs time, never correctness.
+
 The wheel ships the spec as `tallyfy_diag/_data/tallyfy.openapi.yaml`; a source checkout reads `spec/` directly.
 The sandbox, the client and the diagnostics read the same facts from here (data, not logic).
 """
@@ -7,35 +12,60 @@ The sandbox, the client and the diagnostics read the same facts from here (data,
 from __future__ import annotations
 
 import functools
+import json
 import re
-from importlib import resources
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import attrs
-import yaml
 
+from tallyfy_diag import _spec_build
 from tallyfy_diag._constants import REQUIRES_USER_EXTENSION
 
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _SPEC_NAME = "tallyfy.openapi.yaml"
+_DATA_DIR = Path(__file__).resolve().parent / "_data"
+_COMPILED_NAME = _spec_build.COMPILED_FILE.name
 
 
 def spec_path() -> Path:
     """Where the spec is: packaged beside this module, else the checkout's spec/ (editable installs)."""
-    packaged = resources.files("tallyfy_diag").joinpath("_data", _SPEC_NAME)
+    packaged = _DATA_DIR / _SPEC_NAME
     if packaged.is_file():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parent.parent / "spec" / _SPEC_NAME
+        return packaged
+    return _DATA_DIR.parent.parent / "spec" / _SPEC_NAME
+
+
+def compiled_document(spec_bytes: bytes, compiled_text: str | None) -> dict[str, Any] | None:
+    """The compiled document when it was built from exactly `spec_bytes`, else None (stale or unreadable)."""
+    if compiled_text is None:
+        return None
+    try:
+        compiled = json.loads(compiled_text)
+    except ValueError:
+        return None
+    if not isinstance(compiled, dict) or compiled.get("format") != _spec_build.FORMAT_VERSION:
+        return None
+    if compiled.get("spec_sha256") != _spec_build.spec_digest(spec_bytes):
+        return None
+    document = compiled.get("document")
+    return document if isinstance(document, dict) else None
+
+
+def _read_compiled() -> str | None:
+    try:
+        return (_DATA_DIR / _COMPILED_NAME).read_text(encoding="utf-8")
+    except OSError:
+        return None
 
 
 @functools.cache
 def load_spec() -> dict[str, Any]:
     """The parsed spec (cached; treat it as read-only)."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with spec_path().open(encoding="utf-8") as stream:
-        document: dict[str, Any] = yaml.load(stream, Loader=loader)  # noqa: S506 - a safe loader
-    return document
+    spec_bytes = spec_path().read_bytes()
+    document = compiled_document(spec_bytes, _read_compiled())
+    return document if document is not None else _spec_build.parse_yaml(spec_bytes)
 
 
 @attrs.frozen
@@ -47,18 +77,47 @@ class Operation:
     path_template: str
     tag: str
     requires_user: bool
-    pattern: re.Pattern[str] = attrs.field(repr=False, eq=False)
+    segments: tuple[str | None, ...] = attrs.field(repr=False, eq=False)
+    """The template split at `/`: a literal segment as itself, a `{parameter}` segment as None."""
+    parameters: tuple[str, ...] = attrs.field(repr=False, eq=False)
+    """The parameter names, in the order of the None segments."""
 
     def match(self, path: str) -> dict[str, str] | None:
-        """The path parameters when `path` (relative to the API root, no query) is this operation's path."""
-        found = self.pattern.fullmatch(path)
-        return found.groupdict() if found else None
+        """The path parameters when `path` (relative to the API root, no query) is this operation's path.
+
+        A parameter matches one whole non-empty segment (what `[^/]+` between slashes would match).
+        """
+        parts = path.split("/")
+        if len(parts) != len(self.segments):
+            return None
+        values: list[str] = []
+        for part, segment in zip(parts, self.segments, strict=True):
+            if segment is None:
+                if not part:
+                    return None
+                values.append(part)
+            elif part != segment:
+                return None
+        return dict(zip(self.parameters, values, strict=True))
 
 
-def _path_pattern(template: str) -> re.Pattern[str]:
-    parts = re.split(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", template)
-    regex = "".join(re.escape(part) if index % 2 == 0 else f"(?P<{part}>[^/]+)" for index, part in enumerate(parts))
-    return re.compile(regex)
+_PARAMETER_SEGMENT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _split_template(template: str) -> tuple[tuple[str | None, ...], tuple[str, ...]]:
+    segments: list[str | None] = []
+    parameters: list[str] = []
+    for segment in template.split("/"):
+        whole = _PARAMETER_SEGMENT.fullmatch(segment)
+        if whole:
+            segments.append(None)
+            parameters.append(whole.group(1))
+        elif "{" in segment or "}" in segment:
+            # The spec's templates put each parameter in a segment of its own; a test keeps it that way.
+            raise ValueError(f"path template {template!r}: a parameter must be a whole segment")
+        else:
+            segments.append(segment)
+    return tuple(segments), tuple(parameters)
 
 
 @functools.cache
@@ -66,6 +125,7 @@ def operations() -> tuple[Operation, ...]:
     """Every operation, most specific path first (literal segments win over parameters)."""
     found: list[Operation] = []
     for template, item in load_spec().get("paths", {}).items():
+        segments, parameters = _split_template(template)
         for method in _HTTP_METHODS:
             operation = item.get(method)
             if operation is None:
@@ -77,11 +137,26 @@ def operations() -> tuple[Operation, ...]:
                     path_template=template,
                     tag=(operation.get("tags") or ["default"])[0],
                     requires_user=bool(operation.get(REQUIRES_USER_EXTENSION, True)),
-                    pattern=_path_pattern(template),
+                    segments=segments,
+                    parameters=parameters,
                 )
             )
     found.sort(key=lambda op: (-op.path_template.count("/"), op.path_template.count("{"), op.path_template))
     return tuple(found)
+
+
+@functools.cache
+def _by_segment_count() -> dict[int, tuple[Operation, ...]]:
+    """The operations grouped by how many segments their path has, each group in `operations()` order."""
+    groups: defaultdict[int, list[Operation]] = defaultdict(list)
+    for operation in operations():
+        groups[len(operation.segments)].append(operation)
+    return {count: tuple(group) for count, group in groups.items()}
+
+
+def _candidates(path: str) -> tuple[Operation, ...]:
+    # Only an operation with as many segments can match, which skips most of the spec for each lookup.
+    return _by_segment_count().get(path.count("/") + 1, ())
 
 
 def find_operation(method: str, path: str) -> Operation | None:
@@ -91,7 +166,7 @@ def find_operation(method: str, path: str) -> Operation | None:
     diagnostics) normalise first; the sandbox applies the server's own routing rule.
     """
     method = method.upper()
-    for operation in operations():
+    for operation in _candidates(path):
         if operation.method == method and operation.match(path) is not None:
             return operation
     return None
@@ -99,7 +174,7 @@ def find_operation(method: str, path: str) -> Operation | None:
 
 def find_path(path: str) -> list[Operation]:
     """Every operation on exactly `path`, whatever the method (to tell a wrong method from an unknown path)."""
-    return [operation for operation in operations() if operation.match(path) is not None]
+    return [operation for operation in _candidates(path) if operation.match(path) is not None]
 
 
 def operation_by_id(operation_id: str) -> Operation:

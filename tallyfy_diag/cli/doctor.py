@@ -228,11 +228,15 @@ def _list_scenarios() -> int:
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:
-    from tallyfy_diag.diagnostics import UnknownCheckError  # noqa: PLC0415 - fast --help
+    from tallyfy_diag.sandbox._config import DEMO_ORIGIN, SandboxConfig  # noqa: PLC0415 - fast --help
+    from tallyfy_diag.sandbox._signing import prepare_signing_key  # noqa: PLC0415
+
+    # The sandbox's RSA key is generated in the background while the imports below run.
+    prepare_signing_key(SandboxConfig().seed)
+    from tallyfy_diag.diagnostics import UnknownCheckError  # noqa: PLC0415
     from tallyfy_diag.diagnostics._doctor import run_doctor  # noqa: PLC0415
     from tallyfy_diag.diagnostics._scenarios import DOCTOR_SCENARIOS  # noqa: PLC0415
-    from tallyfy_diag.sandbox import Sandbox, SandboxConfig  # noqa: PLC0415
-    from tallyfy_diag.sandbox._config import DEMO_ORIGIN  # noqa: PLC0415
+    from tallyfy_diag.sandbox import Sandbox  # noqa: PLC0415
 
     name = args.scenario or "default"
     scenario = DOCTOR_SCENARIOS.get(name)

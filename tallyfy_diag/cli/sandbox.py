@@ -11,27 +11,57 @@ to end, not a failure. Bad options exit 2 with one line on stderr.
 from __future__ import annotations
 
 import argparse
-import json
-import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tallyfy_diag._redact import redact_text
 from tallyfy_diag.cli._exit import ExitCode, UsageError
 from tallyfy_diag.cli._foreground import serve_until_interrupted
-from tallyfy_diag.sandbox._config import SCENARIOS, SandboxConfig
+
+if TYPE_CHECKING:
+    from tallyfy_diag.sandbox._config import SandboxConfig, Scenario
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+_SCENARIOS_EPILOG = "Scenarios - {scenarios}"
+
+
+# Building the parser runs for every command (and `tallyfy-diag --help`); the scenario table lives with the
+# sandbox's configuration classes, so it is read only when this command's help or --scenario needs it.
+def _scenarios() -> Mapping[str, Scenario]:
+    from tallyfy_diag.sandbox._config import SCENARIOS  # noqa: PLC0415 - see above
+
+    return SCENARIOS
+
+
+class _ScenarioNames:
+    """The scenario names as argparse `choices`, looked up on first use."""
+
+    def __contains__(self, name: object) -> bool:
+        return name in _scenarios()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_scenarios())
+
+    def __len__(self) -> int:
+        return len(_scenarios())
+
+
+class _ScenarioHelp(argparse.HelpFormatter):
+    """Fills the scenario list into the epilog when the help is shown."""
+
+    def add_text(self, text: str | None) -> None:
+        if text == _SCENARIOS_EPILOG:
+            listing = "; ".join(f"{name}: {scenario.description}" for name, scenario in _scenarios().items())
+            text = text.format(scenarios=listing)
+        super().add_text(text)
 
 
 def register(subparsers: Any) -> None:
-    scenarios = "; ".join(f"{name}: {scenario.description}" for name, scenario in SCENARIOS.items())
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "sandbox",
         help="run a local server that behaves like Tallyfy",
@@ -39,7 +69,8 @@ def register(subparsers: Any) -> None:
             "Serve a local stand-in for the Tallyfy API (under /api) with demo data and credentials. "
             "Prints one JSON line (base_url and credentials) on stdout; Ctrl-C stops it (exit 0)."
         ),
-        epilog=f"Scenarios - {scenarios}",
+        epilog=_SCENARIOS_EPILOG,
+        formatter_class=_ScenarioHelp,
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})")
     parser.add_argument(
@@ -53,7 +84,14 @@ def register(subparsers: Any) -> None:
         metavar="ORIGIN",
         help="allow browser calls from ORIGIN, e.g. http://localhost:3000 (repeatable; default none)",
     )
-    parser.add_argument("--scenario", choices=list(SCENARIOS), default="default", help="switch on a documented trap")
+    parser.add_argument(
+        "--scenario",
+        choices=_ScenarioNames(),
+        # A metavar, because argparse would otherwise list the choices (and load them) while building.
+        metavar="NAME",
+        default="default",
+        help="switch on a documented trap (listed below)",
+    )
     parser.add_argument(
         "--webhook-url",
         metavar="URL",
@@ -74,6 +112,8 @@ def register(subparsers: Any) -> None:
 
 
 def _config(args: argparse.Namespace) -> SandboxConfig:
+    from tallyfy_diag.sandbox._config import SandboxConfig  # noqa: PLC0415 - keeps --help fast
+
     if not args.host.strip():
         # An empty host binds every interface, serving the demo credentials beyond this machine.
         raise UsageError(f"--host must not be empty (default {DEFAULT_HOST})")
@@ -110,19 +150,22 @@ def _write_private(path: Path, text: str) -> None:
         raise UsageError(f"cannot write --credentials-out {path}: {error.strerror}") from None
 
 
-class _RedactingFormatter(logging.Formatter):
-    """Log lines (tracebacks included) with the sandbox's secrets and anything token-shaped removed."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__("sandbox: %(message)s")
-        self._secrets = secrets
-
-    def format(self, record: logging.LogRecord) -> str:
-        return redact_text(super().format(record), self._secrets)
-
-
 @contextmanager
 def _logging_to_stderr(secrets: list[str]) -> Iterator[None]:
+    import logging  # noqa: PLC0415 - keeps --help fast
+
+    from tallyfy_diag._redact import redact_text  # noqa: PLC0415
+
+    class _RedactingFormatter(logging.Formatter):
+        """Log lines (tracebacks included) with the sandbox's secrets and anything token-shaped removed."""
+
+        def __init__(self, secrets: list[str]) -> None:
+            super().__init__("sandbox: %(message)s")
+            self._secrets = secrets
+
+        def format(self, record: logging.LogRecord) -> str:
+            return redact_text(super().format(record), self._secrets)
+
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_RedactingFormatter(secrets))
     loggers = [logging.getLogger(name) for name in ("tallyfy_diag.sandbox", "uvicorn.error")]
@@ -141,9 +184,14 @@ def _logging_to_stderr(secrets: list[str]) -> Iterator[None]:
 
 
 def run_sandbox(args: argparse.Namespace) -> int:
-    from tallyfy_diag.sandbox import Sandbox  # noqa: PLC0415 - keeps --help fast
+    import json  # noqa: PLC0415 - keeps --help fast
+
+    from tallyfy_diag.sandbox._signing import prepare_signing_key  # noqa: PLC0415
 
     config = _config(args)
+    prepare_signing_key(config.seed)  # generated in the background while the server stack is imported
+    from tallyfy_diag.sandbox import Sandbox  # noqa: PLC0415
+
     sandbox = Sandbox(config, host=args.host, port=args.port)
     credentials = sandbox.credentials
     secrets = [credentials.client_secret, credentials.password, credentials.app_client_secret]

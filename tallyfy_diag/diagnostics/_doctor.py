@@ -18,6 +18,7 @@ Redirects are not followed (the redirect check wants to see them).
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Final, Literal
 from urllib.parse import urlencode
@@ -581,6 +582,31 @@ def _target(settings: DoctorSettings, extra: Mapping[str, Any]) -> dict[str, Any
     }
 
 
+class _TlsWhenNeeded(httpx.BaseTransport):
+    """httpx's transport, with the TLS set-up (loading the CA bundle, tens of milliseconds) done on the first
+    https request only: a run against a local `http://` sandbox never needs it. https is verified as usual."""
+
+    def __init__(self) -> None:
+        self._plain: httpx.HTTPTransport | None = None
+        self._tls: httpx.HTTPTransport | None = None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.scheme == "https":
+            if self._tls is None:
+                self._tls = httpx.HTTPTransport()  # verify=True: certificates and host names are checked
+            return self._tls.handle_request(request)
+        if self._plain is None:
+            # This one only ever sees plain http. Its context trusts no certificate, so were it handed TLS it
+            # would refuse every server rather than skip verification.
+            self._plain = httpx.HTTPTransport(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+        return self._plain.handle_request(request)
+
+    def close(self) -> None:
+        for transport in (self._plain, self._tls):
+            if transport is not None:
+                transport.close()
+
+
 def probe_client(timeout: float, transport: httpx.BaseTransport | None = None) -> httpx.Client:
     """The HTTP client every live probe uses: redirects are evidence to judge, never followed; each request
     ends within `timeout` seconds however slowly the server drips, and reads a bounded body."""
@@ -588,7 +614,7 @@ def probe_client(timeout: float, transport: httpx.BaseTransport | None = None) -
 
     return BoundedClient(
         request_deadline=timeout,
-        transport=transport,
+        transport=transport if transport is not None else _TlsWhenNeeded(),
         timeout=timeout,
         follow_redirects=False,
         headers={"User-Agent": "tallyfy-diag"},

@@ -18,7 +18,6 @@ from typing import Any, Final, Literal
 from urllib.parse import urlencode
 
 import attrs
-import yaml
 
 from tallyfy_diag import _json
 from tallyfy_diag.diagnostics._checks._common import exchange_label, is_loopback
@@ -362,6 +361,8 @@ def _structured(text: str) -> Any | None:
         except (ValueError, RecursionError) as error:
             raise InputError("the input starts like JSON but is not valid JSON") from error
     if re.search(r"^interactions\s*:", text, re.MULTILINE):
+        import yaml  # noqa: PLC0415 - only cassettes need it; a curl command or HAR starts faster without
+
         try:
             return _without_surrogates(yaml.safe_load(text))
         except (yaml.YAMLError, RecursionError, ValueError) as error:

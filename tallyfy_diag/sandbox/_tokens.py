@@ -9,7 +9,6 @@ clock, so tests move time instead of sleeping.
 
 from __future__ import annotations
 
-import functools
 import secrets
 import threading
 from collections.abc import Callable
@@ -17,17 +16,12 @@ from typing import Any
 
 import attrs
 import jwt
-from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tallyfy_diag.sandbox._signing import signing_key
 
 TOKEN_ISSUER = "https://account.tallyfy.com"
 _REFRESH_PREFIX = "def50200"
 _VERIFIED_CACHE_SIZE = 4096
-
-
-@functools.lru_cache(maxsize=8)
-def signing_key(seed: int) -> rsa.RSAPrivateKey:
-    """The RSA key for one seed, generated once per process (RSA-2048 generation takes tens of ms)."""
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 @attrs.define
