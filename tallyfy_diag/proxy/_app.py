@@ -87,6 +87,16 @@ def _capture(buffer: bytearray, chunk: bytes) -> bool:
     return len(chunk) <= room
 
 
+async def _raw_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The body's bytes as they came (still compressed); a transport that handed over a body already read
+    (httpx's MockTransport does) gives it in one piece."""
+    if response.is_stream_consumed:
+        yield response.content
+        return
+    async for chunk in response.aiter_raw():
+        yield chunk
+
+
 def _failure_kind(error: httpx.TransportError) -> str:
     if isinstance(error, httpx.TimeoutException):
         return "timeout"
@@ -115,6 +125,8 @@ class ProxyApp:
         self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=64)
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
+        self.in_flight = 0
+        """Exchanges received and not yet handed to `on_exchange` (read by `Proxy.drain`)."""
 
     def _new_client(self) -> httpx.AsyncClient:
         # trust_env=False: never route through a proxy from the environment, never read .netrc credentials.
@@ -153,6 +165,13 @@ class ProxyApp:
         return f"{url}?{query.decode('latin-1')}" if query else url
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.in_flight += 1
+        try:
+            await self._forward(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+    async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         raw_headers: list[tuple[bytes, bytes]] = list(scope["headers"])
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw_headers]
@@ -218,7 +237,7 @@ class ProxyApp:
             }
         )
         try:
-            async for chunk in response.aiter_raw():
+            async for chunk in _raw_chunks(response):
                 observed.response_complete &= _capture(observed.response_body, chunk)
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
         except httpx.TransportError as error:

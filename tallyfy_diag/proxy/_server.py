@@ -178,15 +178,13 @@ class Proxy:
             self._on_judged(verdict)
 
     def drain(self, timeout: float = 10.0) -> None:
-        """Wait until every exchange seen so far is judged (bounded by `timeout`)."""
-        done = threading.Event()
-
-        def wait() -> None:
-            self._queue.join()
-            done.set()
-
-        threading.Thread(target=wait, daemon=True, name="proxy-drain").start()
-        done.wait(timeout)
+        """Wait until every exchange received so far is judged (bounded by `timeout`): an application can
+        read the last byte of an answer a moment before the proxy hands the exchange to the judge."""
+        deadline = time.monotonic() + timeout
+        while self.app.in_flight or self._queue.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.005)
 
     # ------------------------------------------------------------------ lifecycle
 
