@@ -13,7 +13,9 @@ summary says how many.
 from __future__ import annotations
 
 import collections
+import logging
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Collection
@@ -25,6 +27,7 @@ import attrs
 import httpx
 
 from tallyfy_diag._constants import API_PREFIX
+from tallyfy_diag._redact import redact_text, redact_url
 from tallyfy_diag._serve import BackgroundServer
 from tallyfy_diag.diagnostics import Exchange, Header, Request, Response, TransportFailure
 from tallyfy_diag.diagnostics._checks._common import exchange_label
@@ -34,6 +37,30 @@ from tallyfy_diag.proxy._record import Recorder
 
 QUEUE_SIZE: Final = 1000
 _STOP: Final = object()
+
+
+class _HttpxUrlFilter(logging.Filter):
+    """httpx logs each request's URL at INFO; the proxy's URLs carry the application's query strings, which
+    may hold credentials (`?access_token=`), so a host program that logs at INFO sees them redacted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            message = record.getMessage()
+            record.msg, record.args = redact_text(redact_url_in_text(message)), ()
+        return True
+
+
+def redact_url_in_text(text: str) -> str:
+    return _URL.sub(lambda match: redact_url(match.group(0)), text)
+
+
+_URL: Final = re.compile(r"https?://[^\s\"']+")
+
+
+def _filter_httpx_logs() -> None:
+    logger = logging.getLogger("httpx")
+    if not any(isinstance(existing, _HttpxUrlFilter) for existing in logger.filters):
+        logger.addFilter(_HttpxUrlFilter())
 
 
 def to_exchange(observed: Observed, index: int) -> tuple[Exchange, bool]:
@@ -189,6 +216,7 @@ class Proxy:
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
+        _filter_httpx_logs()
         if self._worker is None:
             self._worker = threading.Thread(target=self._work, name="proxy-judge", daemon=True)
             self._worker.start()

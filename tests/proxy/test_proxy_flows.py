@@ -99,8 +99,13 @@ def test_application_token_on_a_user_endpoint(sandbox, proxy, api_headers):
 
 def test_json_token_request(sandbox, proxy):
     c = sandbox.credentials
-    body = {"grant_type": "password", "client_id": c.client_id, "client_secret": c.client_secret,
-            "username": c.username, "password": c.password}  # fmt: skip
+    body = {
+        "grant_type": "password",
+        "client_id": c.client_id,
+        "client_secret": c.client_secret,
+        "username": c.username,
+        "password": c.password,
+    }
     _send("POST", proxy.base_url + "/oauth/token", json=body, headers={CLIENT_HEADER: CLIENT_HEADER_VALUE})
     failing = failing_checks(proxy)
     assert "token-request" in failing
