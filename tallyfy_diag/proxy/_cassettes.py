@@ -111,9 +111,10 @@ def _json_fields(value: Any, path: str) -> Iterator[tuple[str, str, str]]:
     """(field path, key, string value) for every string in a JSON value."""
     if isinstance(value, Mapping):
         for key, item in value.items():
-            yield from _json_fields(item, f"{path}.{key}")
             if isinstance(item, str):
                 yield f"{path}.{key}", str(key), item
+            else:
+                yield from _json_fields(item, f"{path}.{key}")
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _json_fields(item, f"{path}[{index}]")
@@ -132,7 +133,7 @@ def _body_secrets(body: bytes, where: str, content_type: str | None) -> Iterator
     if parsed is not None:
         for path, key, value in _json_fields(parsed, where):
             if key and is_sensitive_field(key) and isinstance(value, str) and not _is_stand_in(value):
-                yield path, f"a {key} value ({fingerprint(value)})"
+                yield path, f"a {key} field value ({fingerprint(value)})"
                 continue
             for shape in _shapes(value):
                 yield path, shape
@@ -140,7 +141,7 @@ def _body_secrets(body: bytes, where: str, content_type: str | None) -> Iterator
     if "x-www-form-urlencoded" in (content_type or "") or ("=" in text and " " not in text.strip()):
         for name, value in parse_qsl(text, keep_blank_values=True):
             if is_sensitive_field(unquote_plus(name)) and not _is_stand_in(value):
-                yield f"{where} form field {name}", f"a {name} value ({fingerprint(value)})"
+                yield f"{where} form field {name}", f"a {name} field value ({fingerprint(value)})"
     for shape in _shapes(text):
         yield where, shape
 
@@ -164,7 +165,7 @@ def exchange_secrets(exchange: Exchange) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for name, value in request.query():
         if is_sensitive_field(name) and not _is_stand_in(value):
-            found.append((f"request URL query {name}", f"a {name} value ({fingerprint(value)})"))
+            found.append((f"request URL query {name}", f"a {name} parameter value ({fingerprint(value)})"))
     found += [("request URL", shape) for shape in _shapes(request.url)]
     found += _header_secrets(request.headers, "request")
     found += _body_secrets(request.body, "request body", request.header("content-type"))
