@@ -125,6 +125,9 @@ def run_proxy(args: argparse.Namespace) -> int:
     from tallyfy_diag.proxy._judge import UnknownCheckError  # noqa: PLC0415
     from tallyfy_diag.proxy._output import summary_record, summary_text  # noqa: PLC0415
 
+    # The judging thread holds the GIL for a few milliseconds per exchange; hand it back to the forwarding
+    # thread sooner than the default 5 ms, or a request arriving meanwhile waits that long.
+    sys.setswitchinterval(0.0005)
     recorder = None
     if args.record is not None:
         try:

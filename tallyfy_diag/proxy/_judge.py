@@ -19,9 +19,10 @@ from typing import Final
 import attrs
 
 from tallyfy_diag._redact import redact_text
-from tallyfy_diag.diagnostics import Exchange, Finding, Report, Status, diagnose, evidence_for_capture, select_checks
+from tallyfy_diag.diagnostics import Evidence, Exchange, Finding, Report, Status, diagnose, select_checks
 from tallyfy_diag.diagnostics._checks._common import api_path
-from tallyfy_diag.diagnostics._secrets import collect_secrets
+from tallyfy_diag.diagnostics._offline import _matching_preflight, token_of
+from tallyfy_diag.diagnostics._secrets import secrets_in_exchange
 from tallyfy_diag.proxy import _conformance
 from tallyfy_diag.proxy._conformance import Matched, Problem
 
@@ -114,7 +115,7 @@ class Judge:
     def __init__(self, base_url: str, *, only: Collection[str] = (), skip: Collection[str] = ()) -> None:
         self.base_url = base_url
         self._registry_checks, self._spec_checks = selected_checks(only, skip)
-        self._history: collections.deque[Exchange] = collections.deque(maxlen=HISTORY)
+        self._history: collections.deque[tuple[Exchange, frozenset[str]]] = collections.deque(maxlen=HISTORY)
         self._lock = threading.Lock()
 
     def judge(
@@ -127,9 +128,11 @@ class Judge:
         request_complete: bool = True,
         response_complete: bool = True,
     ) -> Judged:
+        secrets = frozenset(secrets_in_exchange(exchange))
         with self._lock:
-            history = tuple(self._history)
-            self._history.append(exchange)
+            earlier = tuple(self._history)
+            self._history.append((exchange, secrets))
+        history = tuple(item for item, _ in earlier)
         request = exchange.request
         relative = api_path(request, self.base_url) or request.path
         matched = _conformance.match(request.method, relative)
@@ -138,15 +141,15 @@ class Judge:
         if isinstance(matched, Matched):
             operation = matched.operation.operation_id
             path = matched.operation.path_template
-            problems += self._conformance(matched, exchange, request_complete, response_complete)
+            if self._spec_checks:
+                problems += self._conformance(matched, exchange, request_complete, response_complete)
         else:
             path = redact_text(re.sub(r"[\x00-\x1f\x7f]", "?", relative))[:120]
             if not request.is_preflight:
                 problems += matched
         findings: list[Finding] = []
         if self._registry_checks:
-            judged = _checkable(exchange, response_complete)
-            evidence = evidence_for_capture([*history, judged], now=now, base_url=self.base_url)[-1]
+            evidence = self._evidence(history, _checkable(exchange, response_complete), now)
             findings += [
                 finding
                 for finding in diagnose([evidence], only=self._registry_checks)
@@ -154,7 +157,7 @@ class Judge:
             ]
         findings += _spec_findings(problems, operation, self._spec_checks)
         report = Report(mode="proxy", target={"path": path}, findings=tuple(findings))
-        clean = report.scrubbed(collect_secrets([*history, exchange]))
+        clean = report.scrubbed(secrets.union(*(known for _, known in earlier)))
         response = exchange.response
         return Judged(
             index=index,
@@ -163,6 +166,25 @@ class Judge:
             status=response.status if response is not None else None,
             elapsed_ms=elapsed_ms,
             findings=clean.findings,
+        )
+
+    def _evidence(self, history: tuple[Exchange, ...], exchange: Exchange, now: datetime) -> Evidence:
+        """The exchange as `explain` would see it at the end of a capture of the recent traffic: with the
+        preflight a browser sent for it, and the earlier exchanges as history. (Built for the last exchange
+        only: `evidence_for_capture` would redo the whole history for every exchange.)"""
+        token, note = token_of(exchange)
+        preflight = exchange if exchange.request.is_preflight else None
+        if preflight is None:
+            found = _matching_preflight([*history, exchange], len(history), set())
+            preflight = history[found] if found is not None else None
+        return Evidence(
+            now=now,
+            exchange=exchange,
+            token=token,
+            token_note=note,
+            preflight=preflight,
+            base_url=self.base_url,
+            history=history,
         )
 
     @staticmethod

@@ -36,6 +36,9 @@ from tallyfy_diag.proxy._judge import Judge, Judged
 from tallyfy_diag.proxy._record import Recorder
 
 QUEUE_SIZE: Final = 1000
+IDLE_WAIT: Final = 0.5
+"""Seconds the judge waits for a moment with no request in flight before judging anyway: judging holds the
+GIL, and the application's requests should not wait for it."""
 _STOP: Final = object()
 
 
@@ -176,6 +179,9 @@ class Proxy:
                 if item is _STOP:
                     return
                 assert isinstance(item, Observed)
+                deadline = time.monotonic() + IDLE_WAIT
+                while self.app.in_flight and time.monotonic() < deadline:
+                    time.sleep(0.001)
                 self._handle(item)
             finally:
                 self._queue.task_done()
