@@ -16,7 +16,7 @@ from tallyfy_diag import __version__
 from tallyfy_diag.cli._exit import ExitCode, UsageError
 
 # Subcommand modules, in the order --help lists them.
-_COMMAND_MODULES: tuple[str, ...] = ("doctor", "explain", "token", "cors", "sandbox", "webhook")
+_COMMAND_MODULES: tuple[str, ...] = ("doctor", "explain", "token", "cors", "sandbox", "webhook", "proxy", "cassettes")
 
 Handler = Callable[[argparse.Namespace], int]
 
