@@ -64,6 +64,9 @@ yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 print((time.perf_counter() - started) * 1000)
 """
 METADATA_PROBE = "import sys, tallyfy_diag; print('importlib.metadata' in sys.modules)"
+# Children run outside any checkout: `python -c` puts its working directory first on sys.path, which would
+# import a checkout's tallyfy_diag instead of the installed one.
+CHILD_CWD = tempfile.gettempdir()
 
 
 def child_environment() -> dict[str, str]:
@@ -87,6 +90,7 @@ def timed_run(command: Sequence[str], environment: dict[str, str], stdin: str | 
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=environment,
+        cwd=CHILD_CWD,
     )
     if stdin is not None:
         assert child.stdin is not None
@@ -98,6 +102,10 @@ def timed_run(command: Sequence[str], environment: dict[str, str], stdin: str | 
     if child.returncode not in (0, 1):  # 1: a check failed, which the explain sample does on purpose
         raise SystemExit(f"{' '.join(command)} exited {child.returncode}")
     return wall, usage.ru_utime + usage.ru_stime
+
+
+def child_output(command: Sequence[str], environment: dict[str, str], *, check: bool = True) -> str:
+    return subprocess.run(command, capture_output=True, text=True, env=environment, cwd=CHILD_CWD, check=check).stdout
 
 
 class Case:
@@ -127,6 +135,7 @@ def running_sandbox(environment: dict[str, str]) -> Iterator[dict[str, Any]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         env=environment,
+        cwd=CHILD_CWD,
         text=True,
     )
     try:
@@ -144,26 +153,16 @@ def running_sandbox(environment: dict[str, str]) -> Iterator[dict[str, Any]]:
 def in_process_figures(environment: dict[str, str], runs: int) -> None:
     imports, loads, yaml_loads = [], [], []
     for _ in range(runs):
-        output = subprocess.run(
-            [sys.executable, "-c", SPEC_LOAD], capture_output=True, text=True, env=environment, check=True
-        ).stdout.split()
+        output = child_output([sys.executable, "-c", SPEC_LOAD], environment).split()
         imports.append(float(output[0]))
         loads.append(float(output[1]))
-        yaml_loads.append(
-            float(
-                subprocess.run(
-                    [sys.executable, "-c", YAML_LOAD], capture_output=True, text=True, env=environment, check=True
-                ).stdout
-            )
-        )
+        yaml_loads.append(float(child_output([sys.executable, "-c", YAML_LOAD], environment)))
     print(
         f"{'spec data load (load_spec + operations)':<46} median {statistics.median(loads):7.2f} ms"
         f"   (the YAML parse it replaces: {statistics.median(yaml_loads):.1f} ms;"
         f" importing _spec: {statistics.median(imports):.1f} ms)"
     )
-    metadata = subprocess.run(
-        [sys.executable, "-c", METADATA_PROBE], capture_output=True, text=True, env=environment, check=True
-    ).stdout.strip()
+    metadata = child_output([sys.executable, "-c", METADATA_PROBE], environment).strip()
     print(f"{'import tallyfy_diag loads importlib.metadata':<46} {metadata}")
 
 
