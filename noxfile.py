@@ -26,8 +26,8 @@ GENERATOR_CONFIG = ROOT / "spec" / "openapi-python-client.yaml"
 GENERATED_PACKAGE = "tallyfy_client"
 GENERATED_DIR = ROOT / "generated"
 CASSETTES = ROOT / "tests" / "cassettes"
-# Compiles the spec into the JSON the package loads at run time (a plain script: needs only PyYAML).
-SPEC_BUILD = ROOT / "tallyfy_diag" / "_spec_build.py"
+# Compiles the spec into the JSON the package loads at run time (needs only PyYAML and the package's constants).
+SPEC_BUILD = ("python", "-m", "tallyfy_diag._spec_build")
 
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 PYTHON = "3.11"
@@ -147,7 +147,7 @@ def generate(session: nox.Session) -> None:
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(fresh, target)
     session.log(f"regenerated {target.relative_to(ROOT)}")
-    session.run("python", str(SPEC_BUILD))
+    session.run(*SPEC_BUILD, env={"PYTHONPATH": str(ROOT)})
     session.log("regenerated tallyfy_diag/_data/tallyfy.openapi.json")
 
 
@@ -161,7 +161,7 @@ def check_generated(session: nox.Session) -> None:
     if differences:
         listing = "\n  ".join(differences)
         session.error(f"generated/ does not match spec/; run `nox -s generate`:\n  {listing}")
-    session.run("python", str(SPEC_BUILD), "--check")
+    session.run(*SPEC_BUILD, "--check", env={"PYTHONPATH": str(ROOT)})
     session.log("generated/ and tallyfy_diag/_data/tallyfy.openapi.json match spec/")
 
 

@@ -15,12 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from startup import CURL, Case, child_environment, cli_command, timed_run
+from startup import CURL, Case, child_environment, child_output, cli_command, timed_run
 
 IN_PROCESS = f"""
 import time
@@ -68,17 +67,13 @@ def main() -> None:
 
     firsts, repeats = [], []
     for _ in range(max(3, runs // 3)):
-        output = subprocess.run(
-            [sys.executable, "-c", IN_PROCESS], capture_output=True, text=True, env=environment, check=True
-        ).stdout.split()
+        output = child_output([sys.executable, "-c", IN_PROCESS], environment).split()
         firsts.append(float(output[0]))
         repeats.append(float(output[1]))
     print(f"{'explain() in-process, first call':<44} {statistics.median(firsts):9.1f} ms (loads the spec data)")
     print(f"{'explain() in-process, repeat call':<44} {statistics.median(repeats):9.1f} ms")
 
-    output = subprocess.run(
-        [*cli, "doctor", "--sandbox", "--format", "json"], capture_output=True, text=True, env=environment, check=False
-    ).stdout
+    output = child_output([*cli, "doctor", "--sandbox", "--format", "json"], environment, check=False)
     if not output:
         sys.exit("doctor printed nothing: is it registered in tallyfy_diag.cli._COMMAND_MODULES?")
     report = json.loads(output)

@@ -1,9 +1,10 @@
 """The hand-written OpenAPI spec as data: which operations exist and which need user context.
 
 The spec is read from its compiled JSON form (`_data/tallyfy.openapi.json`, built by `_spec_build.py` with
-`nox -s generate`), which loads in a few milliseconds where the YAML takes about a hundred. The compiled file
-names the SHA-256 of the YAML it came from; when that is not the spec beside it (an edited spec, a forgotten
-rebuild) the YAML is parsed instead, so a stale file costs time, never correctness.
+`nox -s generate`): the operation index in well under a millisecond, the whole document (only the sandbox and
+the webhook schemas need it) in a couple, where the YAML takes about a hundred. The compiled file names the
+SHA-256 of the YAML it came from; when that is not the spec beside it (an edited spec, a forgotten rebuild)
+the YAML is parsed instead, so a stale file costs time, never correctness.
 
 The wheel ships the spec as `tallyfy_diag/_data/tallyfy.openapi.yaml`; a source checkout reads `spec/` directly.
 The sandbox, the client and the diagnostics read the same facts from here (data, not logic).
@@ -21,9 +22,7 @@ from typing import Any
 import attrs
 
 from tallyfy_diag import _spec_build
-from tallyfy_diag._constants import REQUIRES_USER_EXTENSION
 
-_HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _SPEC_NAME = "tallyfy.openapi.yaml"
 _DATA_DIR = Path(__file__).resolve().parent / "_data"
 _COMPILED_NAME = _spec_build.COMPILED_FILE.name
@@ -37,20 +36,24 @@ def spec_path() -> Path:
     return _DATA_DIR.parent.parent / "spec" / _SPEC_NAME
 
 
-def compiled_document(spec_bytes: bytes, compiled_text: str | None) -> dict[str, Any] | None:
-    """The compiled document when it was built from exactly `spec_bytes`, else None (stale or unreadable)."""
+def compiled_parts(spec_bytes: bytes, compiled_text: str | None) -> tuple[list[list[Any]], str] | None:
+    """The operation index and the document's JSON text, when the compiled file was built from exactly
+    `spec_bytes`; None when it is stale or unreadable."""
     if compiled_text is None:
         return None
+    header_text, _, document_text = compiled_text.partition("\n")
     try:
-        compiled = json.loads(compiled_text)
+        header = json.loads(header_text)
     except ValueError:
         return None
-    if not isinstance(compiled, dict) or compiled.get("format") != _spec_build.FORMAT_VERSION:
+    if not isinstance(header, dict) or header.get("format") != _spec_build.FORMAT_VERSION:
         return None
-    if compiled.get("spec_sha256") != _spec_build.spec_digest(spec_bytes):
+    if header.get("spec_sha256") != _spec_build.spec_digest(spec_bytes):
         return None
-    document = compiled.get("document")
-    return document if isinstance(document, dict) else None
+    rows = header.get("operations")
+    if not isinstance(rows, list) or not document_text.strip():
+        return None
+    return rows, document_text
 
 
 def _read_compiled() -> str | None:
@@ -61,11 +64,24 @@ def _read_compiled() -> str | None:
 
 
 @functools.cache
+def _sources() -> tuple[bytes, tuple[list[list[Any]], str] | None]:
+    """The spec's bytes and, when current, the compiled file's parts (read once per process)."""
+    spec_bytes = spec_path().read_bytes()
+    return spec_bytes, compiled_parts(spec_bytes, _read_compiled())
+
+
+@functools.cache
 def load_spec() -> dict[str, Any]:
     """The parsed spec (cached; treat it as read-only)."""
-    spec_bytes = spec_path().read_bytes()
-    document = compiled_document(spec_bytes, _read_compiled())
-    return document if document is not None else _spec_build.parse_yaml(spec_bytes)
+    spec_bytes, compiled = _sources()
+    if compiled is not None:
+        try:
+            document = json.loads(compiled[1])
+        except ValueError:
+            document = None
+        if isinstance(document, dict):
+            return document
+    return _spec_build.parse_yaml(spec_bytes)
 
 
 @attrs.frozen
@@ -123,24 +139,23 @@ def _split_template(template: str) -> tuple[tuple[str | None, ...], tuple[str, .
 @functools.cache
 def operations() -> tuple[Operation, ...]:
     """Every operation, most specific path first (literal segments win over parameters)."""
+    _, compiled = _sources()
+    # The compiled index spares the diagnostics and the client from parsing the whole document.
+    rows = compiled[0] if compiled is not None else _spec_build.operation_rows(load_spec())
     found: list[Operation] = []
-    for template, item in load_spec().get("paths", {}).items():
+    for operation_id, method, template, tag, requires_user in rows:
         segments, parameters = _split_template(template)
-        for method in _HTTP_METHODS:
-            operation = item.get(method)
-            if operation is None:
-                continue
-            found.append(
-                Operation(
-                    operation_id=operation["operationId"],
-                    method=method.upper(),
-                    path_template=template,
-                    tag=(operation.get("tags") or ["default"])[0],
-                    requires_user=bool(operation.get(REQUIRES_USER_EXTENSION, True)),
-                    segments=segments,
-                    parameters=parameters,
-                )
+        found.append(
+            Operation(
+                operation_id=operation_id,
+                method=method,
+                path_template=template,
+                tag=tag,
+                requires_user=requires_user,
+                segments=segments,
+                parameters=parameters,
             )
+        )
     found.sort(key=lambda op: (-op.path_template.count("/"), op.path_template.count("{"), op.path_template))
     return tuple(found)
 

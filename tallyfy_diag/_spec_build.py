@@ -1,14 +1,16 @@
-"""Compile spec/tallyfy.openapi.yaml into the JSON document the package reads at run time.
+"""Compile spec/tallyfy.openapi.yaml into the JSON the package reads at run time.
 
-Parsing the 190 KB YAML costs about a hundred milliseconds on every start; the same document as compact JSON
-loads in a couple. The compiled file records the SHA-256 of the YAML it came from, so the run-time loader can
-tell a stale file from a current one (and then falls back to the YAML), and a test fails until it is rebuilt.
+Parsing the 190 KB YAML costs about a hundred milliseconds on every start; the same data as JSON loads in a
+couple. The compiled file is two lines of JSON: a header (the SHA-256 of the YAML it came from, and the index
+of operations that the client and the diagnostics need), then the whole document (for the sandbox and the
+webhook schemas), so a command that needs only the index never parses the document. The digest lets the
+run-time loader tell a stale file from a current one (it then falls back to the YAML), and a test fails until
+the file is rebuilt.
 
-    python tallyfy_diag/_spec_build.py          # rewrite tallyfy_diag/_data/tallyfy.openapi.json
-    python tallyfy_diag/_spec_build.py --check  # exit 1 when the committed file is stale
+    python -m tallyfy_diag._spec_build          # rewrite tallyfy_diag/_data/tallyfy.openapi.json
+    python -m tallyfy_diag._spec_build --check  # exit 1 when the committed file is stale
 
-Runs as a plain script with only PyYAML installed (the noxfile's generate session), so it imports nothing
-from the package.
+Needs only PyYAML and the package's own constants (the noxfile's generate session runs it from the checkout).
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tallyfy_diag._constants import REQUIRES_USER_EXTENSION
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 SPEC_FILE = PACKAGE_DIR.parent / "spec" / "tallyfy.openapi.yaml"
 COMPILED_FILE = PACKAGE_DIR / "_data" / "tallyfy.openapi.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _NOTE = "Generated from spec/tallyfy.openapi.yaml; do not edit: run `nox -s generate`."
 
 
@@ -39,15 +44,35 @@ def parse_yaml(spec_bytes: bytes) -> dict[str, Any]:
     return document
 
 
+def operation_rows(document: dict[str, Any]) -> list[list[Any]]:
+    """`[operation_id, METHOD, path_template, tag, requires_user]` for every operation, in document order."""
+    rows: list[list[Any]] = []
+    for template, item in document.get("paths", {}).items():
+        for method in HTTP_METHODS:
+            operation = item.get(method)
+            if operation is None:
+                continue
+            tag = (operation.get("tags") or ["default"])[0]
+            requires_user = bool(operation.get(REQUIRES_USER_EXTENSION, True))
+            rows.append([operation["operationId"], method.upper(), template, tag, requires_user])
+    return rows
+
+
 def compile_spec(spec_bytes: bytes) -> str:
-    """The compiled file's text for a spec: its digest and the document, key order kept, one line."""
+    """The compiled file's text for a spec: a header line (digest, operation index), then the document."""
     document = parse_yaml(spec_bytes)
-    compiled = {"note": _NOTE, "format": FORMAT_VERSION, "spec_sha256": spec_digest(spec_bytes), "document": document}
-    # A YAML value JSON cannot carry (NaN, a date) fails here; one it would change (a number as a key) below.
-    text = json.dumps(compiled, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    if json.loads(text)["document"] != document:
+    header = {
+        "note": _NOTE,
+        "format": FORMAT_VERSION,
+        "spec_sha256": spec_digest(spec_bytes),
+        "operations": operation_rows(document),
+    }
+    # JSON escapes newlines inside strings, so each part stays on its one line. A YAML value JSON cannot carry
+    # (NaN, a date) fails here; one it would change (a number as a key) below.
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    if json.loads(body) != document:
         raise ValueError("the spec has a value JSON cannot represent faithfully (a non-string key?)")
-    return text + "\n"
+    return json.dumps(header, ensure_ascii=False, separators=(",", ":")) + "\n" + body + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         return 0
     if arguments:
-        print("usage: _spec_build.py [--check]", file=sys.stderr)
+        print("usage: python -m tallyfy_diag._spec_build [--check]", file=sys.stderr)
         return 2
     COMPILED_FILE.parent.mkdir(exist_ok=True)
     COMPILED_FILE.write_text(fresh, encoding="utf-8")
