@@ -277,7 +277,9 @@ def render_junit(report: Report) -> str:
 
 _IDENTIFIERS: Final = (
     (re.compile(r"\b[0-9a-fA-F]{32}\b"), "{id}"),
-    (re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"), "{email}"),
+    # Starts only where a run of address characters starts, and never backtracks into the local part:
+    # linear on a long run with no `@` (quadratic before: 80 KB took 40 s).
+    (re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]++@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"), "{email}"),
     (re.compile(r"(?<=/users/)\d+\b"), "{user}"),
 )
 
