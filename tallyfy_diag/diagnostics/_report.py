@@ -26,6 +26,10 @@ from tallyfy_diag.diagnostics._registry import STATUS_ORDER, Finding, Status
 REPORT_VERSION: Final = 1
 FORMATS: Final = ("human", "json", "junit", "markdown")
 Format = Literal["human", "json", "junit", "markdown"]
+EXCERPT_CHARS: Final = 400
+"""How much of a response body a report shows."""
+_EXCERPT_CONTEXT: Final = 4000
+"""Text kept past the excerpt until known secrets are scrubbed; a longer secret than this is no password."""
 _CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 
 
@@ -56,7 +60,9 @@ def summarize_exchange(exchange: Exchange) -> ExchangeSummary:
     response = exchange.response
     excerpt = None
     if response is not None and response.body:
-        excerpt = redact_body(response.text, response.media_type or "")[:400]
+        # Scrub first, cut last: known secrets are only removed in `Report.scrubbed`, so the excerpt keeps
+        # enough text past its final length that a secret straddling the cut is still whole when scrubbed.
+        excerpt = redact_body(response.text, response.media_type or "")[: EXCERPT_CHARS + _EXCERPT_CONTEXT]
     return ExchangeSummary(
         label=exchange.label or f"{request.method} {request.path}",
         url=redact_url(request.url.split("?", 1)[0]),
@@ -128,9 +134,13 @@ class Report:
             )
 
         def exchange(item: ExchangeSummary) -> ExchangeSummary:
-            return ExchangeSummary(
+            cleaned = ExchangeSummary(
                 **{field.name: clean(getattr(item, field.name)) for field in attrs.fields(ExchangeSummary)}
             )
+            excerpt = cleaned.body_excerpt
+            if excerpt is not None and len(excerpt) > EXCERPT_CHARS:  # cut only now that it is scrubbed
+                cleaned = attrs.evolve(cleaned, body_excerpt=excerpt[:EXCERPT_CHARS])
+            return cleaned
 
         return attrs.evolve(
             self,
