@@ -79,7 +79,10 @@ def run_listen(args: argparse.Namespace) -> int:
         listener.start()
     except OSError as error:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
-    print(f"webhook: listening on {listener.url} - point the webhook URL here; Ctrl-C stops", file=sys.stderr)
-    serve_until_interrupted(listener)
+    try:
+        print(f"webhook: listening on {listener.url} - point the webhook URL here; Ctrl-C stops", file=sys.stderr)
+        serve_until_interrupted(listener)
+    except KeyboardInterrupt:  # Ctrl-C a moment after the message, before the foreground loop took over
+        listener.stop()
     print(f"webhook: stopped after {len(listener.receiver.deliveries)} deliveries", file=sys.stderr)
     return ExitCode.OK
