@@ -62,6 +62,25 @@ SENSITIVE_FIELDS: Final = frozenset(
     }
 )
 
+# Names not on the list are caught by shape: any name holding one of these words once "_" is dropped
+# (user_password, auth_token, x_token, clientSecret, privateKey), or with one of these as a whole part (x_auth).
+_SENSITIVE_WORDS: Final = (
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "credential",
+    "apikey",
+    "signature",
+    "privatekey",
+    "accesskey",
+    "sessionid",
+    "cookie",
+)
+_SENSITIVE_PARTS: Final = frozenset({"pwd", "pass", "auth", "jwt", "otp", "sid", "sig", "key", "bearer"})
+# Names the shape rules would catch that every OAuth exchange uses for public facts.
+_NOT_SENSITIVE: Final = frozenset({"token_type", "token_endpoint", "token_url", "auth_scheme"})
+
 # OAuth authorization codes travel in forms and query strings; in JSON bodies Tallyfy's "code" is an error code.
 _SENSITIVE_FORM_FIELDS: Final = SENSITIVE_FIELDS | {"code"}
 
@@ -100,11 +119,20 @@ def _field_name(name: str) -> str:
 
 
 def is_sensitive_field(name: str) -> bool:
-    return _field_name(name) in SENSITIVE_FIELDS
+    """A key, field or parameter whose value is a credential: on the list, or shaped like one."""
+    normalised = _field_name(name)
+    if normalised in SENSITIVE_FIELDS:
+        return True
+    if normalised in _NOT_SENSITIVE:
+        return False
+    squashed = normalised.replace("_", "")
+    return any(word in squashed for word in _SENSITIVE_WORDS) or any(
+        part in _SENSITIVE_PARTS for part in normalised.split("_")
+    )
 
 
 def _is_sensitive_form_field(name: str) -> bool:
-    return _field_name(name) in _SENSITIVE_FORM_FIELDS
+    return _field_name(name) == "code" or is_sensitive_field(name)
 
 
 def is_sensitive_header(name: str) -> bool:
@@ -182,10 +210,10 @@ def redact_body(body: str, content_type: str = "") -> str:
             pass
     if "x-www-form-urlencoded" in content_type:
         return redact_form(stripped)
-    return _redact_sensitive_pairs(redact_text(body))
+    return redact_sensitive_pairs(redact_text(body))
 
 
-def _redact_sensitive_pairs(text: str) -> str:
+def redact_sensitive_pairs(text: str) -> str:
     """Values of sensitive keys in text that could not be parsed: `"password": "..."` and `password=...`."""
     text = _JSON_PAIR.sub(
         lambda m: f"{m.group(1)}{REDACTED}{m.group(3)}" if is_sensitive_field(m.group(2)) else m.group(0), text
@@ -199,7 +227,7 @@ def redact_message(text: str, secrets: Iterable[str] = ()) -> str:
     """Free text that may hold URLs and `key=value` or `"key": "value"` pairs (log lines, error messages):
     URLs lose sensitive query parameters and userinfo, sensitive pairs their values, tokens are replaced."""
     text = _URL_IN_TEXT.sub(lambda match: redact_url(match.group(0)), redact_text(text, secrets))
-    return _redact_sensitive_pairs(text)
+    return redact_sensitive_pairs(text)
 
 
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:

@@ -9,10 +9,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
-from collections.abc import Callable, Sequence
+import traceback
+from collections.abc import Callable, Iterator, Sequence
 
 from tallyfy_diag import __version__
+from tallyfy_diag._redact import REDACTED, redact_message
 from tallyfy_diag.cli._exit import ExitCode, UsageError
 
 # Subcommand modules, in the order --help lists them.
@@ -21,10 +24,36 @@ _COMMAND_MODULES: tuple[str, ...] = ("doctor", "explain", "token", "cors", "sand
 Handler = Callable[[argparse.Namespace], int]
 
 
+# A value argparse quotes in its messages ('...' or "..." as repr() writes it).
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*+'|\"(?:[^\"\\]|\\.)*+\"")
+_UNRECOGNIZED = "unrecognized arguments: "
+
+
+def _parser_words(parser: argparse.ArgumentParser) -> Iterator[str]:
+    """What a parser itself defines (option strings, choices, command names): safe to repeat in a message."""
+    for action in parser._actions:
+        yield from action.option_strings
+        if action.choices is not None:
+            yield from (str(choice) for choice in action.choices)
+
+
+def _redacted_usage(message: str, known: set[str]) -> str:
+    """argparse's message with every value the user typed replaced: `--password=SECRET` must not come back
+    as "ignored explicit argument 'SECRET'". Option names and the parser's own choices stay."""
+    if message.startswith(_UNRECOGNIZED):
+        words = message[len(_UNRECOGNIZED) :].split(" ")
+        shown = [word.split("=", 1)[0] + ("=" + REDACTED if "=" in word else "") for word in words]
+        shown = [word if word.startswith("-") else REDACTED for word in shown]
+        return _UNRECOGNIZED + " ".join(shown)
+    return _QUOTED.sub(lambda match: match.group(0) if match.group(0)[1:-1] in known else f"'{REDACTED}'", message)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports bad usage as one line (no usage dump) with the documented exit code."""
+    """argparse that reports bad usage as one line (no usage dump) with the documented exit code, echoing
+    none of the values it was given."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        message = _redacted_usage(message, set(_parser_words(self)))
         raise UsageError(f"{self.prog}: {message} (see --help)")
 
 
@@ -58,14 +87,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return ExitCode.USAGE
         return handler(args)
     except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
+        # Commands word their own usage errors; a URL with userinfo or a `token=...` in one still goes.
+        print(f"error: {redact_message(str(error))}", file=sys.stderr)
         return ExitCode.USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - the last resort: exit 70, never a traceback
         if os.environ.get("TALLYFY_DIAG_DEBUG"):
-            raise
+            # The traceback on request, still redacted; the exit code stays 70 (an uncaught exception exits
+            # 1, which reads as "a check failed").
+            print(redact_message(traceback.format_exc()), file=sys.stderr)
+            return ExitCode.INTERNAL
         # Never a traceback for users; the exception type says where to look without echoing data.
         print(
             f"error: internal error ({type(error).__name__}); rerun with TALLYFY_DIAG_DEBUG=1 and report it",

@@ -8,6 +8,7 @@ and form values are never printed. Ctrl-C (or SIGTERM) stops it with exit 0.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from typing import Any
 
@@ -49,17 +50,39 @@ def _need_action(parser: argparse.ArgumentParser) -> Any:
     return handler
 
 
+def is_loopback(host: str) -> bool:
+    """Only this machine can connect: localhost or a loopback address (127.0.0.0/8, ::1)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def run_listen(args: argparse.Namespace) -> int:
     from tallyfy_diag.webhooks import WebhookListener  # noqa: PLC0415 - keeps --help fast
 
+    if not args.host.strip():
+        # An empty host binds every interface; say so instead of doing it silently.
+        raise UsageError(f"--host must not be empty (default {DEFAULT_HOST}; 0.0.0.0 means every interface)")
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0..65535, got {args.port}")
+    if not is_loopback(args.host):
+        print(
+            f"webhook: warning: --host {args.host} is not a loopback address: anyone who can reach this machine "
+            "can send deliveries to it (use 127.0.0.1 unless Tallyfy must reach it directly)",
+            file=sys.stderr,
+        )
     listener = WebhookListener(args.host, args.port, out=sys.stdout)
     try:
         listener.start()
     except OSError as error:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
-    print(f"webhook: listening on {listener.url} - point the webhook URL here; Ctrl-C stops", file=sys.stderr)
-    serve_until_interrupted(listener)
+    try:
+        print(f"webhook: listening on {listener.url} - point the webhook URL here; Ctrl-C stops", file=sys.stderr)
+        serve_until_interrupted(listener)
+    except KeyboardInterrupt:  # Ctrl-C a moment after the message, before the foreground loop took over
+        listener.stop()
     print(f"webhook: stopped after {len(listener.receiver.deliveries)} deliveries", file=sys.stderr)
     return ExitCode.OK

@@ -32,7 +32,9 @@ class Word:
     unresolved: tuple[str, ...] = ()
 
 
-_VARIABLE: Final = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}|([A-Za-z_][A-Za-z0-9_]*))")
+# `${NAME...}` looks at most 128 characters ahead for its `}`: an unbounded look from every `$` is quadratic.
+_VARIABLE: Final = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*+)[^}]{0,128}+\}|([A-Za-z_][A-Za-z0-9_]*+))")
+_HEX_DIGITS: Final = re.compile(r"[0-9A-Fa-f]{1,4}")
 _ANSI_ESCAPES: Final = {
     "n": "\n",
     "t": "\t",
@@ -45,6 +47,10 @@ _ANSI_ESCAPES: Final = {
     "e": "\x1b",
 }
 _SEPARATORS: Final = (";", "&&", "||", "|", "&")
+_SEPARATOR_STARTS: Final = frozenset(separator[0] for separator in _SEPARATORS)
+MAX_WORDS: Final = 2000
+"""More words than any hand-written curl command has; every option and header costs the checks time."""
+_ANSI_PLAIN: Final = re.compile(r"[^\\']+")
 
 
 class _Lexer:
@@ -91,6 +97,10 @@ class _Lexer:
     def _ansi_c(self, buffer: list[str]) -> None:
         self.position += 2
         while True:
+            plain = _ANSI_PLAIN.match(self.text, self.position)
+            if plain:  # a run without escapes or the closing quote, taken whole
+                buffer.append(plain.group(0))
+                self.position = plain.end()
             character = self._peek()
             if not character:
                 raise CurlError("unterminated $'...' quote in the curl command")
@@ -104,9 +114,10 @@ class _Lexer:
             self.position += 1
             if escape in _ANSI_ESCAPES:
                 buffer.append(_ANSI_ESCAPES[escape])
-            elif escape in "xu" and re.match(r"[0-9A-Fa-f]+", self.text[self.position :]):
+            elif escape in "xu" and (digits := _HEX_DIGITS.match(self.text, self.position)):
+                # Matched in place: slicing the rest of the text at every escape is quadratic.
                 width = 2 if escape == "x" else 4
-                digits = re.match(rf"[0-9A-Fa-f]{{1,{width}}}", self.text[self.position :])
+                digits = _HEX_DIGITS.match(self.text[self.position : self.position + width])
                 assert digits is not None
                 code_point = int(digits.group(0), 16)
                 buffer.append("\ufffd" if 0xD800 <= code_point <= 0xDFFF else chr(code_point))
@@ -140,7 +151,7 @@ class _Lexer:
             if character in " \t\r":
                 self.position += 1
                 continue
-            if character == "\n" or any(self.text.startswith(s, self.position) for s in _SEPARATORS):
+            if character == "\n" or character in _SEPARATOR_STARTS:
                 separator = next((s for s in _SEPARATORS if self.text.startswith(s, self.position)), "\n")
                 self.position += len(separator)
                 if words:
@@ -152,6 +163,8 @@ class _Lexer:
                 self.position = len(self.text) if end < 0 else end
                 continue
             words.append(self._word())
+            if len(words) > MAX_WORDS:
+                raise CurlError(f"the curl command has more than {MAX_WORDS} words; shorten it to the failing call")
         if words:
             yield words
 
@@ -160,7 +173,7 @@ class _Lexer:
         unresolved: list[str] = []
         while self.position < len(self.text):
             character = self._peek()
-            if character in " \t\r\n" or any(self.text.startswith(s, self.position) for s in _SEPARATORS):
+            if character in " \t\r\n" or character in _SEPARATOR_STARTS:
                 break
             if character == "'":
                 self._single(buffer)

@@ -362,17 +362,14 @@ class Evidence:
 
 # The token part of an Authorization value: every scheme prefix, quotes and trailing separators removed, so the
 # token checks can judge what the user MEANT to send while auth-header reports how it was sent.
-_SCHEME_PREFIX = re.compile(r"^\s*(?:bearer|token|jwt)(?:\s+|(?=eyJ))", re.IGNORECASE)
+# Every repeated prefix at once ("Bearer Bearer ..."): one linear pass, not one pass per prefix.
+_SCHEME_PREFIX = re.compile(r"^(?:\s*+(?:bearer|token|jwt)(?:\s++|(?=eyJ)))++", re.IGNORECASE)
 
 
 def token_from_authorization(value: str) -> str | None:
     """The token a `Bearer` value carries, cleaned of the usual mistakes; None when there is none."""
     candidate = value.strip().replace("\u200b", "").replace("\ufeff", "")
-    while True:
-        stripped = _SCHEME_PREFIX.sub("", candidate, count=1)
-        if stripped == candidate:
-            break
-        candidate = stripped
+    candidate = _SCHEME_PREFIX.sub("", candidate, count=1)
     candidate = candidate.strip().strip("\"'").rstrip(",;").strip()
     if not candidate or candidate.lower().startswith("basic"):
         return None

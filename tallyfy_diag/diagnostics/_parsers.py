@@ -189,9 +189,10 @@ def _har_time(value: Any) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        # 9999-12-31 at -14:00 (or 0001-01-01 at +14:00) is a valid ISO date with no UTC equivalent.
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _har_request_body(request: Mapping[str, Any]) -> bytes:
@@ -352,6 +353,34 @@ def _without_surrogates(value: Any) -> Any:
     return value
 
 
+MAX_YAML_NODES: Final = 2_000_000
+"""Nodes a YAML document may expand to, aliases counted at their full size (a few MB of text has far fewer)."""
+
+
+class _BoundedYAMLLoader(yaml.SafeLoader):
+    """safe_load that counts what aliases expand to: nine nested aliases of nine make a billion nodes from
+    600 bytes (the "billion laughs"), so a document past MAX_YAML_NODES is refused before anything walks it."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._expanded_size: dict[int, int] = {}
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        node = super().compose_node(parent, index)
+        if node is None or id(node) in self._expanded_size:  # an alias: the anchored node, sized already
+            return node
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [item for pair in node.value for item in pair]
+        size = 1 + sum(self._expanded_size.get(id(child), 1) for child in children)
+        if size > MAX_YAML_NODES:
+            raise InputError(f"the YAML expands to more than {MAX_YAML_NODES} nodes (aliases nested in aliases)")
+        self._expanded_size[id(node)] = size
+        return node
+
+
 def _structured(text: str) -> Any | None:
     """JSON or YAML documents as data (None when neither, or when it is plain text)."""
     stripped = text.lstrip()
@@ -364,7 +393,13 @@ def _structured(text: str) -> Any | None:
         import yaml  # noqa: PLC0415 - only cassettes need it; a curl command or HAR starts faster without
 
         try:
-            return _without_surrogates(yaml.safe_load(text))
+            loader = _BoundedYAMLLoader(text)
+            try:
+                return _without_surrogates(loader.get_single_data())
+            finally:
+                loader.dispose()
+        except InputError:
+            raise
         except (yaml.YAMLError, RecursionError, ValueError) as error:
             raise InputError("the input looks like a VCR cassette but is not valid YAML") from error
     return None

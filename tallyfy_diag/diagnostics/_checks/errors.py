@@ -126,7 +126,11 @@ def oauth_error(evidence: Evidence) -> Verdict:
 
 # ------------------------------------------------------------------------------------------- unauthenticated
 
-_CHALLENGE_PARAM: Final = re.compile(r'([A-Za-z0-9_\-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)')
+# Linear time on hostile headers: a name starts only where a run of name characters starts, and a quoted value
+# runs to its closing quote or the end of the header (it cannot fail, so it is never rescanned).
+_CHALLENGE_PARAM: Final = re.compile(
+    r'(?<![A-Za-z0-9_\-])([A-Za-z0-9_\-]++)\s*+=\s*+("(?:[^"\\]|\\[\s\S])*+"?|[^,\s]*+)'
+)
 
 
 def parse_challenge(value: str) -> tuple[str, dict[str, str]]:
@@ -134,7 +138,10 @@ def parse_challenge(value: str) -> tuple[str, dict[str, str]]:
     scheme, _, rest = value.strip().partition(" ")
     params = {}
     for name, raw in _CHALLENGE_PARAM.findall(rest):
-        params[name.lower()] = raw[1:-1].replace('\\"', '"') if raw.startswith('"') else raw
+        quoted = raw.startswith('"')
+        params[name.lower()] = (
+            raw[1 : -1 if len(raw) > 1 and raw.endswith('"') else None].replace('\\"', '"') if quoted else raw
+        )
     return scheme, params
 
 
