@@ -18,20 +18,29 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tallyfy_diag._redact import redact_text
+from tallyfy_diag._scenarios import SERVER_SCENARIOS, listing, unknown_scenario
 from tallyfy_diag.cli._exit import ExitCode, UsageError
 from tallyfy_diag.cli._foreground import serve_until_interrupted
-from tallyfy_diag.sandbox._config import SCENARIOS, SandboxConfig
+
+if TYPE_CHECKING:
+    from tallyfy_diag.sandbox._config import SandboxConfig
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
+def _server_scenario(name: str) -> str:
+    """An argparse `type=`: a server scenario's name, else the one-line reason (a client mistake names doctor)."""
+    if name not in SERVER_SCENARIOS:
+        raise argparse.ArgumentTypeError(unknown_scenario(name, SERVER_SCENARIOS, "sandbox"))
+    return name
+
+
 def register(subparsers: Any) -> None:
-    scenarios = "; ".join(f"{name}: {scenario.description}" for name, scenario in SCENARIOS.items())
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "sandbox",
         help="run a local server that behaves like Tallyfy",
@@ -39,7 +48,8 @@ def register(subparsers: Any) -> None:
             "Serve a local stand-in for the Tallyfy API (under /api) with demo data and credentials. "
             "Prints one JSON line (base_url and credentials) on stdout; Ctrl-C stops it (exit 0)."
         ),
-        epilog=f"Scenarios - {scenarios}",
+        epilog="Scenarios: --list-scenarios. A client mistake (tallyfy-diag doctor --list-scenarios) is reproduced"
+        " by `doctor --sandbox --scenario NAME`.",
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})")
     parser.add_argument(
@@ -53,7 +63,14 @@ def register(subparsers: Any) -> None:
         metavar="ORIGIN",
         help="allow browser calls from ORIGIN, e.g. http://localhost:3000 (repeatable; default none)",
     )
-    parser.add_argument("--scenario", choices=list(SCENARIOS), default="default", help="switch on a documented trap")
+    parser.add_argument(
+        "--scenario",
+        type=_server_scenario,
+        default="default",
+        metavar="NAME",
+        help="switch on a documented trap (--list-scenarios)",
+    )
+    parser.add_argument("--list-scenarios", action="store_true", help="list the scenarios, then exit")
     parser.add_argument(
         "--webhook-url",
         metavar="URL",
@@ -88,6 +105,8 @@ def _config(args: argparse.Namespace) -> SandboxConfig:
         options["token_ttl"] = args.token_ttl
     if args.webhook_url is not None:
         options["webhook_url"] = args.webhook_url
+    from tallyfy_diag.sandbox._config import SandboxConfig  # noqa: PLC0415 - keeps --help fast
+
     try:
         return SandboxConfig(**options)
     except ValueError as error:
@@ -141,6 +160,9 @@ def _logging_to_stderr(secrets: list[str]) -> Iterator[None]:
 
 
 def run_sandbox(args: argparse.Namespace) -> int:
+    if getattr(args, "list_scenarios", False):
+        print(listing(SERVER_SCENARIOS), end="")
+        return ExitCode.OK
     from tallyfy_diag.sandbox import Sandbox  # noqa: PLC0415 - keeps --help fast
 
     config = _config(args)
