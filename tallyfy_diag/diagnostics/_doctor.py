@@ -38,13 +38,13 @@ from tallyfy_diag._constants import (
     GRANT_TYPES,
     TOKEN_PATH,
 )
+from tallyfy_diag._http_rules import transport_failure_kind
 from tallyfy_diag._redact import redact_text, redact_url
 from tallyfy_diag.diagnostics import _cors
 from tallyfy_diag.diagnostics._checks._common import exchange_label
 from tallyfy_diag.diagnostics._evidence import (
     Evidence,
     Exchange,
-    FailureKind,
     Header,
     IsolationTrial,
     Request,
@@ -132,26 +132,9 @@ def _flip_api_prefix(url: str) -> tuple[str, str] | None:
 
 
 def transport_failure(error: Exception) -> TransportFailure:
-    text = str(error)
-    lowered = text.lower()
-    kind: FailureKind
-    if isinstance(error, httpx.TimeoutException):
-        kind = "timeout"
-    elif isinstance(error, httpx.ConnectError):
-        dns_words = ("name or service", "nodename", "getaddrinfo", "name resolution", "no address associated")
-        if any(word in lowered for word in dns_words):
-            kind = "dns"
-        elif "ssl" in lowered or "certificate" in lowered or "tls" in lowered:
-            kind = "tls"
-        else:
-            kind = "connect"
-    elif isinstance(error, httpx.ProtocolError):
-        kind = "protocol"
-    elif isinstance(error, UnicodeEncodeError):
+    if isinstance(error, UnicodeEncodeError):
         return TransportFailure("other", "not sent: a header value has characters outside ASCII (see auth-header)")
-    else:
-        kind = "other"
-    return TransportFailure(kind, f"{type(error).__name__}: {redact_text(text)[:200]}")
+    return TransportFailure(transport_failure_kind(error), f"{type(error).__name__}: {redact_text(str(error))[:200]}")
 
 
 class _Doctor:
