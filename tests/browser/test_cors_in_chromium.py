@@ -449,12 +449,15 @@ def cors_command(monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[int, di
 
 
 def _finding(report: dict[str, Any], label_start: str) -> dict[str, Any]:
+    """What cors-preflight found on one exchange (one finding per check lists each exchange it judged)."""
+    (check,) = [finding for finding in report["findings"] if finding["check"] == "cors-preflight"]
+    listed = check["evidence"].get("exchanges") or [{**check, "exchange": check["evidence"].get("exchange", "")}]
     found = [
-        finding
-        for finding in report["findings"]
-        if finding["check"] == "cors-preflight" and finding["evidence"].get("exchange", "").startswith(label_start)
+        {**item, "evidence": {**item["evidence"], "exchange": item["exchange"]}}
+        for item in listed
+        if item["exchange"].startswith(label_start)
     ]
-    assert len(found) == 1, [finding["title"] for finding in report["findings"]]
+    assert len(found) == 1, [item["title"] for item in listed]
     return found[0]
 
 
