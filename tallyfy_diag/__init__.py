@@ -6,14 +6,21 @@ load on first use, so the command line starts without httpx. Everything else is 
 
 from __future__ import annotations
 
+import functools
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("tallyfy-diag")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+
+@functools.cache
+def _version() -> str:
+    """The installed version, read on first use: importlib.metadata costs the command line's start-up ~50 ms."""
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    try:
+        return version("tallyfy-diag")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0.0.0+unknown"
+
 
 if TYPE_CHECKING:
     from tallyfy_diag.client import (
@@ -63,10 +70,12 @@ _CLIENT_EXPORTS = frozenset(
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        return _version()
     if name in _CLIENT_EXPORTS:
         return getattr(importlib.import_module("tallyfy_diag.client"), name)
     raise AttributeError(f"module 'tallyfy_diag' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_CLIENT_EXPORTS])
+    return sorted([*globals(), *_CLIENT_EXPORTS, "__version__"])
