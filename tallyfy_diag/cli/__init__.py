@@ -57,6 +57,14 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see --help)")
 
 
+class _Version(argparse.Action):
+    """--version, looked up only when asked for (reading package metadata slows every start-up)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        print(f"tallyfy-diag {__version__}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tallyfy-diag",
@@ -68,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 no failure, 1 at least one check failed, 2 bad usage or unreadable input, "
         "70 internal error, 130 interrupted.",
     )
-    parser.add_argument("--version", action="version", version=f"tallyfy-diag {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
     for name in _COMMAND_MODULES:
         module = importlib.import_module(f"tallyfy_diag.cli.{name}")

@@ -8,6 +8,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from tallyfy_diag._scenarios import SERVER_SCENARIOS, listing, unknown_scenario
 from tallyfy_diag.cli._exit import UsageError
 from tallyfy_diag.cli._report_options import (
     ORIGIN_HELP,
@@ -126,11 +127,7 @@ def _token(args: argparse.Namespace) -> tuple[str | None, str | None]:
 
 
 def _list_scenarios() -> int:
-    from tallyfy_diag.sandbox import SCENARIOS  # noqa: PLC0415 - fast --help
-
-    width = max(len(name) for name in SCENARIOS)
-    for name, scenario in SCENARIOS.items():
-        print(f"{name.ljust(width)}  {scenario.description}")
+    print(listing(SERVER_SCENARIOS), end="")
     return 0
 
 
@@ -188,12 +185,12 @@ def handle(args: argparse.Namespace) -> int:
     method = _method(args.method)
     token, source = _token(args)
     if args.sandbox:
-        from tallyfy_diag.sandbox import SCENARIOS, Sandbox, SandboxConfig  # noqa: PLC0415
+        scenario = args.scenario or "default"
+        if scenario not in SERVER_SCENARIOS:
+            raise UsageError(unknown_scenario(scenario, SERVER_SCENARIOS, "cors"))
+        from tallyfy_diag.sandbox import Sandbox, SandboxConfig  # noqa: PLC0415 - fast --help
         from tallyfy_diag.sandbox._config import DEMO_ORIGIN  # noqa: PLC0415
 
-        scenario = args.scenario or "default"
-        if scenario not in SCENARIOS:
-            raise UsageError(f"unknown scenario {scenario!r}; known: {', '.join(SCENARIOS)}")
         origin = _origin(args, DEMO_ORIGIN)
         with Sandbox(SandboxConfig(scenario=scenario)) as sandbox:
             if token is None:

@@ -9,6 +9,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from tallyfy_diag._scenarios import SCENARIOS, listing, unknown_scenario
 from tallyfy_diag.cli._exit import UsageError
 from tallyfy_diag.cli._report_options import (
     ORIGIN_HELP,
@@ -208,22 +209,12 @@ def sandbox_settings(scenario: DoctorScenario, sandbox: Sandbox, origin: str | N
         org_id=credentials.org_id,
         origin=origin,
         with_credentials=scenario.with_credentials,
-        client_header=scenario.client_header,
-        authorization=scenario.authorization,
-        token_body=scenario.token_body,
-        grant_type_value=scenario.grant_type_value,
-        omitted_parameter=scenario.omitted_parameter,
-        burst=scenario.burst,
-        iso_deadline=scenario.iso_deadline,
+        habits=scenario.habits,
     )
 
 
 def _list_scenarios() -> int:
-    from tallyfy_diag.diagnostics._scenarios import DOCTOR_SCENARIOS  # noqa: PLC0415 - fast --help
-
-    width = max(len(name) for name in DOCTOR_SCENARIOS)
-    for name, scenario in DOCTOR_SCENARIOS.items():
-        print(f"{name.ljust(width)}  {scenario.description}")
+    print(listing(SCENARIOS), end="")
     return 0
 
 
@@ -241,7 +232,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
     name = args.scenario or "default"
     scenario = DOCTOR_SCENARIOS.get(name)
     if scenario is None:
-        raise UsageError(f"unknown scenario {name!r}; known: {', '.join(DOCTOR_SCENARIOS)}")
+        raise UsageError(unknown_scenario(name, DOCTOR_SCENARIOS, "doctor"))
     origin = parse_origin(args.origin) if args.origin else (DEMO_ORIGIN if scenario.origin else None)
     with Sandbox(SandboxConfig(scenario=scenario.sandbox_scenario)) as sandbox:
         settings = sandbox_settings(scenario, sandbox, origin)

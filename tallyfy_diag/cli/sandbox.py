@@ -13,52 +13,29 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tallyfy_diag._redact import redact_text
+from tallyfy_diag._scenarios import SERVER_SCENARIOS, listing, unknown_scenario
 from tallyfy_diag.cli._exit import ExitCode, UsageError
 from tallyfy_diag.cli._foreground import serve_until_interrupted
 
 if TYPE_CHECKING:
-    from tallyfy_diag.sandbox._config import SandboxConfig, Scenario
+    from tallyfy_diag.sandbox._config import SandboxConfig
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
-_SCENARIOS_EPILOG = "Scenarios - {scenarios}"
 
 
-# Building the parser runs for every command (and `tallyfy-diag --help`); the scenario table lives with the
-# sandbox's configuration classes, so it is read only when this command's help or --scenario needs it.
-def _scenarios() -> Mapping[str, Scenario]:
-    from tallyfy_diag.sandbox._config import SCENARIOS  # noqa: PLC0415 - see above
-
-    return SCENARIOS
-
-
-class _ScenarioNames:
-    """The scenario names as argparse `choices`, looked up on first use."""
-
-    def __contains__(self, name: object) -> bool:
-        return name in _scenarios()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(_scenarios())
-
-    def __len__(self) -> int:
-        return len(_scenarios())
-
-
-class _ScenarioHelp(argparse.HelpFormatter):
-    """Fills the scenario list into the epilog when the help is shown."""
-
-    def add_text(self, text: str | None) -> None:
-        if text == _SCENARIOS_EPILOG:
-            listing = "; ".join(f"{name}: {scenario.description}" for name, scenario in _scenarios().items())
-            text = text.format(scenarios=listing)
-        super().add_text(text)
+def _server_scenario(name: str) -> str:
+    """An argparse `type=`: a server scenario's name, else the one-line reason (a client mistake names doctor)."""
+    if name not in SERVER_SCENARIOS:
+        raise argparse.ArgumentTypeError(unknown_scenario(name, SERVER_SCENARIOS, "sandbox"))
+    return name
 
 
 def register(subparsers: Any) -> None:
@@ -69,8 +46,8 @@ def register(subparsers: Any) -> None:
             "Serve a local stand-in for the Tallyfy API (under /api) with demo data and credentials. "
             "Prints one JSON line (base_url and credentials) on stdout; Ctrl-C stops it (exit 0)."
         ),
-        epilog=_SCENARIOS_EPILOG,
-        formatter_class=_ScenarioHelp,
+        epilog="Scenarios: --list-scenarios. A client mistake (tallyfy-diag doctor --list-scenarios) is reproduced"
+        " by `doctor --sandbox --scenario NAME`.",
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})")
     parser.add_argument(
@@ -86,12 +63,12 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--scenario",
-        choices=_ScenarioNames(),
-        # A metavar, because argparse would otherwise list the choices (and load them) while building.
-        metavar="NAME",
+        type=_server_scenario,
         default="default",
-        help="switch on a documented trap (listed below)",
+        metavar="NAME",
+        help="switch on a documented trap (--list-scenarios)",
     )
+    parser.add_argument("--list-scenarios", action="store_true", help="list the scenarios, then exit")
     parser.add_argument(
         "--webhook-url",
         metavar="URL",
@@ -128,6 +105,7 @@ def _config(args: argparse.Namespace) -> SandboxConfig:
         options["token_ttl"] = args.token_ttl
     if args.webhook_url is not None:
         options["webhook_url"] = args.webhook_url
+
     try:
         return SandboxConfig(**options)
     except ValueError as error:
@@ -153,8 +131,6 @@ def _write_private(path: Path, text: str) -> None:
 @contextmanager
 def _logging_to_stderr(secrets: list[str]) -> Iterator[None]:
     import logging  # noqa: PLC0415 - keeps --help fast
-
-    from tallyfy_diag._redact import redact_text  # noqa: PLC0415
 
     class _RedactingFormatter(logging.Formatter):
         """Log lines (tracebacks included) with the sandbox's secrets and anything token-shaped removed."""
@@ -184,6 +160,9 @@ def _logging_to_stderr(secrets: list[str]) -> Iterator[None]:
 
 
 def run_sandbox(args: argparse.Namespace) -> int:
+    if getattr(args, "list_scenarios", False):
+        print(listing(SERVER_SCENARIOS), end="")
+        return ExitCode.OK
     import json  # noqa: PLC0415 - keeps --help fast
 
     from tallyfy_diag.sandbox._signing import prepare_signing_key  # noqa: PLC0415

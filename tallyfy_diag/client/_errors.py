@@ -32,7 +32,6 @@ there for callers who need more.
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -40,6 +39,7 @@ import httpx
 
 from tallyfy_diag import _constants as c
 from tallyfy_diag import _json
+from tallyfy_diag._http_rules import OAUTH_ERRORS, transport_failure_kind
 from tallyfy_diag._redact import redact_body, redact_text, redact_url
 from tallyfy_diag.client._retry import retry_after_of
 
@@ -58,17 +58,6 @@ USE_PASSWORD_GRANT: Final = (
     "this operation needs a user, and a client_credentials token carries none: use PasswordGrant "
     "(grant_type=password) or a user's personal access token"
 )
-
-_OAUTH_NEXT_STEPS: Final = {
-    "invalid_request": "a token-request field is missing or repeated, or the body is not form-urlencoded",
-    "invalid_client": "check the client id (numeric) and client secret (TALLYFY_CLIENT_ID, TALLYFY_CLIENT_SECRET)",
-    "invalid_grant": "check the username and password, or sign in again: the refresh token is expired, "
-    "revoked or belongs to another client",
-    "unauthorized_client": "this client may not use this grant: ask Tallyfy Support to enable it",
-    "unsupported_grant_type": "send grant_type (password, client_credentials or refresh_token) in a "
-    "form-urlencoded body",
-    "invalid_scope": "request scope '*' or no scope",
-}
 
 
 class TallyfyError(Exception):
@@ -311,7 +300,8 @@ def error_from_response(response: httpx.Response, *, secrets: Iterable[str] = ()
         # RFC 6749 §5.2 error bodies have a string `error`; Tallyfy's own errors use `"error": true`.
         description = _text(body.get("error_description"), secrets) or message
         hint = _text(body.get("hint"), secrets)
-        step = _OAUTH_NEXT_STEPS.get(oauth_code, "check the token request against the grant's required fields")
+        rule = OAUTH_ERRORS.get(oauth_code)
+        step = rule.next_step if rule else "check the token request against the grant's required fields"
         return OAuthError(
             f"token request refused: {oauth_code}" + (f" ({description})" if description else ""),
             error=oauth_code,
@@ -393,14 +383,14 @@ def error_from_transport(
             next_step="retry later, or raise deadline= if the server is just slow",
             **common,
         )
-    if isinstance(error, httpx.TimeoutException):
+    kind = transport_failure_kind(error)
+    if kind == "timeout":
         return RequestTimeoutError(
             f"timed out ({type(error).__name__})",
             next_step="retry later, or raise timeout= if the server is just slow",
             **common,
         )
-    cause = error.__cause__ or error.__context__
-    if isinstance(cause, ssl.SSLError) or "SSL" in str(error) or "CERTIFICATE" in str(error).upper():
+    if kind == "tls":
         return TLSError(
             "TLS handshake or certificate verification failed",
             next_step="check the system clock, the CA bundle (verify=) and any intercepting proxy",

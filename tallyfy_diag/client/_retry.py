@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -27,6 +26,7 @@ from typing import Final
 import attrs
 import httpx
 
+from tallyfy_diag._http_rules import parse_http_date, retry_after_seconds
 from tallyfy_diag._redact import redact_url
 from tallyfy_diag.client._logging import get_logger
 
@@ -46,34 +46,15 @@ logger = get_logger("tallyfy_diag.client.retry")
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
     """Seconds to wait from a `Retry-After` value (delta-seconds or HTTP date); None when absent or unreadable."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:  # RFC 9110 HTTP dates are GMT
-        when = when.replace(tzinfo=UTC)
-    current = datetime.now(UTC).timestamp() if now is None else now
-    return max(0.0, when.timestamp() - current)
+    moment = datetime.now(UTC) if now is None else datetime.fromtimestamp(now, UTC)
+    return retry_after_seconds(value, moment)
 
 
 def retry_after_of(response: httpx.Response) -> float | None:
     """The response's Retry-After in seconds; an HTTP date is measured against the response's own `Date`
     header when it has one, so a client clock that disagrees with the server's does not stretch the wait."""
-    server_now = None
-    date = response.headers.get("date")
-    if date:
-        try:
-            server_now = email.utils.parsedate_to_datetime(date).timestamp()
-        except (TypeError, ValueError):
-            server_now = None
-    return parse_retry_after(response.headers.get("retry-after"), now=server_now)
+    server_now = parse_http_date(response.headers.get("date")) or datetime.now(UTC)
+    return retry_after_seconds(response.headers.get("retry-after"), server_now)
 
 
 @attrs.frozen

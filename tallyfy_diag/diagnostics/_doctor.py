@@ -17,6 +17,7 @@ Redirects are not followed (the redirect check wants to see them).
 
 from __future__ import annotations
 
+import enum
 import json
 import ssl
 from collections.abc import Collection, Mapping, Sequence
@@ -38,13 +39,13 @@ from tallyfy_diag._constants import (
     GRANT_TYPES,
     TOKEN_PATH,
 )
+from tallyfy_diag._http_rules import transport_failure_kind
 from tallyfy_diag._redact import redact_text, redact_url
 from tallyfy_diag.diagnostics import _cors
 from tallyfy_diag.diagnostics._checks._common import exchange_label
 from tallyfy_diag.diagnostics._evidence import (
     Evidence,
     Exchange,
-    FailureKind,
     Header,
     IsolationTrial,
     Request,
@@ -56,10 +57,11 @@ from tallyfy_diag.diagnostics._evidence import (
 )
 from tallyfy_diag.diagnostics._report import Report, summarize_exchange, summarize_token
 from tallyfy_diag.diagnostics._runner import diagnose
+from tallyfy_diag.diagnostics._scenarios import DOCUMENTED_HABITS, ClientHabits
 from tallyfy_diag.diagnostics._secrets import collect_secrets
 
 DEFAULT_TIMEOUT: Final = 10.0
-_CANONICAL_AUTHORIZATION: Final = "Bearer {token}"
+_CANONICAL_AUTHORIZATION: Final = DOCUMENTED_HABITS.authorization
 ISO_DEADLINE: Final = "2030-07-15T17:00:00Z"
 
 
@@ -85,17 +87,8 @@ class DoctorSettings:
     origin: str | None = None
     with_credentials: bool = False
     timeout: float = DEFAULT_TIMEOUT
-    # The client's habits: a live run uses the documented ones; sandbox scenarios reproduce mistakes.
-    client_header: str | None = CLIENT_HEADER_VALUE
-    authorization: str = _CANONICAL_AUTHORIZATION
-    token_body: Literal["form", "json"] = "form"
-    grant_type_value: str | None = None
-    """What the client writes in grant_type for its configured grant (None: the grant's own name)."""
-    omitted_parameter: str | None = None
-    """A parameter the client leaves out of its token requests."""
-    burst: int = 0
-    iso_deadline: bool = False
-    """Send a task with an ISO deadline (sandbox scenarios only: the live doctor never writes)."""
+    habits: ClientHabits = DOCUMENTED_HABITS
+    """How the client writes its calls: a live run has the documented habits; scenarios reproduce mistakes."""
 
     def secrets(self) -> list[str]:
         return [c.value for c in (self.token, self.client_secret, self.password) if c is not None]
@@ -105,31 +98,28 @@ _PREFIX_FIX: Final = (
     "Fix the base URL: go.tallyfy.com-style hosts serve the API under /api, api.tallyfy.com at the root."
 )
 _TALLYFY_TOKEN_URL: Final = DEFAULT_BASE_URL + TOKEN_PATH
-_CONFIGURED: Final = "configured"
 
 
 @attrs.frozen
 class _TokenHabits:
-    """How a token request is written; a field left `configured` follows the settings (or a fix found)."""
+    """How the client writes its token requests (isolation may find a change that fixes them)."""
 
-    client_header: str | None = _CONFIGURED
-    body_style: Literal["form", "json", "configured"] = _CONFIGURED
-    url: str = _CONFIGURED
-    grant_type_value: str | None = _CONFIGURED
-    omitted_parameter: str | None = _CONFIGURED
-
-    def over(self, base: _TokenHabits) -> _TokenHabits:
-        """These habits, with every `configured` field taken from `base`."""
-        chosen = {
-            field.name: getattr(base, field.name)
-            if getattr(self, field.name) == _CONFIGURED
-            else getattr(self, field.name)
-            for field in attrs.fields(_TokenHabits)
-        }
-        return _TokenHabits(**chosen)
+    client_header: str | None
+    body_style: Literal["form", "json"]
+    url: str
+    grant_type_value: str | None
+    omitted_parameter: str | None
 
 
-_AS_CONFIGURED: Final = _TokenHabits()
+class _Configured(enum.Enum):
+    """`api_headers`' default: the client header as the client's habits write it."""
+
+    AS_CONFIGURED = "as configured"
+
+
+AS_CONFIGURED: Final = _Configured.AS_CONFIGURED
+_TokenChange = dict[str, Any]
+"""Fields of `_TokenHabits` that one isolation trial changes."""
 
 
 def _flip_api_prefix(url: str) -> tuple[str, str] | None:
@@ -143,26 +133,9 @@ def _flip_api_prefix(url: str) -> tuple[str, str] | None:
 
 
 def transport_failure(error: Exception) -> TransportFailure:
-    text = str(error)
-    lowered = text.lower()
-    kind: FailureKind
-    if isinstance(error, httpx.TimeoutException):
-        kind = "timeout"
-    elif isinstance(error, httpx.ConnectError):
-        dns_words = ("name or service", "nodename", "getaddrinfo", "name resolution", "no address associated")
-        if any(word in lowered for word in dns_words):
-            kind = "dns"
-        elif "ssl" in lowered or "certificate" in lowered or "tls" in lowered:
-            kind = "tls"
-        else:
-            kind = "connect"
-    elif isinstance(error, httpx.ProtocolError):
-        kind = "protocol"
-    elif isinstance(error, UnicodeEncodeError):
+    if isinstance(error, UnicodeEncodeError):
         return TransportFailure("other", "not sent: a header value has characters outside ASCII (see auth-header)")
-    else:
-        kind = "other"
-    return TransportFailure(kind, f"{type(error).__name__}: {redact_text(text)[:200]}")
+    return TransportFailure(transport_failure_kind(error), f"{type(error).__name__}: {redact_text(str(error))[:200]}")
 
 
 class _Doctor:
@@ -175,12 +148,13 @@ class _Doctor:
         self.now = utc_now()
         self.base = settings.base_url.strip().rstrip("/")
         # What the client does, until isolation finds a change that gets a token; later token calls keep it.
+        habits = settings.habits
         self.token_habits = _TokenHabits(
-            client_header=settings.client_header,
-            body_style=settings.token_body,
+            client_header=habits.client_header,
+            body_style=habits.token_body,
             url=settings.token_url or self.base + TOKEN_PATH,
-            grant_type_value=settings.grant_type_value,
-            omitted_parameter=settings.omitted_parameter,
+            grant_type_value=habits.grant_type_value,
+            omitted_parameter=habits.omitted_parameter,
         )
 
     # ------------------------------------------------------------------------------------------- sending
@@ -220,17 +194,17 @@ class _Doctor:
         token: str | None,
         *,
         token_source: str | None = None,
-        client_header: str | Literal["configured"] | None = "configured",
+        client_header: str | _Configured | None = AS_CONFIGURED,
         authorization: str | None = None,
         origin: bool = True,
     ) -> list[Header]:
         settings = self.settings
-        value = settings.client_header if client_header == "configured" else client_header
+        value = settings.habits.client_header if client_header is AS_CONFIGURED else client_header
         headers = [Header("Accept", "application/json")]
         if value is not None:
             headers.append(Header(CLIENT_HEADER, value))
         if token is not None:
-            form = authorization or settings.authorization
+            form = authorization or settings.habits.authorization
             headers.append(Header("Authorization", form.replace("{token}", token), token_source))
         if origin and settings.origin:
             headers.append(Header("Origin", settings.origin, "the browser"))
@@ -252,10 +226,10 @@ class _Doctor:
         return GRANT_CLIENT_CREDENTIALS if self.can_request(GRANT_CLIENT_CREDENTIALS) else None
 
     def token_call(
-        self, grant: str, *, label: str = "", habits: _TokenHabits = _AS_CONFIGURED
+        self, grant: str, *, label: str = "", change: _TokenChange | None = None
     ) -> tuple[Exchange, str | None]:
         settings = self.settings
-        chosen = habits.over(self.token_habits)
+        chosen = attrs.evolve(self.token_habits, **(change or {}))
         client_id, client_secret = settings.client_id, settings.client_secret
         username, password = settings.username, settings.password
         if client_id is None or client_secret is None:
@@ -284,17 +258,17 @@ class _Doctor:
 
     # ------------------------------------------------------------------------------------------ isolation
 
-    def token_call_changes(self, call: Exchange, grant: str) -> list[tuple[str, str, str, _TokenHabits]]:
-        """(change, the check it answers, fix, habits) for each single change that could fix a refused token call."""
+    def token_call_changes(self, call: Exchange, grant: str) -> list[tuple[str, str, str, _TokenChange]]:
+        """(change, the check it answers, fix, changed fields) for each change that could fix a refused token call."""
         habits = self.token_habits
-        changes: list[tuple[str, str, str, _TokenHabits]] = []
+        changes: list[tuple[str, str, str, _TokenChange]] = []
         if habits.client_header != CLIENT_HEADER_VALUE:
             changes.append(
                 (
                     f"send {CLIENT_HEADER}: {CLIENT_HEADER_VALUE}",
                     "client-header",
                     f"Send `{CLIENT_HEADER}: {CLIENT_HEADER_VALUE}` on every call, the token request included.",
-                    _TokenHabits(client_header=CLIENT_HEADER_VALUE),
+                    {"client_header": CLIENT_HEADER_VALUE},
                 )
             )
         if habits.body_style != "form":
@@ -303,7 +277,7 @@ class _Doctor:
                     "send the token request as a form",
                     "token-request",
                     f"POST the token request as {FORM_CONTENT_TYPE}, not JSON.",
-                    _TokenHabits(body_style="form"),
+                    {"body_style": "form"},
                 )
             )
         if habits.grant_type_value and habits.grant_type_value != grant:
@@ -312,7 +286,7 @@ class _Doctor:
                     f"send grant_type={grant}",
                     "token-request",
                     f"Send grant_type={grant} exactly: Tallyfy knows {', '.join(GRANT_TYPES)}.",
-                    _TokenHabits(grant_type_value=None),
+                    {"grant_type_value": None},
                 )
             )
         if habits.omitted_parameter is not None:
@@ -321,12 +295,12 @@ class _Doctor:
                     f"send the missing {habits.omitted_parameter}",
                     "token-request",
                     f"Send every parameter grant_type={grant} needs, {habits.omitted_parameter} included.",
-                    _TokenHabits(omitted_parameter=None),
+                    {"omitted_parameter": None},
                 )
             )
         flipped = _flip_api_prefix(call.request.url) if call.response and call.response.status == 404 else None
         if flipped is not None and self.settings.token_url is None:
-            changes.append((flipped[0], "base-url", _PREFIX_FIX, _TokenHabits(url=flipped[1])))
+            changes.append((flipped[0], "base-url", _PREFIX_FIX, {"url": flipped[1]}))
         elif flipped is not None:
             # A token URL configured on its own: the fix is to that URL, not to the base URL.
             changes.append(
@@ -335,7 +309,7 @@ class _Doctor:
                     "base-url",
                     f"POST the token request to {redact_url(flipped[1])}: Tallyfy's token endpoint is"
                     f" {_TALLYFY_TOKEN_URL} (under /api, like every API call), whatever a docs sample shows.",
-                    _TokenHabits(url=flipped[1]),
+                    {"url": flipped[1]},
                 )
             )
         return changes
@@ -346,11 +320,11 @@ class _Doctor:
         if response is None or response.status < 400:
             return [], None
         trials: list[IsolationTrial] = []
-        for change, cause, fix, habits in self.token_call_changes(call, grant):
-            tried, token = self.token_call(grant, label=f"isolation: {change}", habits=habits)
+        for change, cause, fix, fields in self.token_call_changes(call, grant):
+            tried, token = self.token_call(grant, label=f"isolation: {change}", change=fields)
             trials.append(IsolationTrial(change, cause, tried.response.status if tried.response else None, fix))
             if token is not None:
-                self.token_habits = habits.over(self.token_habits)
+                self.token_habits = attrs.evolve(self.token_habits, **fields)
                 return trials, token
         return trials, None
 
@@ -380,7 +354,7 @@ class _Doctor:
             return status is not None and 200 <= status < 300
 
         url = call.request.url
-        if settings.client_header != CLIENT_HEADER_VALUE and attempt(
+        if settings.habits.client_header != CLIENT_HEADER_VALUE and attempt(
             f"send {CLIENT_HEADER}: {CLIENT_HEADER_VALUE}",
             "client-header",
             f"Send `{CLIENT_HEADER}: {CLIENT_HEADER_VALUE}` on every call.",
@@ -390,7 +364,7 @@ class _Doctor:
             return trials
         if (
             token is not None
-            and settings.authorization != _CANONICAL_AUTHORIZATION
+            and settings.habits.authorization != _CANONICAL_AUTHORIZATION
             and attempt(
                 "write Authorization as exactly 'Bearer <token>'",
                 "auth-header",
@@ -492,7 +466,7 @@ class _Doctor:
                     self.probe_cors(None)
                     return
         view = TokenView.parse(token, source=source) if token else None
-        for _ in range(settings.burst):
+        for _ in range(settings.habits.burst):
             self.send("GET", self.base + "/me", self.api_headers(token, token_source=source), label="the client's loop")
         me = self.send("GET", self.base + "/me", self.api_headers(token, token_source=source))
         if me.failure is not None:
@@ -553,7 +527,7 @@ class _Doctor:
             self.api_headers(token, token_source=source, origin=False),
         )
         self.add(checklists, view, memberships=memberships)
-        if settings.iso_deadline:
+        if settings.habits.iso_deadline:
             body = json.dumps({"title": "tallyfy-diag date probe", "task_type": "task", "deadline": ISO_DEADLINE})
             headers = [
                 *self.api_headers(token, token_source=source, origin=False),

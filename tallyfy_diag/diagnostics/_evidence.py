@@ -15,14 +15,14 @@ import json
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import SplitResult, parse_qsl, unquote_plus, urlsplit
 
 import attrs
 
 from tallyfy_diag import _json
 from tallyfy_diag._constants import TOKEN_PATH
+from tallyfy_diag._http_rules import TransportFailureKind, parse_http_date
 from tallyfy_diag._jwt import JwtError, decode_unverified, looks_like_jwt
 from tallyfy_diag._redact import REFRESH_TOKEN_PATTERN, fingerprint, redact_url
 
@@ -78,19 +78,6 @@ def parse_json(raw: bytes | str) -> Any | None:
         return _json.loads(raw)
     except (ValueError, RecursionError, UnicodeDecodeError):
         return None
-
-
-def parse_http_date(value: str | None) -> datetime | None:
-    """An RFC 9110 §5.6.7 date as an aware UTC datetime, or None."""
-    if not value:
-        return None
-    try:
-        parsed = parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def _text(body: bytes) -> str:
@@ -219,7 +206,7 @@ class Response(_Message):
         return self.text.lstrip()[:15].lower().startswith(("<!doctype html", "<html"))
 
 
-FailureKind = Literal["dns", "connect", "tls", "timeout", "protocol", "blocked", "other"]
+FailureKind = TransportFailureKind
 
 
 @attrs.frozen

@@ -11,10 +11,11 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import functools
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import urlencode
 
 import attrs
@@ -32,6 +33,9 @@ from tallyfy_diag.diagnostics._devtools import (
     parse_powershell,
 )
 from tallyfy_diag.diagnostics._evidence import Exchange, Header, Request, Response, TransportFailure, split_url
+
+if TYPE_CHECKING:
+    import yaml
 
 Format = Literal["curl", "curl-cmd", "powershell", "fetch", "fetch-nodejs", "httpie", "http", "har", "postman", "vcr"]
 INPUT_FORMATS: Final[tuple[Format, ...]] = (
@@ -357,28 +361,35 @@ MAX_YAML_NODES: Final = 2_000_000
 """Nodes a YAML document may expand to, aliases counted at their full size (a few MB of text has far fewer)."""
 
 
-class _BoundedYAMLLoader(yaml.SafeLoader):
-    """safe_load that counts what aliases expand to: nine nested aliases of nine make a billion nodes from
-    600 bytes (the "billion laughs"), so a document past MAX_YAML_NODES is refused before anything walks it."""
+@functools.cache
+def _bounded_yaml_loader() -> type[yaml.SafeLoader]:
+    """The loader class, built on first use: only cassettes need YAML, and importing it costs start-up."""
+    import yaml  # noqa: PLC0415
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._expanded_size: dict[int, int] = {}
+    class _BoundedYAMLLoader(yaml.SafeLoader):
+        """safe_load that counts what aliases expand to: nine nested aliases of nine make a billion nodes from
+        600 bytes (the "billion laughs"), so a document past MAX_YAML_NODES is refused before anything walks it."""
 
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        node = super().compose_node(parent, index)
-        if node is None or id(node) in self._expanded_size:  # an alias: the anchored node, sized already
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self._expanded_size: dict[int, int] = {}
+
+        def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+            node = super().compose_node(parent, index)
+            if node is None or id(node) in self._expanded_size:  # an alias: the anchored node, sized already
+                return node
+            children: list[yaml.Node] = []
+            if isinstance(node, yaml.SequenceNode):
+                children = node.value
+            elif isinstance(node, yaml.MappingNode):
+                children = [item for pair in node.value for item in pair]
+            size = 1 + sum(self._expanded_size.get(id(child), 1) for child in children)
+            if size > MAX_YAML_NODES:
+                raise InputError(f"the YAML expands to more than {MAX_YAML_NODES} nodes (aliases nested in aliases)")
+            self._expanded_size[id(node)] = size
             return node
-        children: list[yaml.Node] = []
-        if isinstance(node, yaml.SequenceNode):
-            children = node.value
-        elif isinstance(node, yaml.MappingNode):
-            children = [item for pair in node.value for item in pair]
-        size = 1 + sum(self._expanded_size.get(id(child), 1) for child in children)
-        if size > MAX_YAML_NODES:
-            raise InputError(f"the YAML expands to more than {MAX_YAML_NODES} nodes (aliases nested in aliases)")
-        self._expanded_size[id(node)] = size
-        return node
+
+    return _BoundedYAMLLoader
 
 
 def _structured(text: str) -> Any | None:
@@ -393,7 +404,7 @@ def _structured(text: str) -> Any | None:
         import yaml  # noqa: PLC0415 - only cassettes need it; a curl command or HAR starts faster without
 
         try:
-            loader = _BoundedYAMLLoader(text)
+            loader = _bounded_yaml_loader()(text)
             try:
                 return _without_surrogates(loader.get_single_data())
             finally:

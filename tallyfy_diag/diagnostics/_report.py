@@ -18,7 +18,7 @@ from typing import IO, Any, Final, Literal
 
 import attrs
 
-from tallyfy_diag import __version__
+import tallyfy_diag
 from tallyfy_diag._redact import REDACTED, fingerprint, redact_body, redact_text, redact_url
 from tallyfy_diag.diagnostics._evidence import Exchange, TokenView, token_from_authorization
 from tallyfy_diag.diagnostics._registry import STATUS_ORDER, Finding, Status
@@ -354,7 +354,7 @@ def render_markdown(report: Report) -> str:
         "",
         "| | |",
         "|---|---|",
-        f"| tool | tallyfy-diag {__version__} |",
+        f"| tool | tallyfy-diag {tallyfy_diag.__version__} |",
         f"| mode | {report.mode} |",
         f"| generated | {datetime.now(tz=UTC).strftime('%Y-%m-%d %H:%M:%S')} UTC |",
     ]

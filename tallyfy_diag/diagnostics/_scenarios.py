@@ -1,8 +1,9 @@
 """`doctor --sandbox --scenario NAME`: each scenario reproduces one documented failure end to end.
 
-A scenario is a sandbox configuration (a name in `tallyfy_diag.sandbox.SCENARIOS`, given as a string so the
-diagnostics never import the sandbox) plus the client-side mistake the doctor is handed. Data only: the CLI
-starts the sandbox and turns a scenario into `DoctorSettings`.
+The names and what they mean are `tallyfy_diag._scenarios.SCENARIOS` (one vocabulary for doctor, cors and sandbox). Here
+each name becomes a sandbox behaviour (a server scenario's name, as a string: the diagnostics never import the
+sandbox) plus the client the doctor plays: its credentials and its `ClientHabits`, the way it writes calls. A
+live run uses `DOCUMENTED_HABITS`; the CLI starts the sandbox and turns a scenario into `DoctorSettings`.
 """
 
 from __future__ import annotations
@@ -13,25 +14,41 @@ from typing import Final, Literal
 
 import attrs
 
+from tallyfy_diag._constants import CLIENT_HEADER_VALUE
+from tallyfy_diag._scenarios import SERVER_SCENARIOS
+
 Grant = Literal["password", "client_credentials", "token", "expired-token", "none"]
 
 
 @attrs.frozen
-class DoctorScenario:
-    description: str
-    sandbox_scenario: str = "default"
-    grant: Grant = "password"
-    """How the client authenticates: a grant, a ready token (`token`), an expired one, or nothing."""
-    client_header: str | None = "APIClient"
+class ClientHabits:
+    """How a client writes its calls; the defaults are what Tallyfy documents (and what a live run sends)."""
+
+    client_header: str | None = CLIENT_HEADER_VALUE
     authorization: str = "Bearer {token}"
     """How the client writes the Authorization value."""
     token_body: Literal["form", "json"] = "form"
+    grant_type_value: str | None = None
+    """What the client writes in grant_type for its configured grant (None: the grant's own name)."""
+    omitted_parameter: str | None = None
+    """A parameter the client leaves out of its token requests."""
+    burst: int = 0
+    """Calls the client fires in a loop before the doctor looks."""
+    iso_deadline: bool = False
+    """The client sends a task deadline as ISO 8601 (what `isoformat()` gives); the live doctor never writes."""
+
+
+DOCUMENTED_HABITS: Final = ClientHabits()
+
+
+@attrs.frozen
+class DoctorScenario:
+    sandbox_scenario: str = "default"
+    grant: Grant = "password"
+    """How the client authenticates: a grant, a ready token (`token`), an expired one, or nothing."""
+    habits: ClientHabits = DOCUMENTED_HABITS
     token_path: str | None = None
     """The client's token URL, as a path on the sandbox's host (None: the base URL's /oauth/token)."""
-    grant_type_value: str | None = None
-    """What the client writes in grant_type (None: the grant's own name)."""
-    omitted_parameter: str | None = None
-    """A parameter the client leaves out of the token request."""
     wrong_password: bool = False
     wrong_client_secret: bool = False
     root_paths: bool = False
@@ -41,93 +58,39 @@ class DoctorScenario:
     origin: bool = False
     """The call comes from a browser page at the sandbox's demo origin."""
     with_credentials: bool = False
-    burst: int = 0
-    """Calls the client fires in a loop before the doctor looks."""
-    iso_deadline: bool = False
-    """The client sends a task deadline as ISO 8601 (what `isoformat()` gives)."""
+
+
+def _server(name: str, habits: ClientHabits = DOCUMENTED_HABITS, *, with_credentials: bool = False) -> DoctorScenario:
+    """A server scenario, with the client that exposes it (a browser page for the CORS ones)."""
+    return DoctorScenario(
+        sandbox_scenario=name, habits=habits, origin=name.startswith("cors-"), with_credentials=with_credentials
+    )
 
 
 DOCTOR_SCENARIOS: Final[Mapping[str, DoctorScenario]] = MappingProxyType(
     {
-        "default": DoctorScenario("A correctly configured client against a sandbox that behaves like Tallyfy."),
-        "application-token": DoctorScenario(
-            "The client uses the client_credentials grant: an application token, refused by user endpoints.",
-            grant="client_credentials",
-        ),
-        "expired-token": DoctorScenario("The client sends an access token that has expired.", grant="expired-token"),
-        "missing-client-header": DoctorScenario(
-            "The client omits X-Tallyfy-Client: the sandbox answers 404 'API endpoint not found'.",
-            client_header=None,
-        ),
-        "missing-client-header-401": DoctorScenario(
-            "The client omits X-Tallyfy-Client and the server answers 401 instead of 404.",
-            sandbox_scenario="header-401",
-            client_header=None,
-        ),
-        "malformed-auth-header": DoctorScenario(
-            "The client writes two spaces between Bearer and the token.", authorization="Bearer  {token}"
-        ),
-        "token-trailing-newline": DoctorScenario(
-            "The token comes from an environment variable that ends in a newline.", grant="token", token_suffix="\n"
-        ),
-        "wrong-token-request": DoctorScenario(
-            "The client sends the token request as JSON instead of a form.", token_body="json"
-        ),
-        "wrong-token-url": DoctorScenario(
-            "The client posts the token request to /oauth/token, without /api (as a docs sample shows): 404.",
-            token_path="/oauth/token",
-        ),
+        **{name: _server(name) for name in SERVER_SCENARIOS},
+        "default": DoctorScenario(),
+        "cors-allowed": _server("cors-allowed", with_credentials=True),
+        "cors-wildcard-credentials": _server("cors-wildcard-credentials", with_credentials=True),
+        "missing-client-header-401": _server("missing-client-header-401", ClientHabits(client_header=None)),
+        "rate-limited": _server("rate-limited", ClientHabits(burst=6)),
+        "application-token": DoctorScenario(grant="client_credentials"),
+        "expired-token": DoctorScenario(grant="expired-token"),
+        "missing-client-header": DoctorScenario(habits=ClientHabits(client_header=None)),
+        "malformed-auth-header": DoctorScenario(habits=ClientHabits(authorization="Bearer  {token}")),
+        "token-trailing-newline": DoctorScenario(grant="token", token_suffix="\n"),
+        "wrong-token-request": DoctorScenario(habits=ClientHabits(token_body="json")),
+        "wrong-token-url": DoctorScenario(token_path="/oauth/token"),
         "wrong-grant-type": DoctorScenario(
-            "The client sends grant_type=client_credential, a typo for client_credentials: unsupported_grant_type.",
-            grant="client_credentials",
-            grant_type_value="client_credential",
+            grant="client_credentials", habits=ClientHabits(grant_type_value="client_credential")
         ),
-        "missing-token-parameter": DoctorScenario(
-            "The client's password-grant request leaves out client_secret: invalid_request.",
-            omitted_parameter="client_secret",
-        ),
-        "wrong-credentials": DoctorScenario("The client sends a wrong password.", wrong_password=True),
-        "wrong-client-secret": DoctorScenario(
-            "The client sends a wrong client secret (invalid_client).", wrong_client_secret=True
-        ),
-        "wrong-base-url": DoctorScenario("The client's base URL lacks the /api prefix.", root_paths=True),
-        "rate-limited": DoctorScenario(
-            "The client polls in a loop and hits the rate limit.", sandbox_scenario="rate-limited", burst=6
-        ),
-        "clock-skew": DoctorScenario(
-            "The server's clock runs 10 minutes ahead of the client's.", sandbox_scenario="clock-skew"
-        ),
-        "short-token-ttl": DoctorScenario(
-            "Tokens live 60 seconds: the client must refresh.", sandbox_scenario="short-token-ttl"
-        ),
-        "dates": DoctorScenario("The client sends a task deadline as ISO 8601.", iso_deadline=True),
-        "cors-not-allowed": DoctorScenario(
-            "A browser page calls an API that allows no origins (like Tallyfy).", origin=True
-        ),
-        "cors-allowed": DoctorScenario(
-            "A browser page calls an API configured for its origin.",
-            sandbox_scenario="cors-allowed",
-            origin=True,
-            with_credentials=True,
-        ),
-        "cors-missing-client-header": DoctorScenario(
-            "The preflight answer allows Authorization but not X-Tallyfy-Client.",
-            sandbox_scenario="cors-missing-client-header",
-            origin=True,
-        ),
-        "cors-wildcard-credentials": DoctorScenario(
-            "The server answers Allow-Origin: * to a page that sends credentials.",
-            sandbox_scenario="cors-wildcard-credentials",
-            origin=True,
-            with_credentials=True,
-        ),
-        "cors-options-401": DoctorScenario(
-            "The server's auth runs before CORS: preflights get 401.", sandbox_scenario="cors-options-401", origin=True
-        ),
-        "cors-no-origin-on-error": DoctorScenario(
-            "Error responses lack Access-Control-Allow-Origin, hiding the real 401 from the page.",
-            sandbox_scenario="cors-no-origin-on-error",
-            origin=True,
-        ),
+        "missing-token-parameter": DoctorScenario(habits=ClientHabits(omitted_parameter="client_secret")),
+        "wrong-credentials": DoctorScenario(wrong_password=True),
+        "wrong-client-secret": DoctorScenario(wrong_client_secret=True),
+        "wrong-base-url": DoctorScenario(root_paths=True),
+        "dates": DoctorScenario(habits=ClientHabits(iso_deadline=True)),
+        "cors-not-allowed": DoctorScenario(origin=True),
     }
 )
+"""Every scenario of the vocabulary (`SCENARIOS`), in its order."""

@@ -1,7 +1,7 @@
 """How a sandbox behaves: its configuration and the named scenarios that switch on documented traps.
 
 `SandboxConfig.scenario` names an entry of `SCENARIOS`; the app applies it once, at creation
-(`effective_config`), so `SandboxConfig(scenario="header-401")` is all a caller writes. The clock offset
+(`effective_config`), so `SandboxConfig(scenario="missing-client-header-401")` is all a caller writes. The clock offset
 moves the `Date` header only: it models a server whose clock disagrees with the client's, while token
 expiry follows the server clock (`clock`, moved by `Sandbox.advance_clock`).
 """
@@ -181,7 +181,7 @@ SCENARIOS: Final[Mapping[str, Scenario]] = MappingProxyType(
             "No Access-Control-Expose-Headers: a script cannot read X-Request-Id, Retry-After or WWW-Authenticate.",
             lambda c: _allow_demo_origin(c, CorsFault.NO_EXPOSE_HEADERS),
         ),
-        "header-401": Scenario(
+        "missing-client-header-401": Scenario(
             "A request without X-Tallyfy-Client gets 401 instead of 404 ENDPOINT_NOT_FOUND.",
             lambda c: attrs.evolve(c, missing_client_header_status=401),
         ),

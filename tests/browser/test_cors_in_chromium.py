@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -362,12 +363,38 @@ def _probe(name: str, settings: CorsSettings, token: str | None, method: str) ->
     )
 
 
+MISSING_CHROMIUM = "Chromium not found (chromium or google-chrome on PATH, or $CHROME_BIN); .ci/run installs it"
+
+
+def chromium_or_skip(found: str | None, ci: bool) -> str:
+    """The browser to drive; without one a developer's run skips, but CI fails: there a skip would hide that
+    the verdicts were never checked against a real browser."""
+    if found is not None:
+        return found
+    if ci:
+        pytest.fail(f"{MISSING_CHROMIUM} (CI=true: a missing browser fails the run)")
+    pytest.skip(MISSING_CHROMIUM)
+
+
+def running_in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+
+
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    found = find_chromium()
-    if found is None:
-        pytest.skip("Chromium not found (chromium or google-chrome on PATH, or $CHROME_BIN); .ci/run installs it")
-    return found
+    return chromium_or_skip(find_chromium(), running_in_ci())
+
+
+def test_without_a_browser_ci_fails_and_a_developer_skips(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        chromium_or_skip(None, ci=True)
+    with pytest.raises(pytest.skip.Exception):
+        chromium_or_skip(None, ci=False)
+    assert chromium_or_skip("/usr/bin/chromium", ci=True) == "/usr/bin/chromium"
+    monkeypatch.setenv("CI", "true")
+    assert running_in_ci()
+    monkeypatch.setenv("CI", "")
+    assert not running_in_ci()
 
 
 @pytest.fixture(scope="module")
@@ -422,12 +449,15 @@ def cors_command(monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[int, di
 
 
 def _finding(report: dict[str, Any], label_start: str) -> dict[str, Any]:
+    """What cors-preflight found on one exchange (one finding per check lists each exchange it judged)."""
+    (check,) = [finding for finding in report["findings"] if finding["check"] == "cors-preflight"]
+    listed = check["evidence"].get("exchanges") or [{**check, "exchange": check["evidence"].get("exchange", "")}]
     found = [
-        finding
-        for finding in report["findings"]
-        if finding["check"] == "cors-preflight" and finding["evidence"].get("exchange", "").startswith(label_start)
+        {**item, "evidence": {**item["evidence"], "exchange": item["exchange"]}}
+        for item in listed
+        if item["exchange"].startswith(label_start)
     ]
-    assert len(found) == 1, [finding["title"] for finding in report["findings"]]
+    assert len(found) == 1, [item["title"] for item in listed]
     return found[0]
 
 

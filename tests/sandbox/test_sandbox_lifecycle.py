@@ -144,7 +144,7 @@ def test_scenarios_form_one_registry_with_descriptions():
         "cors-wildcard-credentials",
         "cors-options-401",
         "cors-no-origin-on-error",
-        "header-401",
+        "missing-client-header-401",
         "rate-limited",
         "clock-skew",
         "short-token-ttl",

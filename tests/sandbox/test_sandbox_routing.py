@@ -117,7 +117,7 @@ def test_missing_client_header_can_be_configured_to_401():
 
 
 def test_the_header_401_scenario_switches_it_too():
-    sandbox = Sandbox.in_process(SandboxConfig(scenario="header-401"))
+    sandbox = Sandbox.in_process(SandboxConfig(scenario="missing-client-header-401"))
     with httpx.Client(base_url=sandbox.base_url, transport=sandbox.transport()) as client:
         assert client.get("/me").status_code == 401
 

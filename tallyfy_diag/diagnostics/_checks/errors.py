@@ -6,6 +6,7 @@ import re
 from typing import Any, Final
 
 from tallyfy_diag._constants import GRANT_TYPES, UNAUTHENTICATED_MESSAGE
+from tallyfy_diag._http_rules import OAUTH_ERRORS
 from tallyfy_diag._redact import redact_text
 from tallyfy_diag.diagnostics._evidence import Evidence, Request
 from tallyfy_diag.diagnostics._references import TROUBLESHOOTING, rfc
@@ -19,37 +20,6 @@ from tallyfy_diag.diagnostics._registry import (
 )
 
 # ----------------------------------------------------------------------------------------------- oauth-error
-
-# RFC 6749 §5.2 codes: the usual cause and the fix, in Tallyfy's terms.
-OAUTH_ERRORS: Final = {
-    "invalid_request": (
-        "a required parameter is missing, repeated or malformed, or the body is not form-urlencoded",
-        "Send every parameter the grant needs, once, as application/x-www-form-urlencoded.",
-    ),
-    "invalid_client": (
-        "client authentication failed: a wrong client_id or client_secret, a non-numeric client_id, or the"
-        " credentials sent in two places",
-        "Copy the client id (a number) and secret again from Tallyfy; send them once (body or Basic).",
-    ),
-    "invalid_grant": (
-        "the username/password is wrong, or the refresh token is expired, revoked, already used or another client's",
-        "Check the user's email and password (log in to Tallyfy with them); for refresh, use the newest refresh"
-        " token or authenticate again.",
-    ),
-    "unauthorized_client": (
-        "this client may not use this grant type",
-        "Ask Tallyfy support to enable the grant for the client, or use a grant it has.",
-    ),
-    "unsupported_grant_type": (
-        "the server does not know the grant_type it received, most often because the body was JSON and it saw"
-        " no grant_type at all",
-        "Send a form-urlencoded body with grant_type=password, client_credentials or refresh_token.",
-    ),
-    "invalid_scope": ("the requested scope is unknown", "Omit scope, or send scope=*."),
-    "access_denied": ("the user or server refused the request", "Check the user's access."),
-    "server_error": ("the authorization server failed", "Retry later; report the X-Request-Id if it persists."),
-    "temporarily_unavailable": ("the authorization server is overloaded", "Retry later."),
-}
 
 
 def oauth_error_code(evidence: Evidence) -> str | None:
@@ -110,7 +80,8 @@ def oauth_error(evidence: Evidence) -> Verdict:
             )
         return skipped("no OAuth error in the response")
     body = response.json() or {}
-    cause, fix = OAUTH_ERRORS.get(code, ("a non-standard error code", "Read the description and hint."))
+    rule = OAUTH_ERRORS.get(code)
+    cause, fix = (rule.cause, rule.fix) if rule else ("a non-standard error code", "Read the description and hint.")
     description = body.get("error_description") or body.get("message")
     hint = body.get("hint")
     detail = f"Cause: {cause}.{_refine(code, request)}"
@@ -213,7 +184,7 @@ def unauthenticated(evidence: Evidence) -> Verdict:
                 "Send X-Tallyfy-Client: APIClient on the token request too.",
                 **facts,
             )
-        cause, fix = OAUTH_ERRORS.get(code, OAUTH_ERRORS["invalid_client"])
+        cause, fix, _ = OAUTH_ERRORS.get(code, OAUTH_ERRORS["invalid_client"])
         return failed(f"401 from the token endpoint: {code}", f"Cause: {cause}. " + " ".join(notes), fix, **facts)
     causes = []
     for check_id in ROOT_CAUSE_ORDER:

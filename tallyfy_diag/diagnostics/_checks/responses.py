@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Final
 
 from tallyfy_diag._constants import RATE_LIMIT_CODE
-from tallyfy_diag.diagnostics._evidence import Evidence, parse_http_date
+from tallyfy_diag._http_rules import retry_after_seconds
+from tallyfy_diag.diagnostics._evidence import Evidence
 from tallyfy_diag.diagnostics._references import rfc
 from tallyfy_diag.diagnostics._registry import REGISTRY, Verdict, failed, passed, skipped, warned
 
 # ------------------------------------------------------------------------------------------------ rate-limit
 
 LOW_REMAINING: Final = 5
-
-
-def retry_after_seconds(value: str | None, now: datetime) -> int | None:
-    """`Retry-After` as seconds to wait: delay-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
-    if value is None:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return int(text)
-    moment = parse_http_date(text)
-    if moment is None:
-        return None
-    return max(0, int((moment - now).total_seconds()))
 
 
 @REGISTRY.register("rate-limit", "429 Too Many Requests and Retry-After", rfc(6585, "4"))
@@ -37,7 +25,8 @@ def rate_limit(evidence: Evidence) -> Verdict:
     limit = response.header("x-ratelimit-limit")
     facts: dict[str, Any] = {"limit": limit, "remaining": remaining}
     if response.status == 429:
-        wait = retry_after_seconds(response.header("retry-after"), response.date or evidence.now)
+        seconds = retry_after_seconds(response.header("retry-after"), response.date or evidence.now)
+        wait = int(seconds) if seconds is not None else None
         facts["retry_after_s"] = wait
         when = f"wait {wait} s (Retry-After)" if wait is not None else "no usable Retry-After: wait a minute"
         code = f"; code {RATE_LIMIT_CODE}" if RATE_LIMIT_CODE in response.text else ""
