@@ -190,6 +190,11 @@ def _patch(transport: object) -> None:
         pool._network_backend = _AsyncBackend(backend)  # type: ignore[union-attr]
 
 
+def install_deadline_transport(transport: httpx.BaseTransport | httpx.AsyncBaseTransport) -> None:
+    """Make one httpx transport honour `deadline_scope` (for transports built after their client)."""
+    _patch(transport)
+
+
 def install_deadline_backend(client: httpx.Client | httpx.AsyncClient) -> None:
     """Make `client`'s own transports (default and proxy mounts) honour `deadline_scope`."""
     _patch(client._transport)

@@ -565,14 +565,18 @@ class _TlsWhenNeeded(httpx.BaseTransport):
         self._tls: httpx.HTTPTransport | None = None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        from tallyfy_diag.client._deadline import install_deadline_transport  # noqa: PLC0415
+
         if request.url.scheme == "https":
             if self._tls is None:
                 self._tls = httpx.HTTPTransport()  # verify=True: certificates and host names are checked
+                install_deadline_transport(self._tls)  # the probe's hard per-request deadline
             return self._tls.handle_request(request)
         if self._plain is None:
             # This one only ever sees plain http. Its context trusts no certificate, so were it handed TLS it
             # would refuse every server rather than skip verification.
             self._plain = httpx.HTTPTransport(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+            install_deadline_transport(self._plain)
         return self._plain.handle_request(request)
 
     def close(self) -> None:
