@@ -50,6 +50,7 @@ from tallyfy_diag.client._errors import (
 )
 from tallyfy_diag.client._logging import alog_request, alog_response, log_request, log_response
 from tallyfy_diag.client._pagination import next_page, page_body, page_items, total_pages
+from tallyfy_diag.client._resources import AsyncResources, SyncResources
 from tallyfy_diag.client._retry import RetryPolicy
 
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
@@ -275,8 +276,12 @@ class _Base:
         return arguments
 
 
-class Tallyfy(_Base):
-    """The synchronous entry point. Close it (or use `with`) to release connections."""
+class Tallyfy(_Base, SyncResources):
+    """The synchronous entry point. Close it (or use `with`) to release connections.
+
+    `tf.<resource>.<method>(...)` calls any operation of the spec, typed (`tf.processes.launch(...)`); the
+    resources are generated (`_resources.py`). `tf.call(...)` runs a generated function directly.
+    """
 
     def __init__(self, auth: AuthStrategy, *, transport: httpx.BaseTransport | None = None, **options: Any) -> None:
         super().__init__(auth, **options)
@@ -324,8 +329,12 @@ class Tallyfy(_Base):
         self.close()
 
 
-class AsyncTallyfy(_Base):
-    """The asyncio entry point. `await tf.aclose()` (or `async with`) to release connections."""
+class AsyncTallyfy(_Base, AsyncResources):
+    """The asyncio entry point. `await tf.aclose()` (or `async with`) to release connections.
+
+    The same resources as `Tallyfy`, awaited: `await tf.processes.launch(...)`,
+    `async for blueprint in tf.blueprints.iter()`.
+    """
 
     def __init__(
         self, auth: AuthStrategy, *, transport: httpx.AsyncBaseTransport | None = None, **options: Any
