@@ -25,6 +25,9 @@ SPEC = ROOT / "spec" / "tallyfy.openapi.yaml"
 GENERATOR_CONFIG = ROOT / "spec" / "openapi-python-client.yaml"
 GENERATED_PACKAGE = "tallyfy_client"
 GENERATED_DIR = ROOT / "generated"
+# Made from the spec by tallyfy_diag._codegen (the facade also reads generated/tallyfy_client's signatures).
+FACADE = ROOT / "tallyfy_diag" / "client" / "_resources.py"
+MIGRATION_PAGE = ROOT / "docs" / "migration-from-official-sdk.md"
 CASSETTES = ROOT / "tests" / "cassettes"
 
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
@@ -84,6 +87,63 @@ def generate_client(run: Runner, output_parent: Path, spec: Path = SPEC) -> Path
     return package
 
 
+def generate_facade(run: Runner, client_parent: Path, out: Path, spec: Path = SPEC) -> Path:
+    """Write the resource facade for the client package in `client_parent` to `out`, formatted like our code.
+
+    `run` executes one command with the project's Python (tallyfy_diag importable) and ruff on PATH.
+    """
+    run(
+        [
+            "python",
+            "-m",
+            "tallyfy_diag._codegen.facade",
+            "--spec",
+            str(spec),
+            "--generated",
+            str(client_parent),
+            "--out",
+            str(out),
+        ]
+    )
+    config = str(ROOT / "pyproject.toml")
+    run(["ruff", "check", "--config", config, "--fix-only", "--quiet", str(out)])
+    run(["ruff", "format", "--config", config, "--quiet", str(out)])
+    return out
+
+
+def generate_migration_page(run: Runner, out: Path, spec: Path = SPEC) -> Path:
+    """Write docs/migration-from-official-sdk.md (the official SDK's methods -> facade calls) to `out`."""
+    run(["python", "-m", "tallyfy_diag._codegen.migration", "--spec", str(spec), "--out", str(out)])
+    return out
+
+
+def generate_all(run: Runner, scratch: Path, spec: Path = SPEC) -> dict[Path, Path]:
+    """Everything made from the spec, generated under `scratch`: committed location -> fresh copy."""
+    package = generate_client(run, scratch, spec)
+    return {
+        GENERATED_DIR / GENERATED_PACKAGE: package,
+        FACADE: generate_facade(run, scratch, scratch / FACADE.name, spec),
+        MIGRATION_PAGE: generate_migration_page(run, scratch / MIGRATION_PAGE.name, spec),
+    }
+
+
+def drift(outputs: dict[Path, Path]) -> list[str]:
+    """Every committed output (a file, or each file of a tree) that differs from its fresh copy, by path."""
+    differences: list[str] = []
+    for committed, fresh in outputs.items():
+        if fresh.is_dir():
+            prefix = committed.relative_to(ROOT)
+            differences += [
+                f"{line.split(': ', 1)[0]}: {prefix}/{line.split(': ', 1)[1]}"
+                for line in tree_differences(committed, fresh)
+            ]
+        elif not committed.is_file():
+            differences.append(f"missing: {committed.relative_to(ROOT)}")
+        elif not filecmp.cmp(committed, fresh, shallow=False):
+            differences.append(f"changed: {committed.relative_to(ROOT)}")
+    return differences
+
+
 def tree_differences(expected: Path, actual: Path) -> list[str]:
     """Every file that is new, missing or changed in `actual` compared with `expected`, sorted."""
 
@@ -137,27 +197,28 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def generate(session: nox.Session) -> None:
-    """Regenerate generated/tallyfy_client from spec/ with the pinned generator and ruff."""
-    session.install(*_group("generate"))
+    """Regenerate from spec/: generated/tallyfy_client, the resource facade and the SDK migration page."""
+    session.install("-e", ".", *_group("generate"))
     with tempfile.TemporaryDirectory() as scratch:
-        fresh = generate_client(_session_runner(session), Path(scratch))
-        target = GENERATED_DIR / GENERATED_PACKAGE
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(fresh, target)
-    session.log(f"regenerated {target.relative_to(ROOT)}")
+        for target, fresh in generate_all(_session_runner(session), Path(scratch)).items():
+            if fresh.is_dir():
+                shutil.rmtree(target, ignore_errors=True)
+                shutil.copytree(fresh, target)
+            else:
+                shutil.copyfile(fresh, target)
+            session.log(f"regenerated {target.relative_to(ROOT)}")
 
 
 @nox.session(python=PYTHON)
 def check_generated(session: nox.Session) -> None:
-    """Fail, naming the files, when generated/ differs from what the spec generates."""
-    session.install(*_group("generate"))
+    """Fail, naming the files, when generated/, the facade or the migration page differ from what the spec makes."""
+    session.install("-e", ".", *_group("generate"))
     with tempfile.TemporaryDirectory() as scratch:
-        fresh = generate_client(_session_runner(session), Path(scratch))
-        differences = tree_differences(GENERATED_DIR / GENERATED_PACKAGE, fresh)
+        differences = drift(generate_all(_session_runner(session), Path(scratch)))
     if differences:
         listing = "\n  ".join(differences)
-        session.error(f"generated/ does not match spec/; run `nox -s generate`:\n  {listing}")
-    session.log("generated/ matches spec/")
+        session.error(f"generated code does not match spec/; run `nox -s generate`:\n  {listing}")
+    session.log("generated/, the facade and the migration page match spec/")
 
 
 @nox.session(python=PYTHON, default=False)
