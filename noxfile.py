@@ -178,14 +178,14 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on tallyfy_diag/ and this noxfile."""
-    session.install("-e", ".", *_group("typecheck"))
+    session.install("-e", ".[sandbox]", *_group("typecheck"))
     session.run("mypy")
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The test suite against an installed wheel; cassettes replay offline (--record-mode=none)."""
-    session.install(".", *_group("tests"))
+    session.install(".[sandbox]", *_group("tests"))
     session.run(
         "pytest",
         "--record-mode=none",
@@ -224,14 +224,14 @@ def check_generated(session: nox.Session) -> None:
 @nox.session(python=PYTHON, default=False)
 def record(session: nox.Session) -> None:
     """Re-record the cassettes against a fresh sandbox (secrets scrubbed on the way to disk)."""
-    session.install(".", *_group("tests"))
+    session.install(".[sandbox]", *_group("tests"))
     session.run("pytest", "-m", "vcr", "--record-mode=rewrite", "tests/", *session.posargs)
 
 
 @nox.session(python=PYTHON, default=False)
 def conformance(session: nox.Session) -> None:
     """Schemathesis over the whole spec against a live sandbox, 100 examples per operation (several minutes)."""
-    session.install(".", *_group("tests"))
+    session.install(".[sandbox]", *_group("tests"))
     session.run(
         "pytest",
         "-s",
@@ -243,8 +243,15 @@ def conformance(session: nox.Session) -> None:
 @nox.session(python=PYTHON, default=False)
 def coverage_table(session: nox.Session) -> None:
     """Regenerate docs/coverage.md from the spec, the sandbox and the tests."""
-    session.install(".")
+    session.install(".[sandbox]")
     session.run("python", "-m", "tallyfy_diag._coverage")
+
+
+@nox.session(python=PYTHON, default=False)
+def client_only(session: nox.Session) -> None:
+    """A plain install (no extras) in a fresh venv: the client and its facade work; no web server was installed."""
+    session.install(".")
+    session.run("python", str(ROOT / "tests" / "packaging" / "client_only.py"))
 
 
 def run_with_path(command: Sequence[str], bin_dir: str) -> None:

@@ -81,7 +81,7 @@ def render(spec: Mapping[str, Any]) -> str:
         "```python",
         "from tallyfy_diag import PersonalAccessToken, Tallyfy",
         "",
-        "tf = Tallyfy(PersonalAccessToken(token), base_url=\"https://api.tallyfy.com\", org_id=org_id)",
+        'tf = Tallyfy(PersonalAccessToken(token), base_url="https://api.tallyfy.com", org_id=org_id)',
         "for task in tf.tasks.iter_my_tasks():  # sdk.get_my_tasks(org_id)",
         "    print(task.title)",
         "```",

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from tallyfy_diag import __version__
+from tallyfy_diag._extras import extra_for, install_hint
 from tallyfy_diag.cli._exit import ExitCode, UsageError
 
 # Subcommand modules, in the order --help lists them.
@@ -63,6 +64,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
     except Exception as error:
+        # A command whose optional extra is not installed: bad set-up, not a bug in tallyfy-diag.
+        extra = extra_for(error) if isinstance(error, ModuleNotFoundError) else None
+        if extra is not None:
+            print(
+                f"error: this command needs the '{extra}' extra ({getattr(error, 'name', None)} is not "
+                f"installed): {install_hint(extra)}",
+                file=sys.stderr,
+            )
+            return ExitCode.USAGE
         if os.environ.get("TALLYFY_DIAG_DEBUG"):
             raise
         # Never a traceback for users; the exception type says where to look without echoing data.
