@@ -5,7 +5,7 @@ comes straight after the verb (`list_blueprints` -> `blueprints.list`, `list_blu
 `blueprints.list_steps`, `launch_process` -> `processes.launch`). A qualified noun keeps the whole id
 (`list_my_tasks` stays `tasks.list_my_tasks`), so names never lose meaning. Two operations of one tag that would
 share a name both keep their full operationId. An operation may name its place itself with `x-facade-method`
-(`"me.get"` or `"get"`); the spec then decides, never code.
+(`"me.get"` or `"get"`); the spec then decides, never code (two such names that collide are an error).
 
 Both generators (facade and migration page) read this module, so a method is named in one place.
 """
@@ -39,6 +39,7 @@ CLIENT_ATTRIBUTES = frozenset(
         "org_id",
         "organizations",
         "paginate",
+        "request_date",
         "with_org",
         "with_raw_response",
     }
@@ -104,27 +105,29 @@ def spec_operations(spec: Mapping[str, Any]) -> Iterator[tuple[str, str, dict[st
 
 def facade_names(spec: Mapping[str, Any]) -> list[FacadeName]:
     """Every operation's place on the facade, in spec order; raises ValueError when two would collide."""
-    drafts: list[tuple[str, str, str, str, str, str]] = []
+    drafts: list[tuple[str, str, str, str, str, str, bool]] = []
     for http_method, path, operation, _item in spec_operations(spec):
         operation_id = operation["operationId"]
         tag = (operation.get("tags") or [DEFAULT_TAG])[0]
         resource, method = _resource_name(tag), _short_name(operation_id, tag)
         override = operation.get(FACADE_METHOD_EXTENSION)
-        if isinstance(override, str) and override:
-            head, _, tail = override.rpartition(".")
+        chosen = isinstance(override, str) and bool(override)
+        if chosen:
+            head, _, tail = str(override).rpartition(".")
             resource, method = (_resource_name(head) if head else resource), identifier(tail)
-        drafts.append((operation_id, tag, resource, method, http_method.upper(), path))
-    counts = Counter((resource, method) for _, _, resource, method, _, _ in drafts)
+        drafts.append((operation_id, tag, resource, method, http_method.upper(), path, chosen))
+    counts = Counter((resource, method) for _, _, resource, method, _, _, _ in drafts)
     names = [
         FacadeName(
             operation_id=operation_id,
             tag=tag,
             resource=resource,
-            method=method if counts[resource, method] == 1 else identifier(operation_id),
+            # A name the spec chose stays; derived names that meet another fall back to the operationId.
+            method=method if chosen or counts[resource, method] == 1 else identifier(operation_id),
             http_method=http_method,
             path=path,
         )
-        for operation_id, tag, resource, method, http_method, path in drafts
+        for operation_id, tag, resource, method, http_method, path, chosen in drafts
     ]
     seen = Counter((name.resource, name.method) for name in names)
     clashes = sorted(f"{resource}.{method}" for (resource, method), count in seen.items() if count > 1)

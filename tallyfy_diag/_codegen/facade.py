@@ -342,13 +342,17 @@ def _result(
     if not members or all(arg is Any for arg in members):
         return "none", "", "None", ""
     members = [arg for arg in members if arg is not Any]
+    bare = _bare_twin(members)
+    if bare is not None:  # the same data, wrapped or bare (sources disagree): always hand back the bare data
+        envelope, data = bare
+        return "either", render(envelope, imports), render(data, imports), ""
     if len(members) > 1:
-        success = "(" + ", ".join(render(arg, imports) for arg in members) + ")"
+        success = "(" + ", ".join(_runtime_class(arg, imports) for arg in members) + ")"
         return "model", success, " | ".join(render(arg, imports) for arg in members), ""
     (model,) = members
     name = render(model, imports)
     if not attrs.has(model):
-        return "model", name, name, ""
+        return "model", _runtime_class(model, imports), name, ""
     fields = _model_fields(model)
     if "data" in fields and set(fields) <= {"data", "meta"}:
         data_hint = fields["data"][0]
@@ -357,6 +361,29 @@ def _result(
             return "data_list", name, render(data_hint, imports), render(item_hint, imports)
         return "data", name, render(data_hint, imports), ""
     return "model", name, name, ""
+
+
+def _envelope_data(hint: Any) -> Any:
+    """The type of `data` when `hint` is an envelope model (`{"data": ...}`, maybe with `meta`), else None."""
+    if not (isinstance(hint, type) and attrs.has(hint)):
+        return None
+    fields = _model_fields(hint)
+    return fields["data"][0] if "data" in fields and set(fields) <= {"data", "meta"} else None
+
+
+def _bare_twin(members: list[Any]) -> tuple[Any, Any] | None:
+    """(envelope, data type) when the members are exactly an envelope and its bare data."""
+    if len(members) != 2:
+        return None
+    for envelope, other in (members, members[::-1]):
+        if _envelope_data(envelope) == other:
+            return envelope, other
+    return None
+
+
+def _runtime_class(hint: Any, imports: Imports) -> str:
+    """What `isinstance` can test for a hint: `list[Step]` is tested as `builtins.list`."""
+    return render(typing.get_origin(hint) or hint, imports)
 
 
 def _docstring(method: Method, indent: str, extra: str = "") -> list[str]:
@@ -376,6 +403,11 @@ def _docstring(method: Method, indent: str, extra: str = "") -> list[str]:
     return [f'{indent}"""{body[0]}', *[line.rstrip() for line in body[1:]], f'{indent}"""']
 
 
+def _runtime_class_text(annotation: str) -> str:
+    """`builtins.list[Step]` -> `builtins.list` (a rendered generic, for isinstance)."""
+    return annotation.split("[", 1)[0]
+
+
 def _method_source(method: Method, asynchronous: bool) -> list[str]:
     indent = " " * 8
     params = ["self", *(p.signature() for p in method.path_params)]
@@ -392,6 +424,18 @@ def _method_source(method: Method, asynchronous: bool) -> list[str]:
         out.append(f"{indent}return None")
         return out
     parse = f"{method.module_alias}._parse_response(client=self._tf.client, response=_response)"
+    if method.kind == "either":
+        bare = _runtime_class_text(method.result)
+        out += [
+            f"{indent}_parsed = {parse}",
+            f"{indent}if isinstance(_parsed, {method.success}):",
+            f"{indent}    return _parsed.data",
+            f"{indent}if isinstance(_parsed, {bare}):",
+            f"{indent}    return _parsed",
+            f'{indent}raise TypeError(f"{method.name.operation_id} answered {{_response.status_code}} with an '
+            'unexpected body")',
+        ]
+        return out
     if method.success.startswith("("):
         out += [
             f"{indent}_parsed = {parse}",

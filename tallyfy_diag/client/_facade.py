@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
 import attrs
@@ -115,6 +115,10 @@ class SyncFacade:
             _RAW_RESPONSES.reset(token)
         return RawResponse(parsed, _last(box))
 
+    def request_date(self, value: datetime | date) -> str:
+        """A date as this client writes request dates (its `DateSettings`), for a date inside a model."""
+        return self.http.date_settings.format(value)
+
 
 class AsyncFacade:
     """The async twin of `SyncFacade`."""
@@ -133,6 +137,10 @@ class AsyncFacade:
         finally:
             _RAW_RESPONSES.reset(token)
         return RawResponse(parsed, _last(box))
+
+    def request_date(self, value: datetime | date) -> str:
+        """A date as this client writes request dates (its `DateSettings`), for a date inside a model."""
+        return self.http.date_settings.format(value)
 
 
 class SyncResource:
