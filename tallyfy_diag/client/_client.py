@@ -1,4 +1,4 @@
-"""`Tallyfy` and `AsyncTallyfy`: the generated client, configured to be safe, with no per-operation code.
+"""`Tallyfy` and `AsyncTallyfy`: the generated client, configured to be safe, with no hand-written per-operation code.
 
 The generated functions (`tallyfy_client.api.<tag>.<operation_id>`) all send through
 `client.get_httpx_client().request(...)`. So everything this wrapper adds lives in the httpx client it hands
@@ -13,7 +13,8 @@ to the generated `AuthenticatedClient`, and every generated operation gets it, i
   None for a failure), transport failures raise `TransportError`;
 - redacting debug logs.
 
-Use the generated functions directly (`list_blueprints.sync(org, client=tf.client)`), or let `tf.call(...)`
+Call operations through the generated resources (`tf.blueprints.list()`, see `_facade` and `_resources`), or
+use the generated functions directly (`list_blueprints.sync(org, client=tf.client)`), or let `tf.call(...)`
 fill in `client=` and the organization (`org=`), and `tf.paginate(...)` walk every page.
 """
 
