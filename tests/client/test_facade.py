@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 import httpx
 import pytest
+import yaml
 from client_fakes import ManualClock
 from tallyfy_client.models import Blueprint, Process, ProcessLaunchTask, User
 
+from tallyfy_diag._codegen._naming import facade_names, identifier
+from tallyfy_diag._codegen.facade import _is_request_date as is_request_date
+from tallyfy_diag._spec import spec_path
 from tallyfy_diag.client import (
     AsyncTallyfy,
     ClientCredentials,
@@ -22,6 +27,7 @@ from tallyfy_diag.client import (
     RetryPolicy,
     Tallyfy,
     UserContextRequiredError,
+    request_date,
 )
 from tallyfy_diag.client._pagination import Page
 from tallyfy_diag.sandbox import Sandbox, SandboxConfig
@@ -144,7 +150,19 @@ def test_errors_raise_the_typed_exceptions(sandbox, clock):
         tf.identity.get_me()
 
 
-def test_launch_takes_plain_mappings_and_datetimes_go_out_in_the_date_rule(sandbox, clock):
+def a_date_query_parameter() -> tuple[str, str, str, str]:
+    """(resource, method, keyword, wire name) of the first operation whose query takes a request date (per spec)."""
+    spec = yaml.safe_load(spec_path().read_text())
+    for name in facade_names(spec):
+        operation = spec["paths"][name.path][name.http_method.lower()]
+        for raw in operation.get("parameters", []):
+            parameter = spec["components"]["parameters"][raw["$ref"].rsplit("/", 1)[-1]] if "$ref" in raw else raw
+            if parameter["in"] == "query" and is_request_date(spec, parameter.get("schema")):
+                return name.resource, name.method, identifier(parameter["name"]), parameter["name"]
+    raise AssertionError("the spec has no request-date query parameter")
+
+
+def test_launch_takes_plain_mappings_and_dates_in_models_go_out_in_the_date_rule(sandbox, clock):
     deadline = datetime(2026, 12, 15, 17, 0, tzinfo=UTC)
     with make(sandbox, clock) as tf:
         onboarding = next(b for b in tf.blueprints.iter(with_="steps,prerun") if b.title == "Employee onboarding")
@@ -155,22 +173,33 @@ def test_launch_takes_plain_mappings_and_datetimes_go_out_in_the_date_rule(sandb
             checklist_id=onboarding.id,
             name="Onboard Ann",
             prerun=kickoff,
-            tasks={step: ProcessLaunchTask(deadline=tf.http.date_settings.format(deadline))},
+            tasks={step: ProcessLaunchTask(deadline=tf.request_date(deadline))},
         )
-        tasks = list(tf.tasks.iter_org_tasks(deadline_start=datetime(2026, 12, 1, tzinfo=UTC)))
+        process = tf.processes.get(launched.id, with_="tasks")
     assert isinstance(launched, Process)
     assert launched.name == "Onboard Ann"
-    assert b'"deadline": "2026-15-12 17:00:00"' in api_only(sent)[0].content.replace(b'":"', b'": "')
-    query = parse_qs(api_only(sent)[1].url.query.decode())
-    assert query["deadline_start"] == ["2026-01-12 00:00:00"]  # YYYY-DD-MM, the client's date rule
-    assert any(task.run_id == launched.id for task in tasks)
+    body = json.loads(api_only(sent)[0].content)
+    assert body["prerun"] == kickoff
+    assert body["tasks"] == {step: {"deadline": request_date(deadline)}}  # the one date rule
+    assert process.tasks.data[0].deadline == deadline
+
+
+def test_a_datetime_in_a_query_goes_out_in_the_date_rule(sandbox, clock):
+    resource, method, keyword, wire = a_date_query_parameter()
+    when = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    with make(sandbox, clock) as tf:
+        sent = record(tf)
+        getattr(getattr(tf, resource), method)(**{keyword: when})
+    assert parse_qs(api_only(sent)[0].url.query.decode())[wire] == [request_date(when)]
 
 
 def test_datetimes_follow_the_clients_date_settings(sandbox, clock):
+    resource, method, keyword, wire = a_date_query_parameter()
     with make(sandbox, clock, dates=DateSettings(style="iso")) as tf:
         sent = record(tf)
-        tf.tasks.list_org_tasks(deadline_start=datetime(2026, 12, 1, 8, tzinfo=UTC))
-    assert parse_qs(api_only(sent)[0].url.query.decode())["deadline_start"] == ["2026-12-01T08:00:00Z"]
+        getattr(getattr(tf, resource), method)(**{keyword: datetime(2026, 12, 1, 8, tzinfo=UTC)})
+        assert tf.request_date(datetime(2026, 12, 1, 8, tzinfo=UTC)) == "2026-12-01T08:00:00Z"
+    assert parse_qs(api_only(sent)[0].url.query.decode())[wire] == ["2026-12-01T08:00:00Z"]
 
 
 def test_raw_response_comes_with_the_parsed_model_without_a_second_request(sandbox, clock):

@@ -29,14 +29,14 @@ def sync_calls(tf: Tallyfy) -> None:
         checklist_id="bp",
         name="Onboard Ann",
         prerun={"field": "value"},
-        tasks={"step": ProcessLaunchTask(deadline="2026-15-12 17:00:00")},
+        tasks={"step": ProcessLaunchTask(deadline=tf.request_date(datetime(2026, 12, 15, 17, tzinfo=UTC)))},
     )
     # revealed: tallyfy_client.models.process.Process
     reveal_type(launched)
     # revealed: tallyfy_client.models.task.Task
     reveal_type(tf.tasks.complete("run", task_id="task"))
     # revealed: tallyfy_diag.client._pagination.Page[tallyfy_client.models.task.Task]
-    reveal_type(tf.tasks.list_org_tasks(deadline_start=datetime(2026, 1, 1, tzinfo=UTC)))
+    reveal_type(tf.tasks.list_org_tasks(page=2))
     # revealed: list[tallyfy_client.models.user.User]
     reveal_type(tf.users.list().items)
     # revealed: tallyfy_client.models.guest.Guest
