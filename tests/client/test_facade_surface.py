@@ -8,6 +8,7 @@ spec's method and path template.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import io
 import types
@@ -136,6 +137,37 @@ def test_every_operation_is_reachable_and_sends_its_own_request(tf, sandbox, ope
     api_requests = [r for r in sent if not r.url.path.endswith("/oauth/token") or template == "/oauth/token"]
     assert api_requests, f"{resource}.{method_name} sent nothing"
     request = api_requests[-1]
+    assert request.method == http_method
+    root = httpx.URL(sandbox.base_url).path
+    assert request.url.path == root + expected_path(template, sandbox.credentials.org_id, args, kwargs, method)
+
+
+@pytest.mark.parametrize(("operation_id", "http_method", "template"), OPERATIONS, ids=[op[0] for op in OPERATIONS])
+def test_every_operation_is_reachable_on_the_async_facade_too(sandbox, operation_id, http_method, template):
+    resource, method_name = _resources.OPERATIONS[operation_id]
+    c = sandbox.credentials
+    sent: list[httpx.Request] = []
+
+    async def hook(request: httpx.Request) -> None:
+        sent.append(request)
+
+    async def scenario() -> tuple[list[Any], dict[str, Any], Any]:
+        async with AsyncTallyfy(
+            PasswordGrant(c.client_id, c.client_secret, c.username, c.password),
+            base_url=sandbox.base_url,
+            org_id=c.org_id,
+            transport=sandbox.async_transport(),
+            retry=RetryPolicy.off(),
+        ) as atf:
+            atf.http.event_hooks["request"].append(hook)
+            method = getattr(getattr(atf, resource), method_name)
+            args, kwargs = required_arguments(method)
+            with contextlib.suppress(TallyfyError):  # placeholder ids: only the request matters
+                await method(*args, **kwargs)
+            return args, kwargs, method
+
+    args, kwargs, method = asyncio.run(scenario())
+    request = [r for r in sent if not r.url.path.endswith("/oauth/token") or template == "/oauth/token"][-1]
     assert request.method == http_method
     root = httpx.URL(sandbox.base_url).path
     assert request.url.path == root + expected_path(template, sandbox.credentials.org_id, args, kwargs, method)
