@@ -164,6 +164,7 @@ class Param:
     annotation: str
     default: str
     convert: str = ""  # an expression over `name` that makes the generated argument
+    doc: str = ""  # the spec's description of the parameter or body field
 
     def signature(self) -> str:
         return f"{self.name}: {self.annotation}{self.default}"
@@ -231,6 +232,7 @@ def build_method(spec: Mapping[str, Any], name: FacadeName, imports: Imports) ->
             continue
         source = spec_parameters.get(parameter.name.rstrip("_")) or spec_parameters.get(parameter.name)
         param = Param(parameter.name, annotation, render_default(parameter.default, imports))
+        param.doc = _description(spec, source)
         if source is not None and _is_request_date(spec, source.get("schema")):
             param.annotation = _with_dates(annotation, imports)
             param.convert = f"self._date({parameter.name})"
@@ -240,7 +242,9 @@ def build_method(spec: Mapping[str, Any], name: FacadeName, imports: Imports) ->
         else:
             keyword_params.append(param)
     if ORG_PARAMETER in signature.parameters:
-        keyword_params.append(Param(ORG_PARAMETER, "str | None", " = None"))
+        keyword_params.append(
+            Param(ORG_PARAMETER, "str | None", " = None", doc="The organization; the client's `org_id` when omitted.")
+        )
 
     kind, success, result, item_type = _result(spec, operation, module, imports)
     if kind == "data_list" and PAGE_PARAMETER in signature.parameters:
@@ -306,6 +310,7 @@ def _body(
         annotation = render(field_hint, imports)
         param = Param(field_name, annotation, render_default(default, imports))
         prop = properties.get(field_name.rstrip("_")) or properties.get(field_name)
+        param.doc = _description(spec, prop)
         if prop is not None and _is_request_date(spec, prop):
             param.annotation = _with_dates(annotation, imports)
             param.convert = f"self._date({field_name})"
@@ -386,17 +391,34 @@ def _runtime_class(hint: Any, imports: Imports) -> str:
     return render(typing.get_origin(hint) or hint, imports)
 
 
-def _docstring(method: Method, indent: str, extra: str = "") -> list[str]:
+def _description(spec: Mapping[str, Any], node: Any) -> str:
+    """A parameter's or field's description, its first sentence-ish paragraph on one line."""
+    if not isinstance(node, Mapping):
+        return ""
+    text = node.get("description") or _resolve(spec, node.get("schema") or {}).get("description") or ""
+    if not text and "$ref" in node:
+        text = _resolve(spec, node).get("description") or ""
+    return " ".join(str(text).split("\n\n", 1)[0].split())
+
+
+def _docstring(method: Method, indent: str, extra: str = "", params: list[Param] | None = None) -> list[str]:
     lines = [
         method.summary.rstrip(".") + ".",
         "",
         f"`{method.name.http_method} {method.name.path}` (operation `{method.name.operation_id}`).",
     ]
     paragraph = method.description.split("\n\n", 1)[0].strip()
-    if paragraph:
-        lines += ["", *textwrap.wrap(" ".join(paragraph.split()), 100)]
     if extra:
         lines += ["", *textwrap.wrap(extra, 100)]
+    elif paragraph:
+        lines += ["", *textwrap.wrap(" ".join(paragraph.split()), 100)]
+    documented = [p for p in (params if params is not None else [*method.path_params, *method.keyword_params]) if p.doc]
+    if documented:
+        lines += ["", "Args:"]
+        for param in documented:
+            lines += textwrap.wrap(
+                f"{param.name}: {param.doc}", 100, initial_indent="    ", subsequent_indent="        "
+            )
     text = "\n".join(lines).replace("\\", "\\\\").replace('"""', "'''")
     body = textwrap.indent(text, indent).splitlines()
     body[0] = body[0].lstrip()
@@ -469,10 +491,10 @@ def _iterator_source(method: Method, asynchronous: bool) -> list[str]:
     params += ["*", *keywords]
     iterator = "AsyncIterator" if asynchronous else "Iterator"
     out = [f"    def {iterator_name(method.name.method)}({', '.join(params)}) -> {iterator}[{method.item}]:"]
-    extra = f"Every item of `{method.name.method}`, page after page, one page in memory at a time."
+    extra = f"Every item of `{method.name.method}`, page after page, one page in memory at a time (`per_page` items)."
     if asynchronous:
         extra += " With `concurrency` > 1, up to that many pages are fetched at once once the first tells how many."
-    out += _docstring(method, indent, extra)
+    out += _docstring(method, indent, extra, [*method.path_params, *method.iterator_params])
     forwarded = [p.name for p in method.path_params]
     forwarded += [f"{p.name}={p.name}" for p in method.iterator_params if p.name != ORG_PARAMETER]
     if any(p.name == ORG_PARAMETER for p in method.iterator_params):

@@ -286,6 +286,17 @@ class AuthResource(SyncResource):
         Exchanges client credentials, a user's password, or a refresh token for an access token. The body
         must be `application/x-www-form-urlencoded`; a JSON body is answered with 400. No bearer token is
         needed, but the `X-Tallyfy-Client` header still is.
+
+        Args:
+            grant_type: OAuth grant: `password`, `client_credentials` or `refresh_token` (open string;
+                anything else gets 400 unsupported_grant_type).
+            client_id: The application's client id, numeric (e.g. "3"). A non-numeric id gives 401
+                invalid_client.
+            client_secret: The application's client secret (all three grants).
+            username: The user's email address (password grant).
+            password: The user's password (password grant).
+            refresh_token: A refresh token from an earlier password or refresh grant (refresh_token grant).
+            scope: Optional requested scopes, e.g. `*` (all).
         """
         _body = TokenRequest(
             grant_type=grant_type,
@@ -329,6 +340,12 @@ class IdentityResource(SyncResource):
         Lists the organizations (tenants) the current user belongs to; their ids are the `org` path
         parameter of every organization-scoped operation, where Blueprints (API: checklists) and Processes
         (API: runs) live. Needs a user context.
+
+        Args:
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
         """
         _response = self._send(_identity__list_my_organizations._get_kwargs(page=page, per_page=per_page))
         _parsed = expect(
@@ -343,11 +360,8 @@ class IdentityResource(SyncResource):
 
         `GET /me/organizations` (operation `list_my_organizations`).
 
-        Lists the organizations (tenants) the current user belongs to; their ids are the `org` path
-        parameter of every organization-scoped operation, where Blueprints (API: checklists) and Processes
-        (API: runs) live. Needs a user context.
-
-        Every item of `list_my_organizations`, page after page, one page in memory at a time.
+        Every item of `list_my_organizations`, page after page, one page in memory at a time (`per_page`
+        items).
         """
         return self._iterate(lambda _number: self.list_my_organizations(per_page=per_page, page=_number))
 
@@ -360,6 +374,9 @@ class IdentityResource(SyncResource):
         runs). `x-requires-user: false` is inferred, not documented: application tokens act on an
         organization, not as a user. An application token used on an organization it has no access to gets
         403.
+
+        Args:
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_identity__get_organization._get_kwargs(org=self._org(org)))
         return expect(
@@ -376,6 +393,9 @@ class IdentityResource(SyncResource):
         Updates the organization (tenant) that owns the Blueprints (API: checklists) and Processes (API:
         runs): name and settings. Send only the fields to change. Needs a user context, an administrator of
         the organization.
+
+        Args:
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = OrganizationUpdate(name=name)
         _response = self._send(_identity__update_organization._get_kwargs(org=self._org(org), body=_body))
@@ -414,6 +434,25 @@ class BlueprintsResource(SyncResource):
 
         Lists the organization's Blueprints (API: checklists), one page at a time. `x-requires-user: false`
         is inferred, not documented: application tokens act on an organization, not as a user.
+
+        Args:
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            q: Search text, matched against blueprint titles.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            sort_by: Sort order (open string; values not documented publicly, e.g. `title`).
+            status: Filter by blueprint status (open string).
+            type_: Filter by blueprint (API: checklist) type (open string), e.g. procedure, form, document.
+            starred: Only blueprints the current user starred.
+            folder: Filter by folder id.
+            tag: Filter by tag id.
+            owner_id: Filter by owner (user id).
+            archived: Return archived blueprints (`true`) instead of active ones.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(
             _blueprints__list_blueprints._get_kwargs(
@@ -459,10 +498,22 @@ class BlueprintsResource(SyncResource):
 
         `GET /organizations/{org}/checklists` (operation `list_blueprints`).
 
-        Lists the organization's Blueprints (API: checklists), one page at a time. `x-requires-user: false`
-        is inferred, not documented: application tokens act on an organization, not as a user.
+        Every item of `list`, page after page, one page in memory at a time (`per_page` items).
 
-        Every item of `list`, page after page, one page in memory at a time.
+        Args:
+            q: Search text, matched against blueprint titles.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            sort_by: Sort order (open string; values not documented publicly, e.g. `title`).
+            status: Filter by blueprint status (open string).
+            type_: Filter by blueprint (API: checklist) type (open string), e.g. procedure, form, document.
+            starred: Only blueprints the current user starred.
+            folder: Filter by folder id.
+            tag: Filter by tag id.
+            owner_id: Filter by owner (user id).
+            archived: Return archived blueprints (`true`) instead of active ones.
+            org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
         return self._iterate(
@@ -499,6 +550,13 @@ class BlueprintsResource(SyncResource):
         `POST /organizations/{org}/checklists` (operation `create_blueprint`).
 
         Creates an empty Blueprint (API: checklist); add Steps afterwards. Needs a user context.
+
+        Args:
+            guidance: Longer instructions (HTML).
+            owner_id: User id of the owner (defaults to the caller).
+            type_: Blueprint type (open string), e.g. procedure, form, document.
+            webhook: URL notified on launch, each step completion and process completion.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = BlueprintCreate(
             title=title, summary=summary, guidance=guidance, owner_id=owner_id, type_=type_, webhook=webhook
@@ -518,6 +576,13 @@ class BlueprintsResource(SyncResource):
         Returns one Blueprint (API: checklist). Use `with=steps` to include its Steps and `with=prerun` for
         its Kick-off form fields (API: prerun). `x-requires-user: false` is inferred, not documented:
         application tokens act on an organization, not as a user.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(
             _blueprints__get_blueprint._get_kwargs(org=self._org(org), checklist_id=checklist_id, with_=with_)
@@ -545,6 +610,14 @@ class BlueprintsResource(SyncResource):
         `PUT /organizations/{org}/checklists/{checklist_id}` (operation `update_blueprint`).
 
         Updates a Blueprint (API: checklist). Send only the fields to change. Needs a user context.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            guidance: Longer instructions (HTML).
+            owner_id: User id of the owner.
+            type_: Blueprint type (open string), e.g. procedure, form, document.
+            webhook: URL notified on launch, each step completion and process completion.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = BlueprintUpdate(
             title=title, summary=summary, guidance=guidance, owner_id=owner_id, type_=type_, webhook=webhook
@@ -566,6 +639,10 @@ class BlueprintsResource(SyncResource):
         Archives a Blueprint (API: checklist); it can no longer be launched as a Process (API: run) but is
         kept (`archived_at` is set). Permanent deletion is a separate endpoint (`DELETE
         .../checklists/{checklist_id}/delete`, `delete_blueprint`). Needs a user context.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(
             _blueprints__archive_blueprint._get_kwargs(org=self._org(org), checklist_id=checklist_id)
@@ -584,6 +661,10 @@ class BlueprintsResource(SyncResource):
         Lists the Steps of a Blueprint (API: checklist). Each Step becomes a Task when a Process (API: run)
         is launched. `x-requires-user: false` is inferred, not documented: application tokens act on an
         organization, not as a user.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(
             _blueprints__list_blueprint_steps._get_kwargs(org=self._org(org), checklist_id=checklist_id)
@@ -602,6 +683,11 @@ class BlueprintsResource(SyncResource):
         Returns one Step of a Blueprint (API: checklist), with its Task form fields (API: captures) when
         included. `x-requires-user: false` is inferred, not documented: application tokens act on an
         organization, not as a user.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(
             _blueprints__get_blueprint_step._get_kwargs(org=self._org(org), checklist_id=checklist_id, step_id=step_id)
@@ -623,6 +709,10 @@ class BlueprintsResource(SyncResource):
         it are kept. Tallyfy's docs describe a 200 whose body holds a confirmation message and the
         references that were removed with it (automations, recurring launches). Needs a user context, an
         administrator.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_blueprints__delete_blueprint._get_kwargs(org=self._org(org), checklist_id=checklist_id))
         return expect(
@@ -644,6 +734,12 @@ class BlueprintsResource(SyncResource):
         sends them as JSON and says the server reads either and defaults `tenant` to the path's
         organization; the Python SDK sends a form. This spec describes the JSON reading. Needs a user
         context.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            tenant: Organization id to clone from (defaults to the path's organization).
+            title: Title of the copy (defaults to one built from the original).
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = (
             UNSET
@@ -673,6 +769,10 @@ class BlueprintsResource(SyncResource):
         Publishes the current draft of a Blueprint (API: checklist), so that new Processes (API: runs)
         launch from it. No request body (per Tallyfy's Swagger, as quoted by Tallyfy's CLI). Needs a user
         context.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(
             _blueprints__publish_blueprint._get_kwargs(org=self._org(org), checklist_id=checklist_id)
@@ -694,6 +794,10 @@ class BlueprintsResource(SyncResource):
         of its answer. This spec describes the SDK's reading and keeps other members open. Kick-off fields
         also come inline as `prerun` on `get_blueprint`. `x-requires-user: false` is inferred, not
         documented: application tokens act on an organization, not as a user.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(
             _blueprints__list_blueprint_form_fields._get_kwargs(org=self._org(org), checklist_id=checklist_id)
@@ -723,6 +827,16 @@ class BlueprintsResource(SyncResource):
         Changes one Kick-off form field (API: prerun) of a Blueprint (API: checklist): label, type,
         required, position. Its id (timeline_id) stays the same, so `prerun` keys of launches keep working.
         Send only the fields to change. Needs a user context.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            kickoff_field_id: Kick-off form field (API: prerun) id, its timeline_id: 32 lowercase hex
+                characters.
+            field_type: Field type (open string), e.g. text, textarea, radio, dropdown, multiselect, date,
+                email, file, table.
+            position: Order among the kick-off fields, from 1.
+            guidance: Help text shown with the field.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = KickoffFieldUpdate(
             label=label, field_type=field_type, required=required, position=position, guidance=guidance
@@ -746,6 +860,12 @@ class BlueprintsResource(SyncResource):
         Removes one Kick-off form field (API: prerun) from a Blueprint (API: checklist). Processes (API:
         runs) already launched keep their values. The success status is not documented publicly; this spec
         says 204 with no body. Needs a user context.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            kickoff_field_id: Kick-off form field (API: prerun) id, its timeline_id: 32 lowercase hex
+                characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(
             _blueprints__delete_kickoff_field._get_kwargs(
@@ -761,6 +881,11 @@ class BlueprintsResource(SyncResource):
         Lists the Task form fields (API: captures) of one Step of a Blueprint (API: checklist); in each
         Process (API: run) their values live in the task's `taskdata`, keyed by capture id. `x-requires-
         user: false` is inferred, not documented: application tokens act on an organization, not as a user.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(
             _blueprints__list_step_captures._get_kwargs(org=self._org(org), checklist_id=checklist_id, step_id=step_id)
@@ -791,6 +916,16 @@ class BlueprintsResource(SyncResource):
         Adds a Task form field (API: capture) to a Step of a Blueprint (API: checklist). `field_type` and
         `label` are required (Tallyfy's Python SDK refuses to send without them); an unknown field name is
         refused rather than dropped. Needs a user context.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            field_type: Field type (open string), e.g. text, textarea, radio, dropdown, multiselect, number,
+                email, url, date, time, datetime, checkbox, file, table.
+            position: Order within the step, from 1.
+            guidance: Help text shown with the field.
+            options: Choices of radio, dropdown and multiselect fields (shape not documented publicly).
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = CaptureCreate(
             field_type=field_type, label=label, required=required, position=position, guidance=guidance, options=options
@@ -813,6 +948,12 @@ class BlueprintsResource(SyncResource):
 
         Returns one Task form field (API: capture) of a Step of a Blueprint (API: checklist). `x-requires-
         user: false` is inferred, not documented: application tokens act on an organization, not as a user.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            capture_id: Task form field (API: capture) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(
             _blueprints__get_step_capture._get_kwargs(
@@ -844,6 +985,15 @@ class BlueprintsResource(SyncResource):
 
         Changes one Task form field (API: capture) of a Step of a Blueprint (API: checklist). Its id stays
         the same, so `taskdata` keys keep working. Send only the fields to change. Needs a user context.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            capture_id: Task form field (API: capture) id, 32 lowercase hex characters.
+            field_type: Field type (open string), e.g. text, textarea, radio, dropdown, date, file.
+            position: Order within the step, from 1.
+            guidance: Help text shown with the field.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = CaptureUpdate(
             field_type=field_type, label=label, required=required, position=position, guidance=guidance
@@ -867,6 +1017,12 @@ class BlueprintsResource(SyncResource):
         Removes one Task form field (API: capture) from a Step of a Blueprint (API: checklist). Processes
         (API: runs) already launched keep their values. The success status is not documented publicly; this
         spec says 204 with no body. Needs a user context.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            capture_id: Task form field (API: capture) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(
             _blueprints__delete_step_capture._get_kwargs(
@@ -901,6 +1057,25 @@ class ProcessesResource(SyncResource):
         `GET /organizations/{org}/runs` (operation `list_processes`).
 
         Lists the organization's Processes (API: runs), one page at a time. Needs a user context.
+
+        Args:
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            q: Search text, matched against process (API: run) names.
+            status: Filter by status (open string). Known values: active, complete, problem, archived,
+                delayed, starred.
+            owners: Comma-separated user ids; processes owned by any of them.
+            checklist_id: Only processes launched from this Blueprint (API: checklist) id.
+            folder: Filter by folder id.
+            tag: Filter by tag id.
+            type_: Filter by process type (open string, e.g. procedure, form, document).
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            sort: Sort order (open string; a leading `-` sorts descending, e.g. `-created_at`).
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(
             _processes__list_processes._get_kwargs(
@@ -944,9 +1119,22 @@ class ProcessesResource(SyncResource):
 
         `GET /organizations/{org}/runs` (operation `list_processes`).
 
-        Lists the organization's Processes (API: runs), one page at a time. Needs a user context.
+        Every item of `list`, page after page, one page in memory at a time (`per_page` items).
 
-        Every item of `list`, page after page, one page in memory at a time.
+        Args:
+            q: Search text, matched against process (API: run) names.
+            status: Filter by status (open string). Known values: active, complete, problem, archived,
+                delayed, starred.
+            owners: Comma-separated user ids; processes owned by any of them.
+            checklist_id: Only processes launched from this Blueprint (API: checklist) id.
+            folder: Filter by folder id.
+            tag: Filter by tag id.
+            type_: Filter by process type (open string, e.g. procedure, form, document).
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            sort: Sort order (open string; a leading `-` sorts descending, e.g. `-created_at`).
+            org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
         return self._iterate(
@@ -987,6 +1175,18 @@ class ProcessesResource(SyncResource):
         Launches a Process (API: run) from a Blueprint (API: checklist). Kick-off form field (API: prerun)
         values go in `prerun`, keyed by the field's id; per-Task deadlines and assignees go in `tasks`,
         keyed by Step id. Needs a user context.
+
+        Args:
+            checklist_id: Id of the Blueprint (API: checklist) to launch.
+            name: Process name (defaults to one built from the blueprint).
+            owner_id: User id of the owner.
+            prerun: Kick-off form field (API: prerun) values keyed by kick-off field id (timeline_id); keys
+                the server cannot match are dropped silently.
+            tasks: Per-task settings keyed by Step id.
+            tags: Tag ids.
+            users: User ids to give access to the process.
+            groups: Group ids to give access to the process.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = ProcessLaunch(
             checklist_id=checklist_id,
@@ -1013,6 +1213,13 @@ class ProcessesResource(SyncResource):
 
         Returns one Process (API: run). Use `with=tasks` to include its Tasks, `with=checklist` for its
         Blueprint (API: checklist). Needs a user context.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_processes__get_process._get_kwargs(org=self._org(org), run_id=run_id, with_=with_))
         return expect(
@@ -1039,6 +1246,13 @@ class ProcessesResource(SyncResource):
 
         Updates a Process (API: run): name, summary, owner, Kick-off form field (API: prerun) values, tags,
         starred. Send only the fields to change. Needs a user context.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            owner_id: User id of the owner.
+            prerun: Kick-off form field (API: prerun) values keyed by kick-off field id.
+            tags: Tag ids.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = ProcessUpdate(
             name=name,
@@ -1063,6 +1277,10 @@ class ProcessesResource(SyncResource):
         Archives a Process (API: run) (`archived_at` is set); `activate_process` undoes it. Permanent
         deletion is a separate endpoint (`DELETE .../runs/{run_id}/delete`, only for an archived run, else
         422; `delete_process`). Needs a user context.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_processes__archive_process._get_kwargs(org=self._org(org), run_id=run_id))
         return expect(
@@ -1077,6 +1295,10 @@ class ProcessesResource(SyncResource):
         `PUT /organizations/{org}/runs/{run_id}/activate` (operation `activate_process`).
 
         Restores an archived Process (API: run) to active. No request body. Needs a user context.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_processes__activate_process._get_kwargs(org=self._org(org), run_id=run_id))
         return expect(
@@ -1095,6 +1317,10 @@ class ProcessesResource(SyncResource):
         active one gets 422. Tallyfy's docs list 404 for a process that is unknown, and also name 'not
         archived' among its causes. The docs show 200 with an empty body. Needs a user context, an
         administrator.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_processes__delete_process._get_kwargs(org=self._org(org), run_id=run_id))
 
@@ -1125,6 +1351,26 @@ class TasksResource(SyncResource):
         time. Needs a user context. Deadline filters: this spec follows the older naming `deadline_start` /
         `deadline_end` with request dates (see `RequestDate`); newer Tallyfy docs name them
         `deadline_start_range` / `deadline_end_range` and give `YYYY-MM-DD` values.
+
+        Args:
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            status: Filter by task status (open string). Values in Tallyfy's docs: complete, hasproblem,
+                overdue, due_soon, active, incomplete, inprogress, not-started.
+            owners: Comma-separated user ids; tasks assigned to any of them.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            sort: Sort order (open string, e.g. deadline, -deadline, newest, problems).
+            deadline_start: Only tasks due at or after this time (a request date, see `RequestDate`). Newer
+                Tallyfy docs name this filter `deadline_start_range` and give it as `YYYY-MM-DD`; sources
+                conflict.
+            deadline_end: Only tasks due at or before this time (a request date, see `RequestDate`). Newer
+                Tallyfy docs name this filter `deadline_end_range` and give it as `YYYY-MM-DD`; sources
+                conflict.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(
             _tasks__list_org_tasks._get_kwargs(
@@ -1160,12 +1406,23 @@ class TasksResource(SyncResource):
 
         `GET /organizations/{org}/tasks` (operation `list_org_tasks`).
 
-        Lists Tasks across all Processes (API: runs) and one-off tasks of the organization, one page at a
-        time. Needs a user context. Deadline filters: this spec follows the older naming `deadline_start` /
-        `deadline_end` with request dates (see `RequestDate`); newer Tallyfy docs name them
-        `deadline_start_range` / `deadline_end_range` and give `YYYY-MM-DD` values.
+        Every item of `list_org_tasks`, page after page, one page in memory at a time (`per_page` items).
 
-        Every item of `list_org_tasks`, page after page, one page in memory at a time.
+        Args:
+            status: Filter by task status (open string). Values in Tallyfy's docs: complete, hasproblem,
+                overdue, due_soon, active, incomplete, inprogress, not-started.
+            owners: Comma-separated user ids; tasks assigned to any of them.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            sort: Sort order (open string, e.g. deadline, -deadline, newest, problems).
+            deadline_start: Only tasks due at or after this time (a request date, see `RequestDate`). Newer
+                Tallyfy docs name this filter `deadline_start_range` and give it as `YYYY-MM-DD`; sources
+                conflict.
+            deadline_end: Only tasks due at or before this time (a request date, see `RequestDate`). Newer
+                Tallyfy docs name this filter `deadline_end_range` and give it as `YYYY-MM-DD`; sources
+                conflict.
+            org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
         return self._iterate(
@@ -1198,6 +1455,20 @@ class TasksResource(SyncResource):
 
         Creates a standalone Task outside any Process (API: run); its `run_id` and `step_id` are null. Needs
         a user context.
+
+        Args:
+            title: Task title (max 600 characters).
+            task_type: Task type (open string), e.g. task, approval, expiring, email.
+            owners: Assignees of a task.
+            deadline: A date-time sent TO the API (request bodies and query filters). Sources conflict: -
+                The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH, e.g.
+                `2023-15-05 14:30:00` is 15 May 2023. - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in their
+                tables, while their examples send ISO 8601 such as `2025-07-15T17:00:00Z` (which this
+                pattern does not accept). When day and month are both <= 12 the value is ambiguous between
+                the two readings. The format carries no time zone. Responses use ISO 8601 instead (see the
+                response date fields).
+            summary: Instructions or details (newer docs - `description`).
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = OneOffTaskCreate(
             title=title, task_type=task_type, owners=owners, deadline=self._date(deadline), summary=summary
@@ -1216,6 +1487,10 @@ class TasksResource(SyncResource):
 
         Returns one Task, in a Process (API: run) or one-off, with its Task form field (API: capture) values
         in `taskdata`. Needs a user context.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_tasks__get_task._get_kwargs(org=self._org(org), task_id=task_id))
         return expect(
@@ -1241,6 +1516,22 @@ class TasksResource(SyncResource):
         Updates a one-off Task (one outside any Process (API: run)): title, summary, deadline, assignees,
         Task form field (API: capture) values in `taskdata`. Tasks of a process use `update_process_task`
         instead. Send only the fields to change. Needs a user context.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            title: Task title (max 600 characters).
+            summary: Instructions or details (newer docs - `description`).
+            task_type: Task type (open string), e.g. task, approval, expiring, email.
+            deadline: A date-time sent TO the API (request bodies and query filters). Sources conflict: -
+                The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH, e.g.
+                `2023-15-05 14:30:00` is 15 May 2023. - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in their
+                tables, while their examples send ISO 8601 such as `2025-07-15T17:00:00Z` (which this
+                pattern does not accept). When day and month are both <= 12 the value is ambiguous between
+                the two readings. The format carries no time zone. Responses use ISO 8601 instead (see the
+                response date fields).
+            owners: Assignees of a task.
+            taskdata: Task form field (API: capture) values keyed by capture id.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = OneOffTaskUpdate(
             title=title,
@@ -1266,6 +1557,10 @@ class TasksResource(SyncResource):
         (API: run) is archived with its whole process (`archive_process`). Tallyfy's docs call this archive
         and show 204; Tallyfy's Python SDK calls the same request `delete_standalone_task`. Permanent
         deletion is `delete_oneoff_task`. Needs a user context.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_tasks__archive_oneoff_task._get_kwargs(org=self._org(org), task_id=task_id))
 
@@ -1284,6 +1579,17 @@ class TasksResource(SyncResource):
 
         Lists the Tasks of one Process (API: run), one per Blueprint Step (API: checklist step). Needs a
         user context.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(
             _tasks__list_process_tasks._get_kwargs(
@@ -1302,10 +1608,15 @@ class TasksResource(SyncResource):
 
         `GET /organizations/{org}/runs/{run_id}/tasks` (operation `list_process_tasks`).
 
-        Lists the Tasks of one Process (API: run), one per Blueprint Step (API: checklist step). Needs a
-        user context.
+        Every item of `list_process_tasks`, page after page, one page in memory at a time (`per_page`
+        items).
 
-        Every item of `list_process_tasks`, page after page, one page in memory at a time.
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
         return self._iterate(
@@ -1330,6 +1641,20 @@ class TasksResource(SyncResource):
         Updates a Task of a Process (API: run): title, deadline, assignees, and Task form field (API:
         capture) values in `taskdata`, keyed by capture id. Fill required form fields here before completing
         the task. Needs a user context.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            task_id: Task id, 32 lowercase hex characters.
+            deadline: A date-time sent TO the API (request bodies and query filters). Sources conflict: -
+                The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH, e.g.
+                `2023-15-05 14:30:00` is 15 May 2023. - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in their
+                tables, while their examples send ISO 8601 such as `2025-07-15T17:00:00Z` (which this
+                pattern does not accept). When day and month are both <= 12 the value is ambiguous between
+                the two readings. The format carries no time zone. Responses use ISO 8601 instead (see the
+                response date fields).
+            owners: Assignees of a task.
+            taskdata: Task form field (API: capture) values keyed by capture id.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = TaskUpdate(
             title=title, deadline=self._date(deadline), owners=owners, taskdata=as_model(TaskUpdateTaskdata, taskdata)
@@ -1353,6 +1678,12 @@ class TasksResource(SyncResource):
         are empty. For approval tasks send `is_approved`. One-off tasks use `POST
         /organizations/{org}/completed-tasks` instead (`complete_oneoff_task`). Docs show 200; 201 is also
         accepted. Needs a user context.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            task_id: Id of the task to complete.
+            is_approved: Approval tasks only - true approves, false rejects.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = TaskCompletion(task_id=task_id, is_approved=is_approved)
         _response = self._send(_tasks__complete_task._get_kwargs(org=self._org(org), run_id=run_id, body=_body))
@@ -1367,6 +1698,11 @@ class TasksResource(SyncResource):
 
         Re-opens a completed Task of a Process (API: run); its Task form field (API: capture) values are
         kept. Needs a user context.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            task_id: Task id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_tasks__reopen_task._get_kwargs(org=self._org(org), run_id=run_id, task_id=task_id))
         return expect(
@@ -1381,6 +1717,10 @@ class TasksResource(SyncResource):
         Deletes a one-off Task for good, with its Task form field (API: capture) values. Only one- off
         tasks: Tasks of a Process (API: run) go with the process (`delete_process`). Tallyfy's docs show
         204. Needs a user context.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_tasks__delete_oneoff_task._get_kwargs(org=self._org(org), task_id=task_id))
 
@@ -1392,6 +1732,11 @@ class TasksResource(SyncResource):
         Marks a one-off Task complete (Tasks of a Process (API: run) use `complete_task`). The body names
         the task: `{"task_id": ...}`; `is_approved` for approval tasks. Task form field (API: capture)
         values must be set first with `update_oneoff_task`. Needs a user context.
+
+        Args:
+            task_id: Id of the task to complete.
+            is_approved: Approval tasks only - true approves, false rejects.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = TaskCompletion(task_id=task_id, is_approved=is_approved)
         _response = self._send(_tasks__complete_oneoff_task._get_kwargs(org=self._org(org), body=_body))
@@ -1408,6 +1753,10 @@ class TasksResource(SyncResource):
 
         Re-opens a completed one-off Task (Tasks of a Process (API: run) use `reopen_task`); its Task form
         field (API: capture) values are kept. Needs a user context.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_tasks__reopen_oneoff_task._get_kwargs(org=self._org(org), task_id=task_id))
         return expect(
@@ -1434,6 +1783,19 @@ class TasksResource(SyncResource):
         one-off tasks. Needs a user context: with an application (client_credentials) token, first get a
         token for the user with `issue_application_user_token`. Absent from Tallyfy's Swagger but present in
         its routes (Tallyfy's CLI) and used as the example endpoint in Tallyfy's docs.
+
+        Args:
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            status: Filter by task status (open string), e.g. active, completed, overdue, due_soon,
+                hasproblem.
+            sort: Sort order (open string), e.g. deadline, -deadline, newest, problems.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(
             _tasks__list_my_tasks._get_kwargs(
@@ -1458,12 +1820,16 @@ class TasksResource(SyncResource):
 
         `GET /organizations/{org}/me/tasks` (operation `list_my_tasks`).
 
-        Lists the Tasks assigned to the current user in one organization, from Processes (API: runs) and
-        one-off tasks. Needs a user context: with an application (client_credentials) token, first get a
-        token for the user with `issue_application_user_token`. Absent from Tallyfy's Swagger but present in
-        its routes (Tallyfy's CLI) and used as the example endpoint in Tallyfy's docs.
+        Every item of `list_my_tasks`, page after page, one page in memory at a time (`per_page` items).
 
-        Every item of `list_my_tasks`, page after page, one page in memory at a time.
+        Args:
+            status: Filter by task status (open string), e.g. active, completed, overdue, due_soon,
+                hasproblem.
+            sort: Sort order (open string), e.g. deadline, -deadline, newest, problems.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
         return self._iterate(
@@ -1497,6 +1863,13 @@ class CommentsResource(SyncResource):
         Tallyfy's API terminology table instead lists `/runs/{id}/comment` and `/checklists/{id}/comment`
         (threads on a process or a Blueprint (API: checklist)); this spec describes the task reading. Needs
         a user context.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            label: Kind (open string), e.g. comment, problem, resolve, improvement, advice.
+            state: Visibility (open string), e.g. open, hide-for-guests, collapsed.
+            sent_to: User ids to mention and notify.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = CommentCreate(content=content, label=label, state=state, sent_to=sent_to)
         _response = self._send(_comments__comment_on_task._get_kwargs(org=self._org(org), task_id=task_id, body=_body))
@@ -1515,6 +1888,11 @@ class CommentsResource(SyncResource):
         having a problem until the thread is resolved with `resolve_task_problem`. Tallyfy's terminology
         table also lists `/runs/{id}/problem` and `/checklists/{id}/problem` (Blueprint (API: checklist));
         this spec describes the task reading used by Tallyfy's SDK. Needs a user context.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            content: What is wrong.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = ProblemCreate(content=content)
         _response = self._send(
@@ -1543,6 +1921,13 @@ class CommentsResource(SyncResource):
         `thread_id`, with an optional resolution comment. Tallyfy's terminology table also lists
         `/runs/{id}/resolved-threads` and `/checklists/{id}/resolved-threads` (Blueprint (API: checklist));
         this spec describes the task reading used by Tallyfy's SDK. Needs a user context.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            thread_id: Id of the problem thread (from `report_task_problem`).
+            content: Resolution comment (Tallyfy's Python SDK sends `Resolved` by default).
+            state: Visibility (open string), e.g. open, hide-for-guests, collapsed.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = ThreadResolution(thread_id=thread_id, content=content, state=state)
         _response = self._send(
@@ -1576,6 +1961,17 @@ class UsersResource(SyncResource):
         Lists the members (users) of the organization, the people who can own Blueprints (API: checklists)
         and be assigned Tasks of Processes (API: runs). Guests are separate (`list_guests`). Needs a user
         context.
+
+        Args:
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            q: Search text, matched against member names and emails.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(
             _users__list_users._get_kwargs(org=self._org(org), page=page, per_page=per_page, q=q, with_=with_)
@@ -1597,11 +1993,14 @@ class UsersResource(SyncResource):
 
         `GET /organizations/{org}/users` (operation `list_users`).
 
-        Lists the members (users) of the organization, the people who can own Blueprints (API: checklists)
-        and be assigned Tasks of Processes (API: runs). Guests are separate (`list_guests`). Needs a user
-        context.
+        Every item of `list`, page after page, one page in memory at a time (`per_page` items).
 
-        Every item of `list`, page after page, one page in memory at a time.
+        Args:
+            q: Search text, matched against member names and emails.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
         return self._iterate(lambda _number: self.list(per_page=per_page, q=q, with_=with_, org=org, page=_number))
@@ -1625,6 +2024,11 @@ class UsersResource(SyncResource):
         invited user (status `invited`); Tallyfy's Swagger (as quoted by Tallyfy's CLI) documents only
         email, first_name and last_name. An email that already belongs to a member gets 422. Needs a user
         context, an administrator.
+
+        Args:
+            role: Role (open string), e.g. admin, standard, light.
+            message: Personal message in the invitation email.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = UserInvite(email=email, first_name=first_name, last_name=last_name, role=role, message=message)
         _response = self._send(_users__invite_user._get_kwargs(org=self._org(org), body=_body))
@@ -1639,6 +2043,10 @@ class UsersResource(SyncResource):
 
         Returns one member of the organization by user id (an integer), as seen by Tasks of Processes (API:
         runs) that name them as owners. Needs a user context.
+
+        Args:
+            user_id: Member (user) id, an integer.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_users__get_user._get_kwargs(org=self._org(org), user_id=user_id))
         return expect(
@@ -1653,6 +2061,11 @@ class UsersResource(SyncResource):
         Changes a member's role (open string; documented values admin, standard, light), which decides what
         they may do with Blueprints (API: checklists) and Processes (API: runs). An unknown role gets 422.
         Needs a user context, an administrator.
+
+        Args:
+            user_id: Member (user) id, an integer.
+            role: Role (open string); documented values admin, standard, light.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = UserRoleChange(role=role)
         _response = self._send(_users__update_user_role._get_kwargs(org=self._org(org), user_id=user_id, body=_body))
@@ -1670,6 +2083,10 @@ class UsersResource(SyncResource):
         Deactivates a member: they can no longer sign in or be assigned Tasks of Processes (API: runs).
         Tallyfy's Swagger and routes use DELETE here (Tallyfy's CLI), not PUT or POST. Undo with
         `enable_user`. Needs a user context, an administrator.
+
+        Args:
+            user_id: Member (user) id, an integer.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_users__disable_user._get_kwargs(org=self._org(org), user_id=user_id))
         return expect(
@@ -1683,6 +2100,10 @@ class UsersResource(SyncResource):
 
         Reactivates a disabled member, who can again be assigned Tasks of Processes (API: runs). No request
         body. Needs a user context, an administrator.
+
+        Args:
+            user_id: Member (user) id, an integer.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_users__enable_user._get_kwargs(org=self._org(org), user_id=user_id))
         return expect(
@@ -1712,6 +2133,16 @@ class GuestsResource(SyncResource):
         Lists the organization's guests: people outside it who can be assigned Tasks of Processes (API:
         runs) and are addressed by email, not by id. Tallyfy's docs give a page size default of 999 here
         (not 10). Needs a user context.
+
+        Args:
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            q: Search text, matched against guest emails.
+            sort: Sort field (open string, default created_at); the docs say sort_by is accepted too.
+            with_: Extra data to include, e.g. `stats` (completion statistics).
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(
             _guests__list_guests._get_kwargs(
@@ -1736,11 +2167,13 @@ class GuestsResource(SyncResource):
 
         `GET /organizations/{org}/guests` (operation `list_guests`).
 
-        Lists the organization's guests: people outside it who can be assigned Tasks of Processes (API:
-        runs) and are addressed by email, not by id. Tallyfy's docs give a page size default of 999 here
-        (not 10). Needs a user context.
+        Every item of `list`, page after page, one page in memory at a time (`per_page` items).
 
-        Every item of `list`, page after page, one page in memory at a time.
+        Args:
+            q: Search text, matched against guest emails.
+            sort: Sort field (open string, default created_at); the docs say sort_by is accepted too.
+            with_: Extra data to include, e.g. `stats` (completion statistics).
+            org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
         return self._iterate(
@@ -1768,6 +2201,17 @@ class GuestsResource(SyncResource):
         Adds a guest by email, who can then be assigned Tasks of Processes (API: runs). An email that
         belongs to a member gets 422; an email already known as a guest elsewhere is attached to this
         organization rather than duplicated. Needs a user context.
+
+        Args:
+            timezone: IANA time zone name, e.g. America/Chicago.
+            external_date_creation: A date-time sent TO the API (request bodies and query filters). Sources
+                conflict: - The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH,
+                e.g. `2023-15-05 14:30:00` is 15 May 2023. - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in
+                their tables, while their examples send ISO 8601 such as `2025-07-15T17:00:00Z` (which this
+                pattern does not accept). When day and month are both <= 12 the value is ambiguous between
+                the two readings. The format carries no time zone. Responses use ISO 8601 instead (see the
+                response date fields).
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = GuestCreate(
             email=email,
@@ -1792,6 +2236,12 @@ class GuestsResource(SyncResource):
 
         Returns one guest, addressed by email (URL-encoded in the path), with the Tasks of Processes (API:
         runs) they may see. Needs a user context.
+
+        Args:
+            guest_email: The guest's email address (guests have no id in the API); URL-encode it (`@`
+                becomes `%40`).
+            with_: Extra data to include, e.g. `stats` (completion statistics).
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_guests__get_guest._get_kwargs(org=self._org(org), guest_email=guest_email, with_=with_))
         return expect(
@@ -1816,6 +2266,12 @@ class GuestsResource(SyncResource):
 
         Updates a guest, addressed by email: names, company details, associated members. Their Tasks in
         Processes (API: runs) are unchanged. Send only the fields to change. Needs a user context.
+
+        Args:
+            guest_email: The guest's email address (guests have no id in the API); URL-encode it (`@`
+                becomes `%40`).
+            associated_members: Member user ids; REPLACES the current list.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = GuestUpdate(
             first_name=first_name,
@@ -1840,6 +2296,11 @@ class GuestsResource(SyncResource):
         Removes a guest, addressed by email, from the organization and detaches them from every Task of
         every Process (API: run). Tallyfy's docs show 200 with the removed guest, and 422 (not 404) for an
         email that is not a guest. Needs a user context.
+
+        Args:
+            guest_email: The guest's email address (guests have no id in the API); URL-encode it (`@`
+                becomes `%40`).
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_guests__delete_guest._get_kwargs(org=self._org(org), guest_email=guest_email))
         return expect(
@@ -1868,6 +2329,16 @@ class GroupsResource(SyncResource):
 
         Lists the organization's groups: named sets of members and guests that can own Blueprints (API:
         checklists) and be assigned Tasks of Processes (API: runs). Needs a user context.
+
+        Args:
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            q: Search text, matched against group names and descriptions.
+            sort_by: Sort field (open string), e.g. name, created_at (default), updated_at.
+            with_: Relations to include (open string), e.g. assets, users, guests.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(
             _groups__list_groups._get_kwargs(
@@ -1892,10 +2363,13 @@ class GroupsResource(SyncResource):
 
         `GET /organizations/{org}/groups` (operation `list_groups`).
 
-        Lists the organization's groups: named sets of members and guests that can own Blueprints (API:
-        checklists) and be assigned Tasks of Processes (API: runs). Needs a user context.
+        Every item of `list`, page after page, one page in memory at a time (`per_page` items).
 
-        Every item of `list`, page after page, one page in memory at a time.
+        Args:
+            q: Search text, matched against group names and descriptions.
+            sort_by: Sort field (open string), e.g. name, created_at (default), updated_at.
+            with_: Relations to include (open string), e.g. assets, users, guests.
+            org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
         return self._iterate(
@@ -1917,6 +2391,11 @@ class GroupsResource(SyncResource):
 
         Creates a group of members (user ids) and guests (emails) to assign Tasks of Processes (API: runs)
         to. The name must be unique in the organization. Needs a user context.
+
+        Args:
+            members: Member user ids.
+            guests: Guest email addresses.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = GroupCreate(name=name, description=description, members=members, guests=guests)
         _response = self._send(_groups__create_group._get_kwargs(org=self._org(org), body=_body))
@@ -1930,6 +2409,10 @@ class GroupsResource(SyncResource):
         `GET /organizations/{org}/groups/{group_id}` (operation `get_group`).
 
         Returns one group, used as an assignee of Tasks of Processes (API: runs). Needs a user context.
+
+        Args:
+            group_id: Group id (a string; its format is not documented publicly).
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_groups__get_group._get_kwargs(org=self._org(org), group_id=group_id))
         return expect(
@@ -1952,6 +2435,10 @@ class GroupsResource(SyncResource):
 
         Renames a group or changes its members: `members` and `guests`, when sent, REPLACE the whole lists.
         Tasks of Processes (API: runs) assigned to the group follow. Needs a user context.
+
+        Args:
+            group_id: Group id (a string; its format is not documented publicly).
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = GroupUpdate(name=name, description=description, members=members, guests=guests)
         _response = self._send(_groups__update_group._get_kwargs(org=self._org(org), group_id=group_id, body=_body))
@@ -1966,6 +2453,10 @@ class GroupsResource(SyncResource):
 
         Deletes a group; its members and guests are kept, and Tasks of Processes (API: runs) lose it as an
         assignee. Tallyfy's docs show 204. Needs a user context.
+
+        Args:
+            group_id: Group id (a string; its format is not documented publicly).
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_groups__delete_group._get_kwargs(org=self._org(org), group_id=group_id))
 
@@ -1984,6 +2475,14 @@ class TagsResource(SyncResource):
 
         Lists the organization's tags, labels for Blueprints (API: checklists) and Processes (API: runs).
         Needs a user context.
+
+        Args:
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            q: Search text, matched against tag titles.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_tags__list_tags._get_kwargs(org=self._org(org), page=page, per_page=per_page, q=q))
         _parsed = expect(
@@ -1996,10 +2495,11 @@ class TagsResource(SyncResource):
 
         `GET /organizations/{org}/tags` (operation `list_tags`).
 
-        Lists the organization's tags, labels for Blueprints (API: checklists) and Processes (API: runs).
-        Needs a user context.
+        Every item of `list`, page after page, one page in memory at a time (`per_page` items).
 
-        Every item of `list`, page after page, one page in memory at a time.
+        Args:
+            q: Search text, matched against tag titles.
+            org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
         return self._iterate(lambda _number: self.list(per_page=per_page, q=q, org=org, page=_number))
@@ -2012,6 +2512,11 @@ class TagsResource(SyncResource):
         Creates a tag for Blueprints (API: checklists) and Processes (API: runs). The title must be unique
         in the organization and at most 30 characters; `color` is a 7-character hex code. Needs a user
         context.
+
+        Args:
+            title: Unique within the organization, at most 30 characters.
+            color: Hex colour code, exactly 7 characters, e.g. '#3498db'.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = TagCreate(title=title, color=color)
         _response = self._send(_tags__create_tag._get_kwargs(org=self._org(org), body=_body))
@@ -2025,6 +2530,10 @@ class TagsResource(SyncResource):
         `GET /organizations/{org}/tags/{tag_id}` (operation `get_tag`).
 
         Returns one tag of Blueprints (API: checklists) and Processes (API: runs). Needs a user context.
+
+        Args:
+            tag_id: Tag id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_tags__get_tag._get_kwargs(org=self._org(org), tag_id=tag_id))
         return expect(
@@ -2038,6 +2547,11 @@ class TagsResource(SyncResource):
 
         Renames or recolours a tag of Blueprints (API: checklists) and Processes (API: runs). Tallyfy's docs
         require `title` here too. Needs a user context.
+
+        Args:
+            tag_id: Tag id, 32 lowercase hex characters.
+            color: Hex colour code, exactly 7 characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = TagUpdate(title=title, color=color)
         _response = self._send(_tags__update_tag._get_kwargs(org=self._org(org), tag_id=tag_id, body=_body))
@@ -2053,6 +2567,10 @@ class TagsResource(SyncResource):
         Deletes a tag and removes it from every Blueprint (API: checklist), Process (API: run), step and
         task, irreversibly. Tallyfy's docs show 204, also for an unknown tag id; the doc page is titled
         'archive tag' though the effect described is deletion. Needs a user context.
+
+        Args:
+            tag_id: Tag id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_tags__delete_tag._get_kwargs(org=self._org(org), tag_id=tag_id))
 
@@ -2077,6 +2595,15 @@ class FoldersResource(SyncResource):
 
         Lists folders, which organize Blueprints (API: checklists; `folder_type=checklist`) and Processes
         (API: runs; `folder_type=run`). Needs a user context.
+
+        Args:
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            q: Search text, matched against folder names.
+            folder_type: Which folders (open string): checklist (blueprints) or run (processes).
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(
             _folders__list_folders._get_kwargs(
@@ -2100,10 +2627,12 @@ class FoldersResource(SyncResource):
 
         `GET /organizations/{org}/folders` (operation `list_folders`).
 
-        Lists folders, which organize Blueprints (API: checklists; `folder_type=checklist`) and Processes
-        (API: runs; `folder_type=run`). Needs a user context.
+        Every item of `list`, page after page, one page in memory at a time (`per_page` items).
 
-        Every item of `list`, page after page, one page in memory at a time.
+        Args:
+            q: Search text, matched against folder names.
+            folder_type: Which folders (open string): checklist (blueprints) or run (processes).
+            org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
         return self._iterate(
@@ -2119,6 +2648,11 @@ class FoldersResource(SyncResource):
 
         Creates a folder for Blueprints (API: checklists) or Processes (API: runs), optionally nested under
         `parent_id`. Needs a user context.
+
+        Args:
+            parent_id: Id of the enclosing folder (a folder of the same type).
+            folder_type: What it holds (open string), checklist or run.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = FolderCreate(name=name, parent_id=parent_id, folder_type=folder_type)
         _response = self._send(_folders__create_folder._get_kwargs(org=self._org(org), body=_body))
@@ -2134,6 +2668,10 @@ class FoldersResource(SyncResource):
         `GET /organizations/{org}/folders/{folder_id}` (operation `get_folder`).
 
         Returns one folder of Blueprints (API: checklists) or Processes (API: runs). Needs a user context.
+
+        Args:
+            folder_id: Folder id (a string; its format is not documented publicly).
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_folders__get_folder._get_kwargs(org=self._org(org), folder_id=folder_id))
         return expect(
@@ -2149,6 +2687,11 @@ class FoldersResource(SyncResource):
 
         Renames or moves a folder of Blueprints (API: checklists) or Processes (API: runs). Needs a user
         context.
+
+        Args:
+            folder_id: Folder id (a string; its format is not documented publicly).
+            parent_id: Id of the new enclosing folder.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = FolderUpdate(name=name, parent_id=parent_id)
         _response = self._send(_folders__update_folder._get_kwargs(org=self._org(org), folder_id=folder_id, body=_body))
@@ -2165,6 +2708,10 @@ class FoldersResource(SyncResource):
 
         Deletes a folder; the Blueprints (API: checklists) and Processes (API: runs) in it are kept. The
         success status is not documented publicly; this spec says 204 with no body. Needs a user context.
+
+        Args:
+            folder_id: Folder id (a string; its format is not documented publicly).
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_folders__delete_folder._get_kwargs(org=self._org(org), folder_id=folder_id))
 
@@ -2197,6 +2744,17 @@ class FilesResource(SyncResource):
         blueprint's `prerun`) to attach it. Every call stores a new copy, so do not retry blindly. Paths
         conflict: Tallyfy's docs post to `.../file`, Tallyfy's Python SDK to `.../assets` (read off the
         API's routes); the docs show 200. Needs a user context.
+
+        Args:
+            name: The file itself (the form part is called `name`); at most 100 MB.
+            subject_id: Id of the parent object (run, checklist or task).
+            subject_type: Parent type (open string) - Run, Checklist or Task.
+            uploaded_from: The capture id, or `ko_field` for a kick-off field.
+            source: How the file is provided (open string), local (default) or url.
+            step_id: Step id (uploads for a task in a process).
+            checklist_id: Blueprint (API: checklist) the process was launched from (uploads for a task in a
+                process).
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = FileUpload(
             name=name,
@@ -2221,6 +2779,10 @@ class FilesResource(SyncResource):
         run) or a Kick-off form field (API: prerun), always as `application/octet-stream` (the route
         Tallyfy's own web clients read files through). `GET .../file/{file_id}` without `/dl` shows it
         inline with its own MIME type instead. Errors are JSON. Needs a user context.
+
+        Args:
+            file_id: File (asset) id, as returned by `upload_file`.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_files__download_file._get_kwargs(org=self._org(org), file_id=file_id))
         return expect(
@@ -2245,6 +2807,16 @@ class SearchResource(SyncResource):
         several types comma-separated. Results come grouped under the searched type's name, each group a
         list with its own pagination. Task results carry no `run_id` (Tallyfy's MCP server). Needs a user
         context.
+
+        Args:
+            on: What to search (open string, or several comma-separated): blueprint, process, task;
+                Tallyfy's SDK also sends snippet, capture, step.
+            search: The search text (non-empty).
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(
             _search__search._get_kwargs(org=self._org(org), on=on, search=search, page=page, per_page=per_page)
@@ -2285,6 +2857,23 @@ class ActivityResource(SyncResource):
         (`entity_type=run`, `entity_id`). Date filters take `YYYY-MM-DD` (Tallyfy's docs), not the request
         date format. Most fields of an entry are arrays. Tallyfy's docs give a page size default of 20.
         Needs a user context.
+
+        Args:
+            entity_type: Entity to filter on (open string): checklist, run, step, task, thread.
+            entity_id: Id of that entity.
+            type_: Activity category (open string), e.g. Comment, Task, Step, Process, Blueprint.
+            verb: Action (open string), e.g. completed, updated, commented.
+            actor_id: Only activity by this user or guest id.
+            actor_email: Only activity by this email (resolved to actor_id and actor_type).
+            source: Who triggered it (open string): Member, Guest or Webhook.
+            created_after: Start date, `YYYY-MM-DD`, inclusive (Tallyfy's docs).
+            created_before: End date, `YYYY-MM-DD`, inclusive (Tallyfy's docs).
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            sort: Sort order (open string), e.g. `-created_at` for newest first.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(
             _activity__list_activity_feeds._get_kwargs(
@@ -2330,13 +2919,20 @@ class ActivityResource(SyncResource):
 
         `GET /organizations/{org}/activity-feeds` (operation `list_activity_feeds`).
 
-        The organization's audit trail: who completed, commented on or changed what, in Processes (API:
-        runs), Tasks and Blueprints (API: checklists). Filter by entity to follow one process
-        (`entity_type=run`, `entity_id`). Date filters take `YYYY-MM-DD` (Tallyfy's docs), not the request
-        date format. Most fields of an entry are arrays. Tallyfy's docs give a page size default of 20.
-        Needs a user context.
+        Every item of `list_feeds`, page after page, one page in memory at a time (`per_page` items).
 
-        Every item of `list_feeds`, page after page, one page in memory at a time.
+        Args:
+            entity_type: Entity to filter on (open string): checklist, run, step, task, thread.
+            entity_id: Id of that entity.
+            type_: Activity category (open string), e.g. Comment, Task, Step, Process, Blueprint.
+            verb: Action (open string), e.g. completed, updated, commented.
+            actor_id: Only activity by this user or guest id.
+            actor_email: Only activity by this email (resolved to actor_id and actor_type).
+            source: Who triggered it (open string): Member, Guest or Webhook.
+            created_after: Start date, `YYYY-MM-DD`, inclusive (Tallyfy's docs).
+            created_before: End date, `YYYY-MM-DD`, inclusive (Tallyfy's docs).
+            sort: Sort order (open string), e.g. `-created_at` for newest first.
+            org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
         return self._iterate(
@@ -2382,6 +2978,12 @@ class ApplicationsResource(SyncResource):
         Tasks of Processes (API: runs). first_name and last_name at most 32 characters; email unique. The
         path is under `/applications`, not `/organizations`. An application token used on another
         organization gets 403. The success status is not documented publicly; this spec says 201.
+
+        Args:
+            email: Must not belong to an existing member.
+            role: Role (open string), e.g. admin, standard, light.
+            timezone: IANA time zone name, e.g. Europe/London.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = ApplicationUserCreate(
             first_name=first_name, last_name=last_name, email=email, role=role, timezone=timezone
@@ -2405,6 +3007,10 @@ class ApplicationsResource(SyncResource):
         The user must already belong to the organization (provision them with `provision_application_user`).
         The token lives 3 months (`expires_in` 7776000 in Tallyfy's docs); no refresh_token is documented.
         An application token used on another organization gets 403.
+
+        Args:
+            user_email: The member's email address; URL-encode it (`@` becomes `%40`).
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(
             _applications__issue_application_user_token._get_kwargs(org=self._org(org), user_email=user_email)
@@ -2520,6 +3126,17 @@ class AsyncAuthResource(AsyncResource):
         Exchanges client credentials, a user's password, or a refresh token for an access token. The body
         must be `application/x-www-form-urlencoded`; a JSON body is answered with 400. No bearer token is
         needed, but the `X-Tallyfy-Client` header still is.
+
+        Args:
+            grant_type: OAuth grant: `password`, `client_credentials` or `refresh_token` (open string;
+                anything else gets 400 unsupported_grant_type).
+            client_id: The application's client id, numeric (e.g. "3"). A non-numeric id gives 401
+                invalid_client.
+            client_secret: The application's client secret (all three grants).
+            username: The user's email address (password grant).
+            password: The user's password (password grant).
+            refresh_token: A refresh token from an earlier password or refresh grant (refresh_token grant).
+            scope: Optional requested scopes, e.g. `*` (all).
         """
         _body = TokenRequest(
             grant_type=grant_type,
@@ -2563,6 +3180,12 @@ class AsyncIdentityResource(AsyncResource):
         Lists the organizations (tenants) the current user belongs to; their ids are the `org` path
         parameter of every organization-scoped operation, where Blueprints (API: checklists) and Processes
         (API: runs) live. Needs a user context.
+
+        Args:
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
         """
         _response = await self._send(_identity__list_my_organizations._get_kwargs(page=page, per_page=per_page))
         _parsed = expect(
@@ -2579,12 +3202,9 @@ class AsyncIdentityResource(AsyncResource):
 
         `GET /me/organizations` (operation `list_my_organizations`).
 
-        Lists the organizations (tenants) the current user belongs to; their ids are the `org` path
-        parameter of every organization-scoped operation, where Blueprints (API: checklists) and Processes
-        (API: runs) live. Needs a user context.
-
-        Every item of `list_my_organizations`, page after page, one page in memory at a time. With
-        `concurrency` > 1, up to that many pages are fetched at once once the first tells how many.
+        Every item of `list_my_organizations`, page after page, one page in memory at a time (`per_page`
+        items). With `concurrency` > 1, up to that many pages are fetched at once once the first tells how
+        many.
         """
         return self._iterate(lambda _number: self.list_my_organizations(per_page=per_page, page=_number), concurrency)
 
@@ -2597,6 +3217,9 @@ class AsyncIdentityResource(AsyncResource):
         runs). `x-requires-user: false` is inferred, not documented: application tokens act on an
         organization, not as a user. An application token used on an organization it has no access to gets
         403.
+
+        Args:
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_identity__get_organization._get_kwargs(org=self._org(org)))
         return expect(
@@ -2613,6 +3236,9 @@ class AsyncIdentityResource(AsyncResource):
         Updates the organization (tenant) that owns the Blueprints (API: checklists) and Processes (API:
         runs): name and settings. Send only the fields to change. Needs a user context, an administrator of
         the organization.
+
+        Args:
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = OrganizationUpdate(name=name)
         _response = await self._send(_identity__update_organization._get_kwargs(org=self._org(org), body=_body))
@@ -2651,6 +3277,25 @@ class AsyncBlueprintsResource(AsyncResource):
 
         Lists the organization's Blueprints (API: checklists), one page at a time. `x-requires-user: false`
         is inferred, not documented: application tokens act on an organization, not as a user.
+
+        Args:
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            q: Search text, matched against blueprint titles.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            sort_by: Sort order (open string; values not documented publicly, e.g. `title`).
+            status: Filter by blueprint status (open string).
+            type_: Filter by blueprint (API: checklist) type (open string), e.g. procedure, form, document.
+            starred: Only blueprints the current user starred.
+            folder: Filter by folder id.
+            tag: Filter by tag id.
+            owner_id: Filter by owner (user id).
+            archived: Return archived blueprints (`true`) instead of active ones.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _blueprints__list_blueprints._get_kwargs(
@@ -2697,11 +3342,23 @@ class AsyncBlueprintsResource(AsyncResource):
 
         `GET /organizations/{org}/checklists` (operation `list_blueprints`).
 
-        Lists the organization's Blueprints (API: checklists), one page at a time. `x-requires-user: false`
-        is inferred, not documented: application tokens act on an organization, not as a user.
+        Every item of `list`, page after page, one page in memory at a time (`per_page` items). With
+        `concurrency` > 1, up to that many pages are fetched at once once the first tells how many.
 
-        Every item of `list`, page after page, one page in memory at a time. With `concurrency` > 1, up to
-        that many pages are fetched at once once the first tells how many.
+        Args:
+            q: Search text, matched against blueprint titles.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            sort_by: Sort order (open string; values not documented publicly, e.g. `title`).
+            status: Filter by blueprint status (open string).
+            type_: Filter by blueprint (API: checklist) type (open string), e.g. procedure, form, document.
+            starred: Only blueprints the current user starred.
+            folder: Filter by folder id.
+            tag: Filter by tag id.
+            owner_id: Filter by owner (user id).
+            archived: Return archived blueprints (`true`) instead of active ones.
+            org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
         return self._iterate(
@@ -2739,6 +3396,13 @@ class AsyncBlueprintsResource(AsyncResource):
         `POST /organizations/{org}/checklists` (operation `create_blueprint`).
 
         Creates an empty Blueprint (API: checklist); add Steps afterwards. Needs a user context.
+
+        Args:
+            guidance: Longer instructions (HTML).
+            owner_id: User id of the owner (defaults to the caller).
+            type_: Blueprint type (open string), e.g. procedure, form, document.
+            webhook: URL notified on launch, each step completion and process completion.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = BlueprintCreate(
             title=title, summary=summary, guidance=guidance, owner_id=owner_id, type_=type_, webhook=webhook
@@ -2758,6 +3422,13 @@ class AsyncBlueprintsResource(AsyncResource):
         Returns one Blueprint (API: checklist). Use `with=steps` to include its Steps and `with=prerun` for
         its Kick-off form fields (API: prerun). `x-requires-user: false` is inferred, not documented:
         application tokens act on an organization, not as a user.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _blueprints__get_blueprint._get_kwargs(org=self._org(org), checklist_id=checklist_id, with_=with_)
@@ -2785,6 +3456,14 @@ class AsyncBlueprintsResource(AsyncResource):
         `PUT /organizations/{org}/checklists/{checklist_id}` (operation `update_blueprint`).
 
         Updates a Blueprint (API: checklist). Send only the fields to change. Needs a user context.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            guidance: Longer instructions (HTML).
+            owner_id: User id of the owner.
+            type_: Blueprint type (open string), e.g. procedure, form, document.
+            webhook: URL notified on launch, each step completion and process completion.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = BlueprintUpdate(
             title=title, summary=summary, guidance=guidance, owner_id=owner_id, type_=type_, webhook=webhook
@@ -2806,6 +3485,10 @@ class AsyncBlueprintsResource(AsyncResource):
         Archives a Blueprint (API: checklist); it can no longer be launched as a Process (API: run) but is
         kept (`archived_at` is set). Permanent deletion is a separate endpoint (`DELETE
         .../checklists/{checklist_id}/delete`, `delete_blueprint`). Needs a user context.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _blueprints__archive_blueprint._get_kwargs(org=self._org(org), checklist_id=checklist_id)
@@ -2824,6 +3507,10 @@ class AsyncBlueprintsResource(AsyncResource):
         Lists the Steps of a Blueprint (API: checklist). Each Step becomes a Task when a Process (API: run)
         is launched. `x-requires-user: false` is inferred, not documented: application tokens act on an
         organization, not as a user.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _blueprints__list_blueprint_steps._get_kwargs(org=self._org(org), checklist_id=checklist_id)
@@ -2842,6 +3529,11 @@ class AsyncBlueprintsResource(AsyncResource):
         Returns one Step of a Blueprint (API: checklist), with its Task form fields (API: captures) when
         included. `x-requires-user: false` is inferred, not documented: application tokens act on an
         organization, not as a user.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _blueprints__get_blueprint_step._get_kwargs(org=self._org(org), checklist_id=checklist_id, step_id=step_id)
@@ -2863,6 +3555,10 @@ class AsyncBlueprintsResource(AsyncResource):
         it are kept. Tallyfy's docs describe a 200 whose body holds a confirmation message and the
         references that were removed with it (automations, recurring launches). Needs a user context, an
         administrator.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _blueprints__delete_blueprint._get_kwargs(org=self._org(org), checklist_id=checklist_id)
@@ -2886,6 +3582,12 @@ class AsyncBlueprintsResource(AsyncResource):
         sends them as JSON and says the server reads either and defaults `tenant` to the path's
         organization; the Python SDK sends a form. This spec describes the JSON reading. Needs a user
         context.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            tenant: Organization id to clone from (defaults to the path's organization).
+            title: Title of the copy (defaults to one built from the original).
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = (
             UNSET
@@ -2915,6 +3617,10 @@ class AsyncBlueprintsResource(AsyncResource):
         Publishes the current draft of a Blueprint (API: checklist), so that new Processes (API: runs)
         launch from it. No request body (per Tallyfy's Swagger, as quoted by Tallyfy's CLI). Needs a user
         context.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _blueprints__publish_blueprint._get_kwargs(org=self._org(org), checklist_id=checklist_id)
@@ -2936,6 +3642,10 @@ class AsyncBlueprintsResource(AsyncResource):
         of its answer. This spec describes the SDK's reading and keeps other members open. Kick-off fields
         also come inline as `prerun` on `get_blueprint`. `x-requires-user: false` is inferred, not
         documented: application tokens act on an organization, not as a user.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _blueprints__list_blueprint_form_fields._get_kwargs(org=self._org(org), checklist_id=checklist_id)
@@ -2965,6 +3675,16 @@ class AsyncBlueprintsResource(AsyncResource):
         Changes one Kick-off form field (API: prerun) of a Blueprint (API: checklist): label, type,
         required, position. Its id (timeline_id) stays the same, so `prerun` keys of launches keep working.
         Send only the fields to change. Needs a user context.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            kickoff_field_id: Kick-off form field (API: prerun) id, its timeline_id: 32 lowercase hex
+                characters.
+            field_type: Field type (open string), e.g. text, textarea, radio, dropdown, multiselect, date,
+                email, file, table.
+            position: Order among the kick-off fields, from 1.
+            guidance: Help text shown with the field.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = KickoffFieldUpdate(
             label=label, field_type=field_type, required=required, position=position, guidance=guidance
@@ -2988,6 +3708,12 @@ class AsyncBlueprintsResource(AsyncResource):
         Removes one Kick-off form field (API: prerun) from a Blueprint (API: checklist). Processes (API:
         runs) already launched keep their values. The success status is not documented publicly; this spec
         says 204 with no body. Needs a user context.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            kickoff_field_id: Kick-off form field (API: prerun) id, its timeline_id: 32 lowercase hex
+                characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _blueprints__delete_kickoff_field._get_kwargs(
@@ -3005,6 +3731,11 @@ class AsyncBlueprintsResource(AsyncResource):
         Lists the Task form fields (API: captures) of one Step of a Blueprint (API: checklist); in each
         Process (API: run) their values live in the task's `taskdata`, keyed by capture id. `x-requires-
         user: false` is inferred, not documented: application tokens act on an organization, not as a user.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _blueprints__list_step_captures._get_kwargs(org=self._org(org), checklist_id=checklist_id, step_id=step_id)
@@ -3035,6 +3766,16 @@ class AsyncBlueprintsResource(AsyncResource):
         Adds a Task form field (API: capture) to a Step of a Blueprint (API: checklist). `field_type` and
         `label` are required (Tallyfy's Python SDK refuses to send without them); an unknown field name is
         refused rather than dropped. Needs a user context.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            field_type: Field type (open string), e.g. text, textarea, radio, dropdown, multiselect, number,
+                email, url, date, time, datetime, checkbox, file, table.
+            position: Order within the step, from 1.
+            guidance: Help text shown with the field.
+            options: Choices of radio, dropdown and multiselect fields (shape not documented publicly).
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = CaptureCreate(
             field_type=field_type, label=label, required=required, position=position, guidance=guidance, options=options
@@ -3059,6 +3800,12 @@ class AsyncBlueprintsResource(AsyncResource):
 
         Returns one Task form field (API: capture) of a Step of a Blueprint (API: checklist). `x-requires-
         user: false` is inferred, not documented: application tokens act on an organization, not as a user.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            capture_id: Task form field (API: capture) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _blueprints__get_step_capture._get_kwargs(
@@ -3090,6 +3837,15 @@ class AsyncBlueprintsResource(AsyncResource):
 
         Changes one Task form field (API: capture) of a Step of a Blueprint (API: checklist). Its id stays
         the same, so `taskdata` keys keep working. Send only the fields to change. Needs a user context.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            capture_id: Task form field (API: capture) id, 32 lowercase hex characters.
+            field_type: Field type (open string), e.g. text, textarea, radio, dropdown, date, file.
+            position: Order within the step, from 1.
+            guidance: Help text shown with the field.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = CaptureUpdate(
             field_type=field_type, label=label, required=required, position=position, guidance=guidance
@@ -3115,6 +3871,12 @@ class AsyncBlueprintsResource(AsyncResource):
         Removes one Task form field (API: capture) from a Step of a Blueprint (API: checklist). Processes
         (API: runs) already launched keep their values. The success status is not documented publicly; this
         spec says 204 with no body. Needs a user context.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            capture_id: Task form field (API: capture) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _blueprints__delete_step_capture._get_kwargs(
@@ -3149,6 +3911,25 @@ class AsyncProcessesResource(AsyncResource):
         `GET /organizations/{org}/runs` (operation `list_processes`).
 
         Lists the organization's Processes (API: runs), one page at a time. Needs a user context.
+
+        Args:
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            q: Search text, matched against process (API: run) names.
+            status: Filter by status (open string). Known values: active, complete, problem, archived,
+                delayed, starred.
+            owners: Comma-separated user ids; processes owned by any of them.
+            checklist_id: Only processes launched from this Blueprint (API: checklist) id.
+            folder: Filter by folder id.
+            tag: Filter by tag id.
+            type_: Filter by process type (open string, e.g. procedure, form, document).
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            sort: Sort order (open string; a leading `-` sorts descending, e.g. `-created_at`).
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _processes__list_processes._get_kwargs(
@@ -3193,10 +3974,23 @@ class AsyncProcessesResource(AsyncResource):
 
         `GET /organizations/{org}/runs` (operation `list_processes`).
 
-        Lists the organization's Processes (API: runs), one page at a time. Needs a user context.
+        Every item of `list`, page after page, one page in memory at a time (`per_page` items). With
+        `concurrency` > 1, up to that many pages are fetched at once once the first tells how many.
 
-        Every item of `list`, page after page, one page in memory at a time. With `concurrency` > 1, up to
-        that many pages are fetched at once once the first tells how many.
+        Args:
+            q: Search text, matched against process (API: run) names.
+            status: Filter by status (open string). Known values: active, complete, problem, archived,
+                delayed, starred.
+            owners: Comma-separated user ids; processes owned by any of them.
+            checklist_id: Only processes launched from this Blueprint (API: checklist) id.
+            folder: Filter by folder id.
+            tag: Filter by tag id.
+            type_: Filter by process type (open string, e.g. procedure, form, document).
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            sort: Sort order (open string; a leading `-` sorts descending, e.g. `-created_at`).
+            org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
         return self._iterate(
@@ -3238,6 +4032,18 @@ class AsyncProcessesResource(AsyncResource):
         Launches a Process (API: run) from a Blueprint (API: checklist). Kick-off form field (API: prerun)
         values go in `prerun`, keyed by the field's id; per-Task deadlines and assignees go in `tasks`,
         keyed by Step id. Needs a user context.
+
+        Args:
+            checklist_id: Id of the Blueprint (API: checklist) to launch.
+            name: Process name (defaults to one built from the blueprint).
+            owner_id: User id of the owner.
+            prerun: Kick-off form field (API: prerun) values keyed by kick-off field id (timeline_id); keys
+                the server cannot match are dropped silently.
+            tasks: Per-task settings keyed by Step id.
+            tags: Tag ids.
+            users: User ids to give access to the process.
+            groups: Group ids to give access to the process.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = ProcessLaunch(
             checklist_id=checklist_id,
@@ -3264,6 +4070,13 @@ class AsyncProcessesResource(AsyncResource):
 
         Returns one Process (API: run). Use `with=tasks` to include its Tasks, `with=checklist` for its
         Blueprint (API: checklist). Needs a user context.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _processes__get_process._get_kwargs(org=self._org(org), run_id=run_id, with_=with_)
@@ -3292,6 +4105,13 @@ class AsyncProcessesResource(AsyncResource):
 
         Updates a Process (API: run): name, summary, owner, Kick-off form field (API: prerun) values, tags,
         starred. Send only the fields to change. Needs a user context.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            owner_id: User id of the owner.
+            prerun: Kick-off form field (API: prerun) values keyed by kick-off field id.
+            tags: Tag ids.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = ProcessUpdate(
             name=name,
@@ -3318,6 +4138,10 @@ class AsyncProcessesResource(AsyncResource):
         Archives a Process (API: run) (`archived_at` is set); `activate_process` undoes it. Permanent
         deletion is a separate endpoint (`DELETE .../runs/{run_id}/delete`, only for an archived run, else
         422; `delete_process`). Needs a user context.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_processes__archive_process._get_kwargs(org=self._org(org), run_id=run_id))
         return expect(
@@ -3332,6 +4156,10 @@ class AsyncProcessesResource(AsyncResource):
         `PUT /organizations/{org}/runs/{run_id}/activate` (operation `activate_process`).
 
         Restores an archived Process (API: run) to active. No request body. Needs a user context.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_processes__activate_process._get_kwargs(org=self._org(org), run_id=run_id))
         return expect(
@@ -3350,6 +4178,10 @@ class AsyncProcessesResource(AsyncResource):
         active one gets 422. Tallyfy's docs list 404 for a process that is unknown, and also name 'not
         archived' among its causes. The docs show 200 with an empty body. Needs a user context, an
         administrator.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_processes__delete_process._get_kwargs(org=self._org(org), run_id=run_id))
 
@@ -3380,6 +4212,26 @@ class AsyncTasksResource(AsyncResource):
         time. Needs a user context. Deadline filters: this spec follows the older naming `deadline_start` /
         `deadline_end` with request dates (see `RequestDate`); newer Tallyfy docs name them
         `deadline_start_range` / `deadline_end_range` and give `YYYY-MM-DD` values.
+
+        Args:
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            status: Filter by task status (open string). Values in Tallyfy's docs: complete, hasproblem,
+                overdue, due_soon, active, incomplete, inprogress, not-started.
+            owners: Comma-separated user ids; tasks assigned to any of them.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            sort: Sort order (open string, e.g. deadline, -deadline, newest, problems).
+            deadline_start: Only tasks due at or after this time (a request date, see `RequestDate`). Newer
+                Tallyfy docs name this filter `deadline_start_range` and give it as `YYYY-MM-DD`; sources
+                conflict.
+            deadline_end: Only tasks due at or before this time (a request date, see `RequestDate`). Newer
+                Tallyfy docs name this filter `deadline_end_range` and give it as `YYYY-MM-DD`; sources
+                conflict.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _tasks__list_org_tasks._get_kwargs(
@@ -3416,13 +4268,24 @@ class AsyncTasksResource(AsyncResource):
 
         `GET /organizations/{org}/tasks` (operation `list_org_tasks`).
 
-        Lists Tasks across all Processes (API: runs) and one-off tasks of the organization, one page at a
-        time. Needs a user context. Deadline filters: this spec follows the older naming `deadline_start` /
-        `deadline_end` with request dates (see `RequestDate`); newer Tallyfy docs name them
-        `deadline_start_range` / `deadline_end_range` and give `YYYY-MM-DD` values.
+        Every item of `list_org_tasks`, page after page, one page in memory at a time (`per_page` items).
+        With `concurrency` > 1, up to that many pages are fetched at once once the first tells how many.
 
-        Every item of `list_org_tasks`, page after page, one page in memory at a time. With `concurrency` >
-        1, up to that many pages are fetched at once once the first tells how many.
+        Args:
+            status: Filter by task status (open string). Values in Tallyfy's docs: complete, hasproblem,
+                overdue, due_soon, active, incomplete, inprogress, not-started.
+            owners: Comma-separated user ids; tasks assigned to any of them.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            sort: Sort order (open string, e.g. deadline, -deadline, newest, problems).
+            deadline_start: Only tasks due at or after this time (a request date, see `RequestDate`). Newer
+                Tallyfy docs name this filter `deadline_start_range` and give it as `YYYY-MM-DD`; sources
+                conflict.
+            deadline_end: Only tasks due at or before this time (a request date, see `RequestDate`). Newer
+                Tallyfy docs name this filter `deadline_end_range` and give it as `YYYY-MM-DD`; sources
+                conflict.
+            org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
         return self._iterate(
@@ -3456,6 +4319,20 @@ class AsyncTasksResource(AsyncResource):
 
         Creates a standalone Task outside any Process (API: run); its `run_id` and `step_id` are null. Needs
         a user context.
+
+        Args:
+            title: Task title (max 600 characters).
+            task_type: Task type (open string), e.g. task, approval, expiring, email.
+            owners: Assignees of a task.
+            deadline: A date-time sent TO the API (request bodies and query filters). Sources conflict: -
+                The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH, e.g.
+                `2023-15-05 14:30:00` is 15 May 2023. - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in their
+                tables, while their examples send ISO 8601 such as `2025-07-15T17:00:00Z` (which this
+                pattern does not accept). When day and month are both <= 12 the value is ambiguous between
+                the two readings. The format carries no time zone. Responses use ISO 8601 instead (see the
+                response date fields).
+            summary: Instructions or details (newer docs - `description`).
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = OneOffTaskCreate(
             title=title, task_type=task_type, owners=owners, deadline=self._date(deadline), summary=summary
@@ -3474,6 +4351,10 @@ class AsyncTasksResource(AsyncResource):
 
         Returns one Task, in a Process (API: run) or one-off, with its Task form field (API: capture) values
         in `taskdata`. Needs a user context.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_tasks__get_task._get_kwargs(org=self._org(org), task_id=task_id))
         return expect(
@@ -3499,6 +4380,22 @@ class AsyncTasksResource(AsyncResource):
         Updates a one-off Task (one outside any Process (API: run)): title, summary, deadline, assignees,
         Task form field (API: capture) values in `taskdata`. Tasks of a process use `update_process_task`
         instead. Send only the fields to change. Needs a user context.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            title: Task title (max 600 characters).
+            summary: Instructions or details (newer docs - `description`).
+            task_type: Task type (open string), e.g. task, approval, expiring, email.
+            deadline: A date-time sent TO the API (request bodies and query filters). Sources conflict: -
+                The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH, e.g.
+                `2023-15-05 14:30:00` is 15 May 2023. - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in their
+                tables, while their examples send ISO 8601 such as `2025-07-15T17:00:00Z` (which this
+                pattern does not accept). When day and month are both <= 12 the value is ambiguous between
+                the two readings. The format carries no time zone. Responses use ISO 8601 instead (see the
+                response date fields).
+            owners: Assignees of a task.
+            taskdata: Task form field (API: capture) values keyed by capture id.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = OneOffTaskUpdate(
             title=title,
@@ -3526,6 +4423,10 @@ class AsyncTasksResource(AsyncResource):
         (API: run) is archived with its whole process (`archive_process`). Tallyfy's docs call this archive
         and show 204; Tallyfy's Python SDK calls the same request `delete_standalone_task`. Permanent
         deletion is `delete_oneoff_task`. Needs a user context.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_tasks__archive_oneoff_task._get_kwargs(org=self._org(org), task_id=task_id))
 
@@ -3544,6 +4445,17 @@ class AsyncTasksResource(AsyncResource):
 
         Lists the Tasks of one Process (API: run), one per Blueprint Step (API: checklist step). Needs a
         user context.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _tasks__list_process_tasks._get_kwargs(
@@ -3568,11 +4480,16 @@ class AsyncTasksResource(AsyncResource):
 
         `GET /organizations/{org}/runs/{run_id}/tasks` (operation `list_process_tasks`).
 
-        Lists the Tasks of one Process (API: run), one per Blueprint Step (API: checklist step). Needs a
-        user context.
+        Every item of `list_process_tasks`, page after page, one page in memory at a time (`per_page`
+        items). With `concurrency` > 1, up to that many pages are fetched at once once the first tells how
+        many.
 
-        Every item of `list_process_tasks`, page after page, one page in memory at a time. With
-        `concurrency` > 1, up to that many pages are fetched at once once the first tells how many.
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
         return self._iterate(
@@ -3598,6 +4515,20 @@ class AsyncTasksResource(AsyncResource):
         Updates a Task of a Process (API: run): title, deadline, assignees, and Task form field (API:
         capture) values in `taskdata`, keyed by capture id. Fill required form fields here before completing
         the task. Needs a user context.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            task_id: Task id, 32 lowercase hex characters.
+            deadline: A date-time sent TO the API (request bodies and query filters). Sources conflict: -
+                The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH, e.g.
+                `2023-15-05 14:30:00` is 15 May 2023. - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in their
+                tables, while their examples send ISO 8601 such as `2025-07-15T17:00:00Z` (which this
+                pattern does not accept). When day and month are both <= 12 the value is ambiguous between
+                the two readings. The format carries no time zone. Responses use ISO 8601 instead (see the
+                response date fields).
+            owners: Assignees of a task.
+            taskdata: Task form field (API: capture) values keyed by capture id.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = TaskUpdate(
             title=title, deadline=self._date(deadline), owners=owners, taskdata=as_model(TaskUpdateTaskdata, taskdata)
@@ -3623,6 +4554,12 @@ class AsyncTasksResource(AsyncResource):
         are empty. For approval tasks send `is_approved`. One-off tasks use `POST
         /organizations/{org}/completed-tasks` instead (`complete_oneoff_task`). Docs show 200; 201 is also
         accepted. Needs a user context.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            task_id: Id of the task to complete.
+            is_approved: Approval tasks only - true approves, false rejects.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = TaskCompletion(task_id=task_id, is_approved=is_approved)
         _response = await self._send(_tasks__complete_task._get_kwargs(org=self._org(org), run_id=run_id, body=_body))
@@ -3637,6 +4574,11 @@ class AsyncTasksResource(AsyncResource):
 
         Re-opens a completed Task of a Process (API: run); its Task form field (API: capture) values are
         kept. Needs a user context.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            task_id: Task id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _tasks__reopen_task._get_kwargs(org=self._org(org), run_id=run_id, task_id=task_id)
@@ -3653,6 +4595,10 @@ class AsyncTasksResource(AsyncResource):
         Deletes a one-off Task for good, with its Task form field (API: capture) values. Only one- off
         tasks: Tasks of a Process (API: run) go with the process (`delete_process`). Tallyfy's docs show
         204. Needs a user context.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_tasks__delete_oneoff_task._get_kwargs(org=self._org(org), task_id=task_id))
 
@@ -3666,6 +4612,11 @@ class AsyncTasksResource(AsyncResource):
         Marks a one-off Task complete (Tasks of a Process (API: run) use `complete_task`). The body names
         the task: `{"task_id": ...}`; `is_approved` for approval tasks. Task form field (API: capture)
         values must be set first with `update_oneoff_task`. Needs a user context.
+
+        Args:
+            task_id: Id of the task to complete.
+            is_approved: Approval tasks only - true approves, false rejects.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = TaskCompletion(task_id=task_id, is_approved=is_approved)
         _response = await self._send(_tasks__complete_oneoff_task._get_kwargs(org=self._org(org), body=_body))
@@ -3682,6 +4633,10 @@ class AsyncTasksResource(AsyncResource):
 
         Re-opens a completed one-off Task (Tasks of a Process (API: run) use `reopen_task`); its Task form
         field (API: capture) values are kept. Needs a user context.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_tasks__reopen_oneoff_task._get_kwargs(org=self._org(org), task_id=task_id))
         return expect(
@@ -3708,6 +4663,19 @@ class AsyncTasksResource(AsyncResource):
         one-off tasks. Needs a user context: with an application (client_credentials) token, first get a
         token for the user with `issue_application_user_token`. Absent from Tallyfy's Swagger but present in
         its routes (Tallyfy's CLI) and used as the example endpoint in Tallyfy's docs.
+
+        Args:
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            status: Filter by task status (open string), e.g. active, completed, overdue, due_soon,
+                hasproblem.
+            sort: Sort order (open string), e.g. deadline, -deadline, newest, problems.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _tasks__list_my_tasks._get_kwargs(
@@ -3733,13 +4701,17 @@ class AsyncTasksResource(AsyncResource):
 
         `GET /organizations/{org}/me/tasks` (operation `list_my_tasks`).
 
-        Lists the Tasks assigned to the current user in one organization, from Processes (API: runs) and
-        one-off tasks. Needs a user context: with an application (client_credentials) token, first get a
-        token for the user with `issue_application_user_token`. Absent from Tallyfy's Swagger but present in
-        its routes (Tallyfy's CLI) and used as the example endpoint in Tallyfy's docs.
+        Every item of `list_my_tasks`, page after page, one page in memory at a time (`per_page` items).
+        With `concurrency` > 1, up to that many pages are fetched at once once the first tells how many.
 
-        Every item of `list_my_tasks`, page after page, one page in memory at a time. With `concurrency` >
-        1, up to that many pages are fetched at once once the first tells how many.
+        Args:
+            status: Filter by task status (open string), e.g. active, completed, overdue, due_soon,
+                hasproblem.
+            sort: Sort order (open string), e.g. deadline, -deadline, newest, problems.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
         return self._iterate(
@@ -3774,6 +4746,13 @@ class AsyncCommentsResource(AsyncResource):
         Tallyfy's API terminology table instead lists `/runs/{id}/comment` and `/checklists/{id}/comment`
         (threads on a process or a Blueprint (API: checklist)); this spec describes the task reading. Needs
         a user context.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            label: Kind (open string), e.g. comment, problem, resolve, improvement, advice.
+            state: Visibility (open string), e.g. open, hide-for-guests, collapsed.
+            sent_to: User ids to mention and notify.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = CommentCreate(content=content, label=label, state=state, sent_to=sent_to)
         _response = await self._send(
@@ -3794,6 +4773,11 @@ class AsyncCommentsResource(AsyncResource):
         having a problem until the thread is resolved with `resolve_task_problem`. Tallyfy's terminology
         table also lists `/runs/{id}/problem` and `/checklists/{id}/problem` (Blueprint (API: checklist));
         this spec describes the task reading used by Tallyfy's SDK. Needs a user context.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            content: What is wrong.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = ProblemCreate(content=content)
         _response = await self._send(
@@ -3822,6 +4806,13 @@ class AsyncCommentsResource(AsyncResource):
         `thread_id`, with an optional resolution comment. Tallyfy's terminology table also lists
         `/runs/{id}/resolved-threads` and `/checklists/{id}/resolved-threads` (Blueprint (API: checklist));
         this spec describes the task reading used by Tallyfy's SDK. Needs a user context.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            thread_id: Id of the problem thread (from `report_task_problem`).
+            content: Resolution comment (Tallyfy's Python SDK sends `Resolved` by default).
+            state: Visibility (open string), e.g. open, hide-for-guests, collapsed.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = ThreadResolution(thread_id=thread_id, content=content, state=state)
         _response = await self._send(
@@ -3855,6 +4846,17 @@ class AsyncUsersResource(AsyncResource):
         Lists the members (users) of the organization, the people who can own Blueprints (API: checklists)
         and be assigned Tasks of Processes (API: runs). Guests are separate (`list_guests`). Needs a user
         context.
+
+        Args:
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            q: Search text, matched against member names and emails.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _users__list_users._get_kwargs(org=self._org(org), page=page, per_page=per_page, q=q, with_=with_)
@@ -3877,12 +4879,15 @@ class AsyncUsersResource(AsyncResource):
 
         `GET /organizations/{org}/users` (operation `list_users`).
 
-        Lists the members (users) of the organization, the people who can own Blueprints (API: checklists)
-        and be assigned Tasks of Processes (API: runs). Guests are separate (`list_guests`). Needs a user
-        context.
+        Every item of `list`, page after page, one page in memory at a time (`per_page` items). With
+        `concurrency` > 1, up to that many pages are fetched at once once the first tells how many.
 
-        Every item of `list`, page after page, one page in memory at a time. With `concurrency` > 1, up to
-        that many pages are fetched at once once the first tells how many.
+        Args:
+            q: Search text, matched against member names and emails.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
         return self._iterate(
@@ -3908,6 +4913,11 @@ class AsyncUsersResource(AsyncResource):
         invited user (status `invited`); Tallyfy's Swagger (as quoted by Tallyfy's CLI) documents only
         email, first_name and last_name. An email that already belongs to a member gets 422. Needs a user
         context, an administrator.
+
+        Args:
+            role: Role (open string), e.g. admin, standard, light.
+            message: Personal message in the invitation email.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = UserInvite(email=email, first_name=first_name, last_name=last_name, role=role, message=message)
         _response = await self._send(_users__invite_user._get_kwargs(org=self._org(org), body=_body))
@@ -3922,6 +4932,10 @@ class AsyncUsersResource(AsyncResource):
 
         Returns one member of the organization by user id (an integer), as seen by Tasks of Processes (API:
         runs) that name them as owners. Needs a user context.
+
+        Args:
+            user_id: Member (user) id, an integer.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_users__get_user._get_kwargs(org=self._org(org), user_id=user_id))
         return expect(
@@ -3936,6 +4950,11 @@ class AsyncUsersResource(AsyncResource):
         Changes a member's role (open string; documented values admin, standard, light), which decides what
         they may do with Blueprints (API: checklists) and Processes (API: runs). An unknown role gets 422.
         Needs a user context, an administrator.
+
+        Args:
+            user_id: Member (user) id, an integer.
+            role: Role (open string); documented values admin, standard, light.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = UserRoleChange(role=role)
         _response = await self._send(
@@ -3955,6 +4974,10 @@ class AsyncUsersResource(AsyncResource):
         Deactivates a member: they can no longer sign in or be assigned Tasks of Processes (API: runs).
         Tallyfy's Swagger and routes use DELETE here (Tallyfy's CLI), not PUT or POST. Undo with
         `enable_user`. Needs a user context, an administrator.
+
+        Args:
+            user_id: Member (user) id, an integer.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_users__disable_user._get_kwargs(org=self._org(org), user_id=user_id))
         return expect(
@@ -3968,6 +4991,10 @@ class AsyncUsersResource(AsyncResource):
 
         Reactivates a disabled member, who can again be assigned Tasks of Processes (API: runs). No request
         body. Needs a user context, an administrator.
+
+        Args:
+            user_id: Member (user) id, an integer.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_users__enable_user._get_kwargs(org=self._org(org), user_id=user_id))
         return expect(
@@ -3997,6 +5024,16 @@ class AsyncGuestsResource(AsyncResource):
         Lists the organization's guests: people outside it who can be assigned Tasks of Processes (API:
         runs) and are addressed by email, not by id. Tallyfy's docs give a page size default of 999 here
         (not 10). Needs a user context.
+
+        Args:
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            q: Search text, matched against guest emails.
+            sort: Sort field (open string, default created_at); the docs say sort_by is accepted too.
+            with_: Extra data to include, e.g. `stats` (completion statistics).
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _guests__list_guests._get_kwargs(
@@ -4022,12 +5059,14 @@ class AsyncGuestsResource(AsyncResource):
 
         `GET /organizations/{org}/guests` (operation `list_guests`).
 
-        Lists the organization's guests: people outside it who can be assigned Tasks of Processes (API:
-        runs) and are addressed by email, not by id. Tallyfy's docs give a page size default of 999 here
-        (not 10). Needs a user context.
+        Every item of `list`, page after page, one page in memory at a time (`per_page` items). With
+        `concurrency` > 1, up to that many pages are fetched at once once the first tells how many.
 
-        Every item of `list`, page after page, one page in memory at a time. With `concurrency` > 1, up to
-        that many pages are fetched at once once the first tells how many.
+        Args:
+            q: Search text, matched against guest emails.
+            sort: Sort field (open string, default created_at); the docs say sort_by is accepted too.
+            with_: Extra data to include, e.g. `stats` (completion statistics).
+            org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
         return self._iterate(
@@ -4056,6 +5095,17 @@ class AsyncGuestsResource(AsyncResource):
         Adds a guest by email, who can then be assigned Tasks of Processes (API: runs). An email that
         belongs to a member gets 422; an email already known as a guest elsewhere is attached to this
         organization rather than duplicated. Needs a user context.
+
+        Args:
+            timezone: IANA time zone name, e.g. America/Chicago.
+            external_date_creation: A date-time sent TO the API (request bodies and query filters). Sources
+                conflict: - The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH,
+                e.g. `2023-15-05 14:30:00` is 15 May 2023. - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in
+                their tables, while their examples send ISO 8601 such as `2025-07-15T17:00:00Z` (which this
+                pattern does not accept). When day and month are both <= 12 the value is ambiguous between
+                the two readings. The format carries no time zone. Responses use ISO 8601 instead (see the
+                response date fields).
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = GuestCreate(
             email=email,
@@ -4080,6 +5130,12 @@ class AsyncGuestsResource(AsyncResource):
 
         Returns one guest, addressed by email (URL-encoded in the path), with the Tasks of Processes (API:
         runs) they may see. Needs a user context.
+
+        Args:
+            guest_email: The guest's email address (guests have no id in the API); URL-encode it (`@`
+                becomes `%40`).
+            with_: Extra data to include, e.g. `stats` (completion statistics).
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _guests__get_guest._get_kwargs(org=self._org(org), guest_email=guest_email, with_=with_)
@@ -4106,6 +5162,12 @@ class AsyncGuestsResource(AsyncResource):
 
         Updates a guest, addressed by email: names, company details, associated members. Their Tasks in
         Processes (API: runs) are unchanged. Send only the fields to change. Needs a user context.
+
+        Args:
+            guest_email: The guest's email address (guests have no id in the API); URL-encode it (`@`
+                becomes `%40`).
+            associated_members: Member user ids; REPLACES the current list.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = GuestUpdate(
             first_name=first_name,
@@ -4130,6 +5192,11 @@ class AsyncGuestsResource(AsyncResource):
         Removes a guest, addressed by email, from the organization and detaches them from every Task of
         every Process (API: run). Tallyfy's docs show 200 with the removed guest, and 422 (not 404) for an
         email that is not a guest. Needs a user context.
+
+        Args:
+            guest_email: The guest's email address (guests have no id in the API); URL-encode it (`@`
+                becomes `%40`).
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_guests__delete_guest._get_kwargs(org=self._org(org), guest_email=guest_email))
         return expect(
@@ -4158,6 +5225,16 @@ class AsyncGroupsResource(AsyncResource):
 
         Lists the organization's groups: named sets of members and guests that can own Blueprints (API:
         checklists) and be assigned Tasks of Processes (API: runs). Needs a user context.
+
+        Args:
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            q: Search text, matched against group names and descriptions.
+            sort_by: Sort field (open string), e.g. name, created_at (default), updated_at.
+            with_: Relations to include (open string), e.g. assets, users, guests.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _groups__list_groups._get_kwargs(
@@ -4183,11 +5260,14 @@ class AsyncGroupsResource(AsyncResource):
 
         `GET /organizations/{org}/groups` (operation `list_groups`).
 
-        Lists the organization's groups: named sets of members and guests that can own Blueprints (API:
-        checklists) and be assigned Tasks of Processes (API: runs). Needs a user context.
+        Every item of `list`, page after page, one page in memory at a time (`per_page` items). With
+        `concurrency` > 1, up to that many pages are fetched at once once the first tells how many.
 
-        Every item of `list`, page after page, one page in memory at a time. With `concurrency` > 1, up to
-        that many pages are fetched at once once the first tells how many.
+        Args:
+            q: Search text, matched against group names and descriptions.
+            sort_by: Sort field (open string), e.g. name, created_at (default), updated_at.
+            with_: Relations to include (open string), e.g. assets, users, guests.
+            org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
         return self._iterate(
@@ -4210,6 +5290,11 @@ class AsyncGroupsResource(AsyncResource):
 
         Creates a group of members (user ids) and guests (emails) to assign Tasks of Processes (API: runs)
         to. The name must be unique in the organization. Needs a user context.
+
+        Args:
+            members: Member user ids.
+            guests: Guest email addresses.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = GroupCreate(name=name, description=description, members=members, guests=guests)
         _response = await self._send(_groups__create_group._get_kwargs(org=self._org(org), body=_body))
@@ -4223,6 +5308,10 @@ class AsyncGroupsResource(AsyncResource):
         `GET /organizations/{org}/groups/{group_id}` (operation `get_group`).
 
         Returns one group, used as an assignee of Tasks of Processes (API: runs). Needs a user context.
+
+        Args:
+            group_id: Group id (a string; its format is not documented publicly).
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_groups__get_group._get_kwargs(org=self._org(org), group_id=group_id))
         return expect(
@@ -4245,6 +5334,10 @@ class AsyncGroupsResource(AsyncResource):
 
         Renames a group or changes its members: `members` and `guests`, when sent, REPLACE the whole lists.
         Tasks of Processes (API: runs) assigned to the group follow. Needs a user context.
+
+        Args:
+            group_id: Group id (a string; its format is not documented publicly).
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = GroupUpdate(name=name, description=description, members=members, guests=guests)
         _response = await self._send(
@@ -4261,6 +5354,10 @@ class AsyncGroupsResource(AsyncResource):
 
         Deletes a group; its members and guests are kept, and Tasks of Processes (API: runs) lose it as an
         assignee. Tallyfy's docs show 204. Needs a user context.
+
+        Args:
+            group_id: Group id (a string; its format is not documented publicly).
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_groups__delete_group._get_kwargs(org=self._org(org), group_id=group_id))
 
@@ -4279,6 +5376,14 @@ class AsyncTagsResource(AsyncResource):
 
         Lists the organization's tags, labels for Blueprints (API: checklists) and Processes (API: runs).
         Needs a user context.
+
+        Args:
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            q: Search text, matched against tag titles.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _tags__list_tags._get_kwargs(org=self._org(org), page=page, per_page=per_page, q=q)
@@ -4295,11 +5400,12 @@ class AsyncTagsResource(AsyncResource):
 
         `GET /organizations/{org}/tags` (operation `list_tags`).
 
-        Lists the organization's tags, labels for Blueprints (API: checklists) and Processes (API: runs).
-        Needs a user context.
+        Every item of `list`, page after page, one page in memory at a time (`per_page` items). With
+        `concurrency` > 1, up to that many pages are fetched at once once the first tells how many.
 
-        Every item of `list`, page after page, one page in memory at a time. With `concurrency` > 1, up to
-        that many pages are fetched at once once the first tells how many.
+        Args:
+            q: Search text, matched against tag titles.
+            org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
         return self._iterate(lambda _number: self.list(per_page=per_page, q=q, org=org, page=_number), concurrency)
@@ -4312,6 +5418,11 @@ class AsyncTagsResource(AsyncResource):
         Creates a tag for Blueprints (API: checklists) and Processes (API: runs). The title must be unique
         in the organization and at most 30 characters; `color` is a 7-character hex code. Needs a user
         context.
+
+        Args:
+            title: Unique within the organization, at most 30 characters.
+            color: Hex colour code, exactly 7 characters, e.g. '#3498db'.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = TagCreate(title=title, color=color)
         _response = await self._send(_tags__create_tag._get_kwargs(org=self._org(org), body=_body))
@@ -4325,6 +5436,10 @@ class AsyncTagsResource(AsyncResource):
         `GET /organizations/{org}/tags/{tag_id}` (operation `get_tag`).
 
         Returns one tag of Blueprints (API: checklists) and Processes (API: runs). Needs a user context.
+
+        Args:
+            tag_id: Tag id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_tags__get_tag._get_kwargs(org=self._org(org), tag_id=tag_id))
         return expect(
@@ -4338,6 +5453,11 @@ class AsyncTagsResource(AsyncResource):
 
         Renames or recolours a tag of Blueprints (API: checklists) and Processes (API: runs). Tallyfy's docs
         require `title` here too. Needs a user context.
+
+        Args:
+            tag_id: Tag id, 32 lowercase hex characters.
+            color: Hex colour code, exactly 7 characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = TagUpdate(title=title, color=color)
         _response = await self._send(_tags__update_tag._get_kwargs(org=self._org(org), tag_id=tag_id, body=_body))
@@ -4353,6 +5473,10 @@ class AsyncTagsResource(AsyncResource):
         Deletes a tag and removes it from every Blueprint (API: checklist), Process (API: run), step and
         task, irreversibly. Tallyfy's docs show 204, also for an unknown tag id; the doc page is titled
         'archive tag' though the effect described is deletion. Needs a user context.
+
+        Args:
+            tag_id: Tag id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_tags__delete_tag._get_kwargs(org=self._org(org), tag_id=tag_id))
 
@@ -4377,6 +5501,15 @@ class AsyncFoldersResource(AsyncResource):
 
         Lists folders, which organize Blueprints (API: checklists; `folder_type=checklist`) and Processes
         (API: runs; `folder_type=run`). Needs a user context.
+
+        Args:
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            q: Search text, matched against folder names.
+            folder_type: Which folders (open string): checklist (blueprints) or run (processes).
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _folders__list_folders._get_kwargs(
@@ -4401,11 +5534,13 @@ class AsyncFoldersResource(AsyncResource):
 
         `GET /organizations/{org}/folders` (operation `list_folders`).
 
-        Lists folders, which organize Blueprints (API: checklists; `folder_type=checklist`) and Processes
-        (API: runs; `folder_type=run`). Needs a user context.
+        Every item of `list`, page after page, one page in memory at a time (`per_page` items). With
+        `concurrency` > 1, up to that many pages are fetched at once once the first tells how many.
 
-        Every item of `list`, page after page, one page in memory at a time. With `concurrency` > 1, up to
-        that many pages are fetched at once once the first tells how many.
+        Args:
+            q: Search text, matched against folder names.
+            folder_type: Which folders (open string): checklist (blueprints) or run (processes).
+            org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
         return self._iterate(
@@ -4422,6 +5557,11 @@ class AsyncFoldersResource(AsyncResource):
 
         Creates a folder for Blueprints (API: checklists) or Processes (API: runs), optionally nested under
         `parent_id`. Needs a user context.
+
+        Args:
+            parent_id: Id of the enclosing folder (a folder of the same type).
+            folder_type: What it holds (open string), checklist or run.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = FolderCreate(name=name, parent_id=parent_id, folder_type=folder_type)
         _response = await self._send(_folders__create_folder._get_kwargs(org=self._org(org), body=_body))
@@ -4437,6 +5577,10 @@ class AsyncFoldersResource(AsyncResource):
         `GET /organizations/{org}/folders/{folder_id}` (operation `get_folder`).
 
         Returns one folder of Blueprints (API: checklists) or Processes (API: runs). Needs a user context.
+
+        Args:
+            folder_id: Folder id (a string; its format is not documented publicly).
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_folders__get_folder._get_kwargs(org=self._org(org), folder_id=folder_id))
         return expect(
@@ -4452,6 +5596,11 @@ class AsyncFoldersResource(AsyncResource):
 
         Renames or moves a folder of Blueprints (API: checklists) or Processes (API: runs). Needs a user
         context.
+
+        Args:
+            folder_id: Folder id (a string; its format is not documented publicly).
+            parent_id: Id of the new enclosing folder.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = FolderUpdate(name=name, parent_id=parent_id)
         _response = await self._send(
@@ -4470,6 +5619,10 @@ class AsyncFoldersResource(AsyncResource):
 
         Deletes a folder; the Blueprints (API: checklists) and Processes (API: runs) in it are kept. The
         success status is not documented publicly; this spec says 204 with no body. Needs a user context.
+
+        Args:
+            folder_id: Folder id (a string; its format is not documented publicly).
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_folders__delete_folder._get_kwargs(org=self._org(org), folder_id=folder_id))
 
@@ -4502,6 +5655,17 @@ class AsyncFilesResource(AsyncResource):
         blueprint's `prerun`) to attach it. Every call stores a new copy, so do not retry blindly. Paths
         conflict: Tallyfy's docs post to `.../file`, Tallyfy's Python SDK to `.../assets` (read off the
         API's routes); the docs show 200. Needs a user context.
+
+        Args:
+            name: The file itself (the form part is called `name`); at most 100 MB.
+            subject_id: Id of the parent object (run, checklist or task).
+            subject_type: Parent type (open string) - Run, Checklist or Task.
+            uploaded_from: The capture id, or `ko_field` for a kick-off field.
+            source: How the file is provided (open string), local (default) or url.
+            step_id: Step id (uploads for a task in a process).
+            checklist_id: Blueprint (API: checklist) the process was launched from (uploads for a task in a
+                process).
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = FileUpload(
             name=name,
@@ -4526,6 +5690,10 @@ class AsyncFilesResource(AsyncResource):
         run) or a Kick-off form field (API: prerun), always as `application/octet-stream` (the route
         Tallyfy's own web clients read files through). `GET .../file/{file_id}` without `/dl` shows it
         inline with its own MIME type instead. Errors are JSON. Needs a user context.
+
+        Args:
+            file_id: File (asset) id, as returned by `upload_file`.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_files__download_file._get_kwargs(org=self._org(org), file_id=file_id))
         return expect(
@@ -4550,6 +5718,16 @@ class AsyncSearchResource(AsyncResource):
         several types comma-separated. Results come grouped under the searched type's name, each group a
         list with its own pagination. Task results carry no `run_id` (Tallyfy's MCP server). Needs a user
         context.
+
+        Args:
+            on: What to search (open string, or several comma-separated): blueprint, process, task;
+                Tallyfy's SDK also sends snippet, capture, step.
+            search: The search text (non-empty).
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _search__search._get_kwargs(org=self._org(org), on=on, search=search, page=page, per_page=per_page)
@@ -4590,6 +5768,23 @@ class AsyncActivityResource(AsyncResource):
         (`entity_type=run`, `entity_id`). Date filters take `YYYY-MM-DD` (Tallyfy's docs), not the request
         date format. Most fields of an entry are arrays. Tallyfy's docs give a page size default of 20.
         Needs a user context.
+
+        Args:
+            entity_type: Entity to filter on (open string): checklist, run, step, task, thread.
+            entity_id: Id of that entity.
+            type_: Activity category (open string), e.g. Comment, Task, Step, Process, Blueprint.
+            verb: Action (open string), e.g. completed, updated, commented.
+            actor_id: Only activity by this user or guest id.
+            actor_email: Only activity by this email (resolved to actor_id and actor_type).
+            source: Who triggered it (open string): Member, Guest or Webhook.
+            created_after: Start date, `YYYY-MM-DD`, inclusive (Tallyfy's docs).
+            created_before: End date, `YYYY-MM-DD`, inclusive (Tallyfy's docs).
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            sort: Sort order (open string), e.g. `-created_at` for newest first.
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _activity__list_activity_feeds._get_kwargs(
@@ -4636,14 +5831,21 @@ class AsyncActivityResource(AsyncResource):
 
         `GET /organizations/{org}/activity-feeds` (operation `list_activity_feeds`).
 
-        The organization's audit trail: who completed, commented on or changed what, in Processes (API:
-        runs), Tasks and Blueprints (API: checklists). Filter by entity to follow one process
-        (`entity_type=run`, `entity_id`). Date filters take `YYYY-MM-DD` (Tallyfy's docs), not the request
-        date format. Most fields of an entry are arrays. Tallyfy's docs give a page size default of 20.
-        Needs a user context.
+        Every item of `list_feeds`, page after page, one page in memory at a time (`per_page` items). With
+        `concurrency` > 1, up to that many pages are fetched at once once the first tells how many.
 
-        Every item of `list_feeds`, page after page, one page in memory at a time. With `concurrency` > 1,
-        up to that many pages are fetched at once once the first tells how many.
+        Args:
+            entity_type: Entity to filter on (open string): checklist, run, step, task, thread.
+            entity_id: Id of that entity.
+            type_: Activity category (open string), e.g. Comment, Task, Step, Process, Blueprint.
+            verb: Action (open string), e.g. completed, updated, commented.
+            actor_id: Only activity by this user or guest id.
+            actor_email: Only activity by this email (resolved to actor_id and actor_type).
+            source: Who triggered it (open string): Member, Guest or Webhook.
+            created_after: Start date, `YYYY-MM-DD`, inclusive (Tallyfy's docs).
+            created_before: End date, `YYYY-MM-DD`, inclusive (Tallyfy's docs).
+            sort: Sort order (open string), e.g. `-created_at` for newest first.
+            org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
         return self._iterate(
@@ -4690,6 +5892,12 @@ class AsyncApplicationsResource(AsyncResource):
         Tasks of Processes (API: runs). first_name and last_name at most 32 characters; email unique. The
         path is under `/applications`, not `/organizations`. An application token used on another
         organization gets 403. The success status is not documented publicly; this spec says 201.
+
+        Args:
+            email: Must not belong to an existing member.
+            role: Role (open string), e.g. admin, standard, light.
+            timezone: IANA time zone name, e.g. Europe/London.
+            org: The organization; the client's `org_id` when omitted.
         """
         _body = ApplicationUserCreate(
             first_name=first_name, last_name=last_name, email=email, role=role, timezone=timezone
@@ -4715,6 +5923,10 @@ class AsyncApplicationsResource(AsyncResource):
         The user must already belong to the organization (provision them with `provision_application_user`).
         The token lives 3 months (`expires_in` 7776000 in Tallyfy's docs); no refresh_token is documented.
         An application token used on another organization gets 403.
+
+        Args:
+            user_email: The member's email address; URL-encode it (`@` becomes `%40`).
+            org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
             _applications__issue_application_user_token._get_kwargs(org=self._org(org), user_email=user_email)
