@@ -1,4 +1,4 @@
-"""`Tallyfy` and `AsyncTallyfy`: the generated client, configured to be safe, with no hand-written per-operation code.
+"""`Tallyfy` and `AsyncTallyfy`: the generated client, configured to be safe, with no per-operation code.
 
 The generated functions (`tallyfy_client.api.<tag>.<operation_id>`) all send through
 `client.get_httpx_client().request(...)`. So everything this wrapper adds lives in the httpx client it hands
