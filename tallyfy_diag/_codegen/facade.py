@@ -321,7 +321,13 @@ def _body(
             mapping = imports.name("collections.abc", "Mapping")
             param.annotation = f"{annotation} | {mapping}[str, {render(value, imports)}]"
             model_name = render(mapping_model, imports)
-            param.convert = f"{imports.name('tallyfy_diag.client._facade', 'as_model')}({model_name}, {field_name})"
+            convert = f"{imports.name('tallyfy_diag.client._facade', 'as_model')}({model_name}, {field_name})"
+            if any(getattr(arg, "__name__", "") == "Unset" for arg in typing.get_args(field_hint)):
+                unset = imports.name(PACKAGE + ".types", "Unset")
+                convert = (
+                    f"{imports.name(PACKAGE + '.types', 'UNSET')} if isinstance({field_name}, {unset}) else {convert}"
+                )
+            param.convert = convert
         params.append(param)
     model_name = render(model, imports)
     build = f"{model_name}({', '.join(f'{p.name}={p.argument()}' for p in params)})"

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
 import attrs
 import httpx
-from tallyfy_client.types import Unset
 
 from tallyfy_diag.client._errors import ConfigurationError
 from tallyfy_diag.client._pagination import Page
@@ -234,9 +233,9 @@ async def _windowed(fetch: Callable[[int], Awaitable[Page[ItemT]]], numbers: ran
         await asyncio.gather(*pending, return_exceptions=True)
 
 
-def as_model(kind: type[T], value: T | Mapping[str, Any] | Unset) -> T | Unset:
+def as_model(kind: type[T], value: T | Mapping[str, Any]) -> T:
     """A map-only generated model (`additionalProperties`) from a plain mapping, so callers can pass a dict."""
-    if isinstance(value, kind | Unset) or not isinstance(value, Mapping):
+    if isinstance(value, kind) or not isinstance(value, Mapping):
         return value
     model = kind()
     model.additional_properties = dict(value)  # type: ignore[attr-defined]  # every map-only model has it

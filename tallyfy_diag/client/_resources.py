@@ -1193,8 +1193,8 @@ class ProcessesResource(SyncResource):
             name=name,
             summary=summary,
             owner_id=owner_id,
-            prerun=as_model(ProcessLaunchPrerun, prerun),
-            tasks=as_model(ProcessLaunchTasks, tasks),
+            prerun=UNSET if isinstance(prerun, Unset) else as_model(ProcessLaunchPrerun, prerun),
+            tasks=UNSET if isinstance(tasks, Unset) else as_model(ProcessLaunchTasks, tasks),
             tags=tags,
             users=users,
             groups=groups,
@@ -1258,7 +1258,7 @@ class ProcessesResource(SyncResource):
             name=name,
             summary=summary,
             owner_id=owner_id,
-            prerun=as_model(ProcessUpdatePrerun, prerun),
+            prerun=UNSET if isinstance(prerun, Unset) else as_model(ProcessUpdatePrerun, prerun),
             tags=tags,
             starred=starred,
         )
@@ -1539,7 +1539,7 @@ class TasksResource(SyncResource):
             task_type=task_type,
             deadline=self._date(deadline),
             owners=owners,
-            taskdata=as_model(OneOffTaskUpdateTaskdata, taskdata),
+            taskdata=UNSET if isinstance(taskdata, Unset) else as_model(OneOffTaskUpdateTaskdata, taskdata),
         )
         _response = self._send(_tasks__update_oneoff_task._get_kwargs(org=self._org(org), task_id=task_id, body=_body))
         return expect(
@@ -1657,7 +1657,10 @@ class TasksResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _body = TaskUpdate(
-            title=title, deadline=self._date(deadline), owners=owners, taskdata=as_model(TaskUpdateTaskdata, taskdata)
+            title=title,
+            deadline=self._date(deadline),
+            owners=owners,
+            taskdata=UNSET if isinstance(taskdata, Unset) else as_model(TaskUpdateTaskdata, taskdata),
         )
         _response = self._send(
             _tasks__update_process_task._get_kwargs(org=self._org(org), run_id=run_id, task_id=task_id, body=_body)
@@ -4050,8 +4053,8 @@ class AsyncProcessesResource(AsyncResource):
             name=name,
             summary=summary,
             owner_id=owner_id,
-            prerun=as_model(ProcessLaunchPrerun, prerun),
-            tasks=as_model(ProcessLaunchTasks, tasks),
+            prerun=UNSET if isinstance(prerun, Unset) else as_model(ProcessLaunchPrerun, prerun),
+            tasks=UNSET if isinstance(tasks, Unset) else as_model(ProcessLaunchTasks, tasks),
             tags=tags,
             users=users,
             groups=groups,
@@ -4117,7 +4120,7 @@ class AsyncProcessesResource(AsyncResource):
             name=name,
             summary=summary,
             owner_id=owner_id,
-            prerun=as_model(ProcessUpdatePrerun, prerun),
+            prerun=UNSET if isinstance(prerun, Unset) else as_model(ProcessUpdatePrerun, prerun),
             tags=tags,
             starred=starred,
         )
@@ -4403,7 +4406,7 @@ class AsyncTasksResource(AsyncResource):
             task_type=task_type,
             deadline=self._date(deadline),
             owners=owners,
-            taskdata=as_model(OneOffTaskUpdateTaskdata, taskdata),
+            taskdata=UNSET if isinstance(taskdata, Unset) else as_model(OneOffTaskUpdateTaskdata, taskdata),
         )
         _response = await self._send(
             _tasks__update_oneoff_task._get_kwargs(org=self._org(org), task_id=task_id, body=_body)
@@ -4531,7 +4534,10 @@ class AsyncTasksResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _body = TaskUpdate(
-            title=title, deadline=self._date(deadline), owners=owners, taskdata=as_model(TaskUpdateTaskdata, taskdata)
+            title=title,
+            deadline=self._date(deadline),
+            owners=owners,
+            taskdata=UNSET if isinstance(taskdata, Unset) else as_model(TaskUpdateTaskdata, taskdata),
         )
         _response = await self._send(
             _tasks__update_process_task._get_kwargs(org=self._org(org), run_id=run_id, task_id=task_id, body=_body)
