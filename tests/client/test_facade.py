@@ -76,12 +76,13 @@ def test_get_returns_the_unwrapped_typed_model(sandbox, clock):
     with make(sandbox, clock) as tf:
         me = tf.identity.get_me()
         blueprints = tf.blueprints.list().items
+        sent = record(tf)
         blueprint = tf.blueprints.get(blueprints[0].id, with_="steps")
     assert isinstance(me, User)
     assert me.email == sandbox.credentials.username
     assert isinstance(blueprint, Blueprint)
     assert blueprint.id == blueprints[0].id
-    assert blueprint.steps.data  # with_= reached the server
+    assert parse_qs(sent[0].url.query.decode())["with"] == ["steps"]  # with_= reached the server
 
 
 def test_one_page_carries_its_pagination_and_iter_walks_every_page(sandbox, clock):
@@ -165,9 +166,10 @@ def a_date_query_parameter() -> tuple[str, str, str, str]:
 def test_launch_takes_plain_mappings_and_dates_in_models_go_out_in_the_date_rule(sandbox, clock):
     deadline = datetime(2026, 12, 15, 17, 0, tzinfo=UTC)
     with make(sandbox, clock) as tf:
-        onboarding = next(b for b in tf.blueprints.iter(with_="steps,prerun") if b.title == "Employee onboarding")
-        kickoff = {field.id: "Ann's manager" for field in onboarding.prerun.data if field.required}
-        step = onboarding.steps.data[0].id
+        onboarding = next(b for b in tf.blueprints.iter() if b.title == "Employee onboarding")
+        fields = tf.blueprints.list_form_fields(onboarding.id).ko_form_fields or []
+        kickoff = {field.id: "Ann's manager" for field in fields if field.required}
+        step = tf.blueprints.list_steps(onboarding.id)[0].id
         sent = record(tf)
         launched = tf.processes.launch(
             checklist_id=onboarding.id,
@@ -175,13 +177,18 @@ def test_launch_takes_plain_mappings_and_dates_in_models_go_out_in_the_date_rule
             prerun=kickoff,
             tasks={step: ProcessLaunchTask(deadline=tf.request_date(deadline))},
         )
-        process = tf.processes.get(launched.id, with_="tasks")
     assert isinstance(launched, Process)
     assert launched.name == "Onboard Ann"
     body = json.loads(api_only(sent)[0].content)
     assert body["prerun"] == kickoff
     assert body["tasks"] == {step: {"deadline": request_date(deadline)}}  # the one date rule
-    assert process.tasks.data[0].deadline == deadline
+    assert kickoff  # the blueprint has required kick-off fields: the launch was refused without them
+    assert any(task.deadline == deadline for task in tf_tasks(sandbox, clock, launched.id))
+
+
+def tf_tasks(sandbox, clock, run_id: str) -> list:
+    with make(sandbox, clock) as tf:
+        return list(tf.tasks.iter_process_tasks(run_id))
 
 
 def test_a_datetime_in_a_query_goes_out_in_the_date_rule(sandbox, clock):
