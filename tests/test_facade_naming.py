@@ -42,7 +42,7 @@ def test_the_tag_noun_after_the_verb_is_dropped_and_qualified_nouns_are_kept():
         "complete_task": "tasks.complete",
         "list_activity_feeds": "activity.list_feeds",
         "search": "search.search",
-        "list_custom_field_keys": "custom_fields.list_custom_field_keys",
+        "list_custom_field_keys": "custom_fields.list_keys",
         "get_category": "categories.get",
     }
 

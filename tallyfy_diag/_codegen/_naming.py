@@ -2,7 +2,8 @@
 
 The resource is the operation's first tag; the method is its operationId without the tag's noun when that noun
 comes straight after the verb (`list_blueprints` -> `blueprints.list`, `list_blueprint_steps` ->
-`blueprints.list_steps`, `launch_process` -> `processes.launch`). A qualified noun keeps the whole id
+`blueprints.list_steps`, `launch_process` -> `processes.launch`, `list_custom_field_keys` in `custom-fields` ->
+`custom_fields.list_keys`). A qualified noun keeps the whole id
 (`list_my_tasks` stays `tasks.list_my_tasks`), so names never lose meaning. Two operations of one tag that would
 share a name both keep their full operationId. An operation may name its place itself with `x-facade-method`
 (`"me.get"` or `"get"`); the spec then decides, never code (two such names that collide are an error).
@@ -69,17 +70,19 @@ def identifier(text: str) -> str:
     return name + "_" if keyword.iskeyword(name) else name
 
 
-def _nouns(tag: str) -> set[str]:
-    """A tag's noun in the singular and the plural (`processes` -> process, `activity` -> activity)."""
-    word = identifier(tag)
-    nouns = {word}
-    if word.endswith("sses") or word.endswith("ches") or word.endswith("shes"):
-        nouns.add(word[:-2])
-    elif word.endswith("ies"):
-        nouns.add(word[:-3] + "y")
-    elif word.endswith("s"):
-        nouns.add(word[:-1])
-    return nouns
+def _nouns(tag: str) -> set[tuple[str, ...]]:
+    """A tag's noun, as words, in the plural and the singular (`processes` -> process, `custom-fields` ->
+    custom field)."""
+    words = identifier(tag).split("_")
+    last = words[-1]
+    singular = last
+    if last.endswith(("sses", "ches", "shes")):
+        singular = last[:-2]
+    elif last.endswith("ies"):
+        singular = last[:-3] + "y"
+    elif last.endswith("s"):
+        singular = last[:-1]
+    return {tuple(words), (*words[:-1], singular)}
 
 
 def _resource_name(tag: str) -> str:
@@ -89,8 +92,9 @@ def _resource_name(tag: str) -> str:
 
 def _short_name(operation_id: str, tag: str) -> str:
     words = identifier(operation_id).split("_")
-    if len(words) >= 2 and words[1] in _nouns(tag):
-        return "_".join([words[0], *words[2:]])
+    for noun in sorted(_nouns(tag), key=len, reverse=True):
+        if len(words) > len(noun) and tuple(words[1 : 1 + len(noun)]) == noun:
+            return "_".join([words[0], *words[1 + len(noun) :]])
     return "_".join(words)
 
 
