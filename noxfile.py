@@ -25,6 +25,9 @@ SPEC = ROOT / "spec" / "tallyfy.openapi.yaml"
 GENERATOR_CONFIG = ROOT / "spec" / "openapi-python-client.yaml"
 GENERATED_PACKAGE = "tallyfy_client"
 GENERATED_DIR = ROOT / "generated"
+# Made from the spec by tallyfy_diag._codegen (the facade also reads generated/tallyfy_client's signatures).
+FACADE = ROOT / "tallyfy_diag" / "client" / "_resources.py"
+MIGRATION_PAGE = ROOT / "docs" / "migration-from-official-sdk.md"
 CASSETTES = ROOT / "tests" / "cassettes"
 # Compiles the spec into the JSON the package loads at run time (needs only PyYAML and the package's constants).
 SPEC_BUILD = ("python", "-m", "tallyfy_diag._spec_build")
@@ -86,6 +89,63 @@ def generate_client(run: Runner, output_parent: Path, spec: Path = SPEC) -> Path
     return package
 
 
+def generate_facade(run: Runner, client_parent: Path, out: Path, spec: Path = SPEC) -> Path:
+    """Write the resource facade for the client package in `client_parent` to `out`, formatted like our code.
+
+    `run` executes one command with the project's Python (tallyfy_diag importable) and ruff on PATH.
+    """
+    run(
+        [
+            "python",
+            "-m",
+            "tallyfy_diag._codegen.facade",
+            "--spec",
+            str(spec),
+            "--generated",
+            str(client_parent),
+            "--out",
+            str(out),
+        ]
+    )
+    config = str(ROOT / "pyproject.toml")
+    run(["ruff", "check", "--config", config, "--fix-only", "--quiet", str(out)])
+    run(["ruff", "format", "--config", config, "--quiet", str(out)])
+    return out
+
+
+def generate_migration_page(run: Runner, out: Path, spec: Path = SPEC) -> Path:
+    """Write docs/migration-from-official-sdk.md (the official SDK's methods -> facade calls) to `out`."""
+    run(["python", "-m", "tallyfy_diag._codegen.migration", "--spec", str(spec), "--out", str(out)])
+    return out
+
+
+def generate_all(run: Runner, scratch: Path, spec: Path = SPEC) -> dict[Path, Path]:
+    """Everything made from the spec, generated under `scratch`: committed location -> fresh copy."""
+    package = generate_client(run, scratch, spec)
+    return {
+        GENERATED_DIR / GENERATED_PACKAGE: package,
+        FACADE: generate_facade(run, scratch, scratch / FACADE.name, spec),
+        MIGRATION_PAGE: generate_migration_page(run, scratch / MIGRATION_PAGE.name, spec),
+    }
+
+
+def drift(outputs: dict[Path, Path]) -> list[str]:
+    """Every committed output (a file, or each file of a tree) that differs from its fresh copy, by path."""
+    differences: list[str] = []
+    for committed, fresh in outputs.items():
+        if fresh.is_dir():
+            prefix = committed.relative_to(ROOT)
+            differences += [
+                f"{line.split(': ', 1)[0]}: {prefix}/{line.split(': ', 1)[1]}"
+                for line in tree_differences(committed, fresh)
+            ]
+        elif not committed.is_file():
+            differences.append(f"missing: {committed.relative_to(ROOT)}")
+        elif not filecmp.cmp(committed, fresh, shallow=False):
+            differences.append(f"changed: {committed.relative_to(ROOT)}")
+    return differences
+
+
 def tree_differences(expected: Path, actual: Path) -> list[str]:
     """Every file that is new, missing or changed in `actual` compared with `expected`, sorted."""
 
@@ -120,14 +180,14 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on tallyfy_diag/ and this noxfile."""
-    session.install("-e", ".", *_group("typecheck"))
+    session.install("-e", ".[sandbox]", *_group("typecheck"))
     session.run("mypy")
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The test suite against an installed wheel; cassettes replay offline (--record-mode=none)."""
-    session.install(".", *_group("tests"))
+    session.install(".[sandbox]", *_group("tests"))
     session.run(
         "pytest",
         "--record-mode=none",
@@ -139,43 +199,45 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def generate(session: nox.Session) -> None:
-    """Regenerate generated/tallyfy_client and the compiled run-time spec from spec/."""
-    session.install(*_group("generate"), "PyYAML")
+    """Regenerate from spec/: generated/tallyfy_client, the resource facade and the SDK migration page."""
+    session.install("-e", ".", *_group("generate"))
     with tempfile.TemporaryDirectory() as scratch:
-        fresh = generate_client(_session_runner(session), Path(scratch))
-        target = GENERATED_DIR / GENERATED_PACKAGE
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(fresh, target)
-    session.log(f"regenerated {target.relative_to(ROOT)}")
-    session.run(*SPEC_BUILD, env={"PYTHONPATH": str(ROOT)})
+        for target, fresh in generate_all(_session_runner(session), Path(scratch)).items():
+            if fresh.is_dir():
+                shutil.rmtree(target, ignore_errors=True)
+                shutil.copytree(fresh, target)
+            else:
+                shutil.copyfile(fresh, target)
+            session.log(f"regenerated {target.relative_to(ROOT)}")
+    session.run(*SPEC_BUILD)
     session.log("regenerated tallyfy_diag/_data/tallyfy.openapi.json")
 
 
 @nox.session(python=PYTHON)
 def check_generated(session: nox.Session) -> None:
-    """Fail, naming the files, when generated/ or the compiled run-time spec differs from what spec/ generates."""
-    session.install(*_group("generate"), "PyYAML")
+    """Fail, naming the files, when anything made from spec/ (generated/, the facade, the migration page, the
+    compiled run-time spec) differs from what it makes now."""
+    session.install("-e", ".", *_group("generate"))
     with tempfile.TemporaryDirectory() as scratch:
-        fresh = generate_client(_session_runner(session), Path(scratch))
-        differences = tree_differences(GENERATED_DIR / GENERATED_PACKAGE, fresh)
+        differences = drift(generate_all(_session_runner(session), Path(scratch)))
     if differences:
         listing = "\n  ".join(differences)
-        session.error(f"generated/ does not match spec/; run `nox -s generate`:\n  {listing}")
-    session.run(*SPEC_BUILD, "--check", env={"PYTHONPATH": str(ROOT)})
-    session.log("generated/ and tallyfy_diag/_data/tallyfy.openapi.json match spec/")
+        session.error(f"generated code does not match spec/; run `nox -s generate`:\n  {listing}")
+    session.run(*SPEC_BUILD, "--check")
+    session.log("generated/, the facade, the migration page and the compiled spec match spec/")
 
 
 @nox.session(python=PYTHON, default=False)
 def record(session: nox.Session) -> None:
     """Re-record the cassettes against a fresh sandbox (secrets scrubbed on the way to disk)."""
-    session.install(".", *_group("tests"))
+    session.install(".[sandbox]", *_group("tests"))
     session.run("pytest", "-m", "vcr", "--record-mode=rewrite", "tests/", *session.posargs)
 
 
 @nox.session(python=PYTHON, default=False)
 def conformance(session: nox.Session) -> None:
     """Schemathesis over the whole spec against a live sandbox, 100 examples per operation (several minutes)."""
-    session.install(".", *_group("tests"))
+    session.install(".[sandbox]", *_group("tests"))
     session.run(
         "pytest",
         "-s",
@@ -187,8 +249,15 @@ def conformance(session: nox.Session) -> None:
 @nox.session(python=PYTHON, default=False)
 def coverage_table(session: nox.Session) -> None:
     """Regenerate docs/coverage.md from the spec, the sandbox and the tests."""
-    session.install(".")
+    session.install(".[sandbox]")
     session.run("python", "-m", "tallyfy_diag._coverage")
+
+
+@nox.session(python=PYTHON, default=False)
+def client_only(session: nox.Session) -> None:
+    """A plain install (no extras) in a fresh venv: the client and its facade work; no web server was installed."""
+    session.install(".")
+    session.run("python", str(ROOT / "tests" / "packaging" / "client_only.py"))
 
 
 def run_with_path(command: Sequence[str], bin_dir: str) -> None:

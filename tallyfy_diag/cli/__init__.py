@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 
 from tallyfy_diag import __version__
+from tallyfy_diag._extras import extra_for, install_hint
 from tallyfy_diag._redact import REDACTED, redact_message
 from tallyfy_diag.cli._exit import ExitCode, UsageError
 
@@ -102,6 +103,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
     except Exception as error:  # noqa: BLE001 - the last resort: exit 70, never a traceback
+        # A command whose optional extra is not installed: bad set-up, not a bug in tallyfy-diag.
+        extra = extra_for(error) if isinstance(error, ModuleNotFoundError) else None
+        if extra is not None:
+            print(
+                f"error: this command needs the '{extra}' extra ({getattr(error, 'name', None)} is not "
+                f"installed): {install_hint(extra)}",
+                file=sys.stderr,
+            )
+            return ExitCode.USAGE
         if os.environ.get("TALLYFY_DIAG_DEBUG"):
             # The traceback on request, still redacted; the exit code stays 70 (an uncaught exception exits
             # 1, which reads as "a check failed").

@@ -1,12 +1,12 @@
 """The Tallyfy client: the generated `tallyfy_client`, made safe and pleasant (see `_client` for what it adds).
 
-from tallyfy_client.api.blueprints import list_blueprints
 from tallyfy_diag.client import PasswordGrant, Tallyfy
 
 with Tallyfy(PasswordGrant(client_id, client_secret, username, password), org_id=org) as tf:
-    page = tf.call(list_blueprints, per_page=20)          # list_blueprints.sync(org, client=tf.client, ...)
-    for blueprint in tf.paginate(list_blueprints):      # every page
+    page = tf.blueprints.list(per_page=20)              # one typed Page[Blueprint], with its pagination
+    for blueprint in tf.blueprints.iter():              # every page
         print(blueprint.title)
+    raw = tf.with_raw_response(tf.identity.get_me)      # the parsed User and its httpx.Response
 """
 
 from tallyfy_diag.client._auth import (
@@ -59,6 +59,8 @@ from tallyfy_diag.client._errors import (
     ValidationError,
     error_from_response,
 )
+from tallyfy_diag.client._facade import RawResponse
+from tallyfy_diag.client._pagination import Page
 from tallyfy_diag.client._retry import RetryPolicy, parse_retry_after
 
 __all__ = [
@@ -84,11 +86,13 @@ __all__ = [
     "FileTokenStore",
     "NotFoundError",
     "OAuthError",
+    "Page",
     "PasswordGrant",
     "PermissionDeniedError",
     "PersonalAccessToken",
     "ProtocolError",
     "RateLimitError",
+    "RawResponse",
     "RedirectError",
     "RefreshToken",
     "RequestTimeoutError",

@@ -16,7 +16,8 @@ to the generated `AuthenticatedClient`, and every generated operation gets it, i
   default) caps a whole call, its retries and any token request, even against a server that drips bytes;
 - redacting debug logs.
 
-Use the generated functions directly (`list_blueprints.sync(org, client=tf.client)`), or let `tf.call(...)`
+Call operations through the generated resources (`tf.blueprints.list()`, see `_facade` and `_resources`), or
+use the generated functions directly (`list_blueprints.sync(org, client=tf.client)`), or let `tf.call(...)`
 fill in `client=` and the organization (`org=`), and `tf.paginate(...)` walk every page.
 """
 
@@ -63,6 +64,7 @@ from tallyfy_diag.client._errors import (
 )
 from tallyfy_diag.client._logging import alog_request, alog_response, log_request, log_response
 from tallyfy_diag.client._pagination import next_page, page_body, page_items, total_pages
+from tallyfy_diag.client._resources import AsyncResources, SyncResources
 from tallyfy_diag.client._retry import RetryPolicy
 
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
@@ -417,8 +419,12 @@ class _Base:
         return arguments
 
 
-class Tallyfy(_Base):
-    """The synchronous entry point. Close it (or use `with`) to release connections."""
+class Tallyfy(_Base, SyncResources):
+    """The synchronous entry point. Close it (or use `with`) to release connections.
+
+    `tf.<resource>.<method>(...)` calls any operation of the spec, typed (`tf.processes.launch(...)`); the
+    resources are generated (`_resources.py`). `tf.call(...)` runs a generated function directly.
+    """
 
     def __init__(self, auth: AuthStrategy, *, transport: httpx.BaseTransport | None = None, **options: Any) -> None:
         super().__init__(auth, **options)
@@ -468,8 +474,12 @@ class Tallyfy(_Base):
         self.close()
 
 
-class AsyncTallyfy(_Base):
-    """The asyncio entry point. `await tf.aclose()` (or `async with`) to release connections."""
+class AsyncTallyfy(_Base, AsyncResources):
+    """The asyncio entry point. `await tf.aclose()` (or `async with`) to release connections.
+
+    The same resources as `Tallyfy`, awaited: `await tf.processes.launch(...)`,
+    `async for blueprint in tf.blueprints.iter()`.
+    """
 
     def __init__(
         self, auth: AuthStrategy, *, transport: httpx.AsyncBaseTransport | None = None, **options: Any

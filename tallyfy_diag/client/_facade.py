@@ -1,0 +1,242 @@
+"""What every facade method does, written once; the per-operation methods are generated (`_resources.py`).
+
+A generated method builds the request with the generated module's own `_get_kwargs` (so paths, query
+encoding and body models are exactly the generated client's), sends it through the client's httpx client (auth,
+retries, request dates, error mapping), parses the body once with the generated `_parse_response`, narrows the
+result to the success model and unwraps `data`. Errors never reach the parse: the httpx client raises the typed
+`APIError` for every status >= 300.
+
+`with_raw_response(tf.blueprints.get, ...)` runs one call and hands back the `httpx.Response` it got alongside
+the parsed value, without a second request: the send below drops each response into a context-local box when
+one is open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
+
+import attrs
+import httpx
+
+from tallyfy_diag.client._errors import ConfigurationError
+from tallyfy_diag.client._pagination import Page
+
+if TYPE_CHECKING:
+    from tallyfy_client.client import AuthenticatedClient
+
+    from tallyfy_diag.client._client import _AsyncHTTPClient, _HTTPClient
+
+T = TypeVar("T")
+V = TypeVar("V")
+ItemT = TypeVar("ItemT")
+P = ParamSpec("P")
+
+_RAW_RESPONSES: contextvars.ContextVar[list[httpx.Response] | None] = contextvars.ContextVar(
+    "tallyfy_raw_responses", default=None
+)
+
+
+def _require_org(org: str | None, default: str | None) -> str:
+    chosen = org if org is not None else default
+    if chosen is None:
+        raise ConfigurationError(
+            "this operation needs an organization and none is set",
+            next_step="pass org_id= to the client (or set TALLYFY_ORG_ID), or org=... on this call; "
+            "tf.identity.list_my_organizations() lists yours",
+        )
+    return chosen
+
+
+def expect(parsed: object, kind: type[T], response: httpx.Response) -> T:
+    """The parsed body as the spec's success model (a 2xx that parsed to anything else is a spec mismatch)."""
+    if isinstance(parsed, kind):
+        return parsed
+    request = response.request
+    raise TypeError(
+        f"{request.method} {request.url.path} answered {response.status_code} with a body that is not a "
+        f"{kind.__name__}: the spec and the server disagree"
+    )
+
+
+@attrs.frozen
+class RawResponse(Generic[T]):
+    """A call's parsed result with the HTTP response it came from (`status_code`, `headers`, `content`)."""
+
+    parsed: T
+    http_response: httpx.Response
+
+    @property
+    def status_code(self) -> int:
+        return self.http_response.status_code
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return self.http_response.headers
+
+    @property
+    def content(self) -> bytes:
+        return self.http_response.content
+
+    @property
+    def request_id(self) -> str | None:
+        """`X-Request-Id`, the id Tallyfy support asks for."""
+        value: str | None = self.http_response.headers.get("X-Request-Id")
+        return value
+
+
+def _last(box: list[httpx.Response]) -> httpx.Response:
+    if not box:
+        raise TypeError("with_raw_response() takes a facade method, such as tf.blueprints.get")
+    return box[-1]
+
+
+class SyncFacade:
+    """The hand-written half of `Tallyfy`'s facade: raw-response access (the resources are generated).
+
+    The resources read these attributes, which `Tallyfy` sets.
+    """
+
+    http: _HTTPClient
+    client: AuthenticatedClient
+    org_id: str | None
+
+    def with_raw_response(self, method: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
+        """Call `method` (e.g. `tf.blueprints.get`) once; return its result with the HTTP response."""
+        box: list[httpx.Response] = []
+        token = _RAW_RESPONSES.set(box)
+        try:
+            parsed = method(*args, **kwargs)
+        finally:
+            _RAW_RESPONSES.reset(token)
+        return RawResponse(parsed, _last(box))
+
+    def request_date(self, value: datetime | date) -> str:
+        """A date as this client writes request dates (its `DateSettings`), for a date inside a model."""
+        return self.http.date_settings.format(value)
+
+
+class AsyncFacade:
+    """The async twin of `SyncFacade`."""
+
+    http: _AsyncHTTPClient
+    client: AuthenticatedClient
+    org_id: str | None
+
+    async def with_raw_response(
+        self, method: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> RawResponse[T]:
+        box: list[httpx.Response] = []
+        token = _RAW_RESPONSES.set(box)
+        try:
+            parsed = await method(*args, **kwargs)
+        finally:
+            _RAW_RESPONSES.reset(token)
+        return RawResponse(parsed, _last(box))
+
+    def request_date(self, value: datetime | date) -> str:
+        """A date as this client writes request dates (its `DateSettings`), for a date inside a model."""
+        return self.http.date_settings.format(value)
+
+
+class SyncResource:
+    """Base of the generated sync resources: org, dates, send, pages."""
+
+    __slots__ = ("_tf",)
+
+    def __init__(self, tf: SyncFacade) -> None:
+        self._tf = tf
+
+    def _org(self, org: str | None) -> str:
+        return _require_org(org, self._tf.org_id)
+
+    def _date(self, value: date | V) -> str | V:
+        """A datetime (or date) as the client's `DateSettings` write request dates; anything else unchanged."""
+        return self._tf.http.date_settings.format(value) if isinstance(value, date) else value
+
+    def _send(self, kwargs: dict[str, Any]) -> httpx.Response:
+        response = self._tf.http.request(**kwargs)
+        box = _RAW_RESPONSES.get()
+        if box is not None:
+            box.append(response)
+        return response
+
+    @staticmethod
+    def _iterate(fetch: Callable[[int], Page[ItemT]]) -> Iterator[ItemT]:
+        """Every item, page after page (one page in memory); stops on the page that says it is the last."""
+        following: int | None = 1
+        while following is not None:
+            page = fetch(following)
+            yield from page.items
+            following = page.next_page
+
+
+class AsyncResource:
+    """Base of the generated async resources."""
+
+    __slots__ = ("_tf",)
+
+    def __init__(self, tf: AsyncFacade) -> None:
+        self._tf = tf
+
+    def _org(self, org: str | None) -> str:
+        return _require_org(org, self._tf.org_id)
+
+    def _date(self, value: date | V) -> str | V:
+        return self._tf.http.date_settings.format(value) if isinstance(value, date) else value
+
+    async def _send(self, kwargs: dict[str, Any]) -> httpx.Response:
+        response = await self._tf.http.request(**kwargs)
+        box = _RAW_RESPONSES.get()
+        if box is not None:
+            box.append(response)
+        return response
+
+    @staticmethod
+    async def _iterate(fetch: Callable[[int], Awaitable[Page[ItemT]]], concurrency: int) -> AsyncIterator[ItemT]:
+        """Every item in order. With `concurrency` > 1, once the first page tells how many pages there are, up
+        to that many are fetched at once (memory: `concurrency` pages)."""
+        if concurrency < 1:
+            raise ConfigurationError("concurrency must be at least 1", next_step="pass concurrency=1 or more")
+        page = await fetch(1)
+        for item in page.items:
+            yield item
+        if concurrency > 1 and page.next_page is not None and page.total_pages is not None:
+            async for item in _windowed(fetch, range(page.next_page, page.total_pages + 1), concurrency):
+                yield item
+            return
+        while page.next_page is not None:
+            page = await fetch(page.next_page)
+            for item in page.items:
+                yield item
+
+
+async def _windowed(fetch: Callable[[int], Awaitable[Page[ItemT]]], numbers: range, width: int) -> AsyncIterator[ItemT]:
+    """Fetch pages `numbers` with at most `width` in flight, yielding items in page order."""
+    pending: list[asyncio.Task[Page[ItemT]]] = []
+    try:
+        for number in numbers:
+            pending.append(asyncio.ensure_future(fetch(number)))
+            if len(pending) < width:
+                continue
+            for item in (await pending.pop(0)).items:
+                yield item
+        while pending:
+            for item in (await pending.pop(0)).items:
+                yield item
+    finally:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+def as_model(kind: type[T], value: T | Mapping[str, Any]) -> T:
+    """A map-only generated model (`additionalProperties`) from a plain mapping, so callers can pass a dict."""
+    if isinstance(value, kind) or not isinstance(value, Mapping):
+        return value
+    model = kind()
+    model.additional_properties = dict(value)  # type: ignore[attr-defined]  # every map-only model has it
+    return model
