@@ -87,6 +87,19 @@ def _capture(buffer: bytearray, chunk: bytes) -> bool:
     return len(chunk) <= room
 
 
+def _not_forwarded(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
+    """Header names the proxy does not pass on: hop-by-hop ones (and any a `Connection` field lists, RFC 9110
+    §7.6.1), `Host` (the upstream's own is sent), and `Expect`: the server side already answered 100-continue."""
+    listed = {
+        token.strip().lower()
+        for name, value in headers
+        if name.lower() == b"connection"
+        for token in value.split(b",")
+        if token.strip()
+    }
+    return HOP_BY_HOP | {b"host", b"expect"} | listed
+
+
 async def _raw_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
     """The body's bytes as they came (still compressed); a transport that handed over a body already read
     (httpx's MockTransport does) gives it in one piece."""
@@ -180,7 +193,7 @@ class ProxyApp:
             upstream_url=self.upstream_url(scope.get("raw_path") or scope["path"].encode(), scope["query_string"]),
             request_headers=headers,
         )
-        forwarded = [(name, value) for name, value in raw_headers if name.lower() not in HOP_BY_HOP | {b"host"}]
+        forwarded = [(name, value) for name, value in raw_headers if name.lower() not in _not_forwarded(raw_headers)]
         names = {name.lower() for name, _ in raw_headers}
         has_body = b"transfer-encoding" in names or any(
             name.lower() == b"content-length" and value.strip() not in (b"0", b"") for name, value in raw_headers

@@ -156,3 +156,62 @@ def test_no_upstream_is_a_502_that_says_it_is_the_proxy():
     assert response.status_code == 502
     assert response.text.startswith("tallyfy-diag proxy:")
     assert "connectivity" in {finding.check for finding in judged.findings if finding.status == "fail"}
+
+
+def test_connection_scoped_headers_stay_on_their_hop():
+    received: list[httpx.Request] = []
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(204, headers={"Connection": "close", "Keep-Alive": "timeout=5"})
+
+    with Proxy("http://upstream.test/api", transport=httpx.MockTransport(upstream)) as proxy:
+        response = httpx.get(
+            proxy.base_url + "/me", headers={"Connection": "keep-alive, X-Hop", "X-Hop": "1", "X-End": "2"}, timeout=10
+        )
+    (forwarded,) = received
+    assert "x-hop" not in forwarded.headers
+    assert forwarded.headers["x-end"] == "2"
+    assert "keep-alive" not in response.headers
+    assert response.status_code == 204
+
+
+def test_an_upstream_that_times_out_is_a_504_judged_as_connectivity():
+    def upstream(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("slow", request=request)
+
+    with Proxy("http://upstream.test/api", transport=httpx.MockTransport(upstream)) as proxy:
+        response = httpx.get(proxy.base_url + "/me", timeout=10)
+        proxy.drain()
+        (judged,) = proxy.judged
+    assert response.status_code == 504
+    assert judged.status is None
+    connectivity = next(finding for finding in judged.findings if finding.check == "connectivity")
+    assert connectivity.status == "fail"
+    assert "timeout" in str(connectivity.evidence)
+
+
+def test_an_upload_streams_through_unchanged(sandbox, proxy):
+    org = sandbox.credentials.org_id
+    headers = {
+        "Authorization": f"Bearer {sandbox.mint_access_token()}",
+        CLIENT_HEADER: CLIENT_HEADER_VALUE,
+        "Accept": "application/json",
+    }
+    content = bytes(range(255, -1, -1)) * 2048
+    with httpx.Client(timeout=10) as client:
+        run = client.get(f"{proxy.base_url}/organizations/{org}/runs", headers=headers).json()["data"][0]
+        upload = client.post(
+            f"{proxy.base_url}/organizations/{org}/file",
+            files={"name": ("up.bin", content, "application/octet-stream")},
+            data={"subject_type": "Run", "subject_id": run["id"], "uploaded_from": "capture"},
+            headers=headers,
+        )
+        assert upload.status_code == 200, upload.text
+        stored = client.get(
+            f"{sandbox.base_url}/organizations/{org}/file/{upload.json()['data']['id']}/dl", headers=headers
+        )
+    assert stored.content == content
+    proxy.drain()
+    assert [judged.path for judged in proxy.judged][-1] == "/organizations/{org}/file"
+    assert not proxy.stats.failed
