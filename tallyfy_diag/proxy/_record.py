@@ -26,7 +26,8 @@ from tallyfy_diag import __version__
 from tallyfy_diag.proxy._app import Observed
 
 MAX_RECORDED: Final = 10_000
-"""Exchanges kept for one recording: a long session must not grow without bound."""
+MAX_RECORDED_BYTES: Final = 256 * 1024 * 1024
+"""Exchanges and body bytes kept for one recording: a long session must not grow without bound."""
 RECORDING_SUFFIXES: Final = {".har": "har", ".yaml": "vcr", ".yml": "vcr"}
 _OMITTED: Final = "body not recorded: larger than the proxy keeps, or compressed in a way it cannot undo"
 
@@ -84,13 +85,16 @@ class Recorder:
         self._interactions: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self.dropped = 0
+        self._bytes = 0
         self._closed = False
 
     def add(self, observed: Observed) -> None:
+        size = len(observed.request_body) + len(observed.response_body)
         with self._lock:
-            if len(self._interactions) >= MAX_RECORDED:
+            if len(self._interactions) >= MAX_RECORDED or self._bytes + size > MAX_RECORDED_BYTES:
                 self.dropped += 1
                 return
+            self._bytes += size
             self._interactions.append(self._scrubbed(observed))
 
     def _scrubbed(self, observed: Observed) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from tallyfy_diag.proxy._app import Observed, ProxyApp
 from tallyfy_diag.proxy._judge import Judge, Judged
 from tallyfy_diag.proxy._record import Recorder
 
+logger = logging.getLogger("tallyfy_diag.proxy")
 QUEUE_SIZE: Final = 1000
 IDLE_WAIT: Final = 0.5
 """Seconds the judge waits for a moment with no request in flight before judging anyway: judging holds the
@@ -187,28 +188,39 @@ class Proxy:
                 self._queue.task_done()
 
     def _handle(self, observed: Observed) -> None:
+        """Judge, count, record and report one exchange; a failure in one step never stops the next exchange."""
         with self._lock:
             self._count += 1
             index = self._count
-        exchange, complete = to_exchange(observed, index)
-        verdict = self._judge.judge(
-            index,
-            exchange,
-            elapsed_ms=observed.elapsed * 1000,
-            now=observed.started,
-            request_complete=observed.request_complete,
-            response_complete=complete,
-        )
+        try:
+            exchange, complete = to_exchange(observed, index)
+            verdict = self._judge.judge(
+                index,
+                exchange,
+                elapsed_ms=observed.elapsed * 1000,
+                now=observed.started,
+                request_complete=observed.request_complete,
+                response_complete=complete,
+            )
+        except Exception as error:  # noqa: BLE001 - one bad exchange must not stop the judging of the rest
+            logger.debug("judging exchange %d failed: %s", index, type(error).__name__)
+            verdict = None
         with self._lock:
             self.stats.exchanges += 1
-            self.stats.failed += verdict.failed
-            self.stats.warned += bool(verdict.findings) and not verdict.failed
-            self.stats.by_check.update(finding.check for finding in verdict.findings if finding.status == "fail")
-            self.judged.append(verdict)
-        if self._recorder is not None:
-            self._recorder.add(observed)
-        if self._on_judged is not None:
-            self._on_judged(verdict)
+            if verdict is None:
+                self.stats.not_judged += 1
+            else:
+                self.stats.failed += verdict.failed
+                self.stats.warned += bool(verdict.findings) and not verdict.failed
+                self.stats.by_check.update(finding.check for finding in verdict.findings if finding.status == "fail")
+                self.judged.append(verdict)
+        try:
+            if self._recorder is not None:
+                self._recorder.add(observed)
+            if self._on_judged is not None and verdict is not None:
+                self._on_judged(verdict)
+        except Exception as error:  # noqa: BLE001 - a closed stdout must not stop the proxy
+            logger.debug("reporting exchange %d failed: %s", index, type(error).__name__)
 
     def drain(self, timeout: float = 10.0) -> None:
         """Wait until every exchange received so far is judged (bounded by `timeout`): an application can

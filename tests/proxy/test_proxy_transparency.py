@@ -215,3 +215,22 @@ def test_an_upload_streams_through_unchanged(sandbox, proxy):
     proxy.drain()
     assert [judged.path for judged in proxy.judged][-1] == "/organizations/{org}/file"
     assert not proxy.stats.failed
+
+
+def test_a_failure_while_reporting_one_exchange_does_not_stop_the_judging_of_the_next():
+    calls = []
+
+    def report(judged):
+        calls.append(judged.index)
+        if len(calls) == 1:
+            raise BrokenPipeError  # stdout closed under a pipe, say
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"data": {"id": 1}})
+
+    with Proxy("http://upstream.test/api", on_judged=report, transport=httpx.MockTransport(upstream)) as proxy:
+        for _ in range(2):
+            assert httpx.get(proxy.base_url + "/me", timeout=10).status_code == 200
+        proxy.drain()
+    assert calls == [1, 2]
+    assert proxy.stats.exchanges == 2
