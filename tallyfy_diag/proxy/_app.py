@@ -193,7 +193,8 @@ class ProxyApp:
             upstream_url=self.upstream_url(scope.get("raw_path") or scope["path"].encode(), scope["query_string"]),
             request_headers=headers,
         )
-        forwarded = [(name, value) for name, value in raw_headers if name.lower() not in _not_forwarded(raw_headers)]
+        dropped = _not_forwarded(raw_headers)
+        forwarded = [(name, value) for name, value in raw_headers if name.lower() not in dropped]
         names = {name.lower() for name, _ in raw_headers}
         has_body = b"transfer-encoding" in names or any(
             name.lower() == b"content-length" and value.strip() not in (b"0", b"") for name, value in raw_headers
@@ -227,7 +228,7 @@ class ProxyApp:
         except httpx.TransportError as error:
             observed.failure = _failure_kind(error)
             await self._gateway_error(send, observed)
-        except httpx.InvalidURL:
+        except Exception:  # noqa: BLE001 - a URL or header httpx refuses: answer, never a traceback with its text
             observed.failure = "other"
             await self._gateway_error(send, observed)
         else:
