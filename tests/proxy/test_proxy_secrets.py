@@ -14,6 +14,7 @@ import pytest
 from tallyfy_diag._constants import CLIENT_HEADER, CLIENT_HEADER_VALUE
 from tallyfy_diag.diagnostics import parse_capture
 from tallyfy_diag.proxy import Proxy, Recorder
+from tallyfy_diag.proxy._cassettes import check_file
 from tallyfy_diag.proxy._output import write_judged
 
 CANARIES = {
@@ -92,5 +93,9 @@ def test_no_canary_reaches_output_jsonl_recording_or_logs(sandbox, tmp_path, cap
     # Not even in part: no 8-character slice of a canary survives anywhere.
     slices = {secret[i : i + 12] for secret in CANARIES.values() for i in range(0, len(secret) - 12, 4)}
     assert [piece for piece in slices for text in outputs.values() if piece in text] == []
-    # The recording is still a capture explain can read, one exchange per request.
+    # The recording is still a capture explain can read, one exchange per request, and cassettes check finds
+    # no secret in it (the token-shaped canaries were replaced, the credential fields redacted).
     assert len(parse_capture(recording.read_bytes()).exchanges) == 5
+    checked = check_file(recording)
+    assert checked.error is None
+    assert [finding.text() for finding in checked.findings if finding.kind == "secret"] == []
