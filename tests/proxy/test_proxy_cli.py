@@ -102,6 +102,7 @@ def test_a_healthy_session_exits_0_in_human_format(tmp_path, how):
         (["--upstream", "sandbox", "--scenario", "nope"], "unknown scenario"),
         (["--upstream", "sandbox", "--check", "nope", "--port", "0"], "unknown check id"),
         (["--upstream", "sandbox", "--port", "70000"], "--port"),
+        (["--port", "0"], "--upstream is required"),
     ],
 )
 def test_bad_usage_is_one_line_and_exit_2(arguments, message, capsys, tmp_path, monkeypatch):
@@ -111,3 +112,12 @@ def test_bad_usage_is_one_line_and_exit_2(arguments, message, capsys, tmp_path, 
     assert message in error
     assert len(error.strip().splitlines()) == 1
     assert "pw" not in error.replace("password", "")
+
+
+def test_list_checks_names_the_registry_and_the_spec_checks(capsys):
+    assert main(["proxy", "--list-checks"]) == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert listed[-3:] == ["spec-operation", "spec-request", "spec-response"]
+    assert {"client-header", "auth-header", "grant-type", "token-request", "date-format", "cors-preflight"} <= set(
+        listed
+    )
