@@ -256,7 +256,7 @@ class _Headers(dict[str, str]):
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and any(key.lower() == name.lower() for key in self)
 
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, name: str, default: Any = None) -> Any:
         return super().get(self._key(name), default)
 
 
