@@ -61,6 +61,8 @@ class Observed:
     started: datetime = attrs.field(factory=lambda: datetime.now(tz=UTC))
     elapsed: float = 0.0
     """Seconds from receiving the request to sending the last byte of the answer."""
+    finished: float = 0.0
+    """`time.monotonic()` when the answer was sent."""
 
     def decoded_response_body(self) -> tuple[bytes, bool]:
         """The body as the application reads it (gzip or deflate undone, bounded), and whether it is complete."""
@@ -237,6 +239,7 @@ class ProxyApp:
             finally:
                 await response.aclose()
         observed.elapsed = time.perf_counter() - started
+        observed.finished = time.monotonic()
         self._on_exchange(observed)
 
     async def _relay(self, response: httpx.Response, send: Send, observed: Observed) -> None:

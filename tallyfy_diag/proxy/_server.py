@@ -38,8 +38,9 @@ from tallyfy_diag.proxy._record import Recorder
 logger = logging.getLogger("tallyfy_diag.proxy")
 QUEUE_SIZE: Final = 1000
 IDLE_WAIT: Final = 0.5
-"""Seconds the judge waits for a moment with no request in flight before judging anyway: judging holds the
-GIL, and the application's requests should not wait for it."""
+"""Judging holds the GIL, and the application's requests should not wait for it: the judge waits for a moment
+with no request in flight, but judges an exchange anyway once it has waited this many seconds since it ended
+(so under steady traffic the judge keeps up, a little behind)."""
 _STOP: Final = object()
 
 
@@ -180,7 +181,7 @@ class Proxy:
                 if item is _STOP:
                     return
                 assert isinstance(item, Observed)
-                deadline = time.monotonic() + IDLE_WAIT
+                deadline = item.finished + IDLE_WAIT
                 while self.app.in_flight and time.monotonic() < deadline:
                     time.sleep(0.001)
                 self._handle(item)

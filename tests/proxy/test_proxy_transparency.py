@@ -6,6 +6,7 @@ and `Retry-After` cannot differ by a tick): status, every header but the per-req
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import httpx
@@ -234,3 +235,21 @@ def test_a_failure_while_reporting_one_exchange_does_not_stop_the_judging_of_the
         proxy.drain()
     assert calls == [1, 2]
     assert proxy.stats.exchanges == 2
+
+
+def test_the_judge_keeps_up_with_steady_concurrent_traffic():
+    async def upstream_answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"data": {"id": 1}})
+
+    async def load(base_url: str) -> list[int]:
+        limits = httpx.Limits(max_connections=20)
+        async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+            responses = await asyncio.gather(*(client.get(base_url + "/me") for _ in range(200)))
+        return [response.status_code for response in responses]
+
+    with Proxy("http://upstream.test/api", transport=httpx.MockTransport(upstream_answer)) as proxy:
+        assert asyncio.run(load(proxy.base_url)) == [200] * 200
+        proxy.drain(timeout=60)
+    assert proxy.stats.exchanges == 200
+    assert proxy.stats.not_judged == 0
+    assert sorted(judged.index for judged in proxy.judged) == list(range(1, 201))
