@@ -31,6 +31,7 @@ from tallyfy_diag.diagnostics._checks._common import api_path, is_placeholder
 from tallyfy_diag.diagnostics._evidence import Header
 from tallyfy_diag.proxy import _conformance
 from tallyfy_diag.proxy._conformance import Matched
+from tallyfy_diag.proxy._record import scrub_request
 
 CASSETTE_SUFFIXES: Final = (".yaml", ".yml", ".json", ".har")
 PLACEHOLDER_PREFIX: Final = "tallyfy-placeholder-"  # the pytest plugin's, read here without importing pytest
@@ -281,7 +282,7 @@ def _first_values(headers: Any) -> dict[str, str]:
 
 def _scrub_request(scrubber: Any, uri: str, body: Any, headers: dict[str, str]) -> tuple[Any, dict[str, str]]:
     """(body, headers) scrubbed; the URI is what replay matches on, so it is given back untouched by the caller."""
-    scrubbed = scrubber.before_record_request(_ScrubbedRequest(uri, body, _Headers(headers)))
+    scrubbed = scrub_request(scrubber, _ScrubbedRequest(uri, body, _Headers(headers)))
     return scrubbed.body, dict(scrubbed.headers)
 
 

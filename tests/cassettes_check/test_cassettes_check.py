@@ -9,6 +9,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tallyfy_diag.cli import main
@@ -241,3 +242,22 @@ def test_scrub_cleans_a_har_and_json_output_lists_what_remains(tmp_path, capsys)
     report = json.loads(capsys.readouterr().out)
     assert code == 0
     assert report["files"] == [{"path": str(path), "exchanges": 2, "error": None, "findings": []}]
+
+
+@pytest.mark.parametrize(
+    ("sent", "recorded"),
+    [
+        ("Bearerglued-live-token-123", "[redacted]"),  # no space: the token cannot be told from the scheme
+        ("Bearer  spaced-live-token-456", "Bearer  tallyfy-placeholder-access-token-1"),  # the two spaces survive
+    ],
+)
+def test_scrub_keeps_how_the_authorization_header_was_sent_without_its_token(tmp_path, capsys, sent, recorded):
+    document = yaml.safe_load(LOGIN.read_text())
+    document["interactions"][1]["request"]["headers"]["authorization"] = [sent]
+    path = tmp_path / "sent.yaml"
+    path.write_text(yaml.safe_dump(document))
+    code, output = run(capsys, "--scrub", str(path))
+    assert code == 0, output  # clean, and the other bodies untouched (no drift)
+    text = path.read_text()
+    assert "live-token" not in text
+    assert yaml.safe_load(text)["interactions"][1]["request"]["headers"]["authorization"] == [recorded]
