@@ -7,7 +7,7 @@ summary says how many.
 
     with Proxy("https://go.tallyfy.com/api", on_judged=print) as proxy:
         ...  # point the application at proxy.base_url
-    proxy.summary()
+    proxy.stats  # exchanges, failed, warned, failed checks by id
 """
 
 from __future__ import annotations
@@ -55,17 +55,17 @@ class _HttpxUrlFilter(logging.Filter):
         return True
 
 
+_URL: Final = re.compile(r"https?://[^\s\"']+")
+
+
 def redact_url_in_text(text: str) -> str:
     return _URL.sub(lambda match: redact_url(match.group(0)), text)
 
 
-_URL: Final = re.compile(r"https?://[^\s\"']+")
-
-
 def _filter_httpx_logs() -> None:
-    logger = logging.getLogger("httpx")
-    if not any(isinstance(existing, _HttpxUrlFilter) for existing in logger.filters):
-        logger.addFilter(_HttpxUrlFilter())
+    httpx_logger = logging.getLogger("httpx")
+    if not any(isinstance(existing, _HttpxUrlFilter) for existing in httpx_logger.filters):
+        httpx_logger.addFilter(_HttpxUrlFilter())
 
 
 def to_exchange(observed: Observed, index: int) -> tuple[Exchange, bool]:
