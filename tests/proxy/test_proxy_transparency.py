@@ -253,3 +253,22 @@ def test_the_judge_keeps_up_with_steady_concurrent_traffic():
     assert proxy.stats.exchanges == 200
     assert proxy.stats.not_judged == 0
     assert sorted(judged.index for judged in proxy.judged) == list(range(1, 201))
+
+
+def test_redirects_pass_through_unfollowed_and_head_has_no_body():
+    def upstream(request: httpx.Request) -> httpx.Response:
+        if request.method == "HEAD":
+            return httpx.Response(200, headers={"Content-Length": "1234", "Content-Type": "application/json"})
+        return httpx.Response(302, headers={"Location": "https://elsewhere.test/api/me"})
+
+    with Proxy("http://upstream.test/api", transport=httpx.MockTransport(upstream)) as proxy:
+        moved = httpx.get(proxy.base_url + "/me", timeout=10)
+        head = httpx.head(proxy.base_url + "/me", timeout=10)
+        proxy.drain()
+        judged = list(proxy.judged)
+    assert moved.status_code == 302
+    assert moved.headers["location"] == "https://elsewhere.test/api/me"
+    assert "redirect" in {finding.check for finding in judged[0].findings if finding.status == "fail"}
+    assert head.status_code == 200
+    assert head.headers["content-length"] == "1234"
+    assert head.content == b""
