@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from conftest import failing_checks, user_token, verdicts
+from proxy_helpers import failing_checks, user_token, verdicts
 from tallyfy import TallyfySDK
 from tallyfy_client.api.blueprints import list_blueprints
 from tallyfy_client.api.identity import get_me, list_my_organizations

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from conftest import user_token
+from proxy_helpers import user_token
 
 from tallyfy_diag._constants import CLIENT_HEADER, CLIENT_HEADER_VALUE
 from tallyfy_diag.proxy import Proxy
