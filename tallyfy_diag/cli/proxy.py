@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from tallyfy_diag.cli._exit import ExitCode, UsageError
 from tallyfy_diag.cli._foreground import serve_until_interrupted
-from tallyfy_diag.cli._report_options import MAX_TIMEOUT_SECONDS, check_usable_url, timeout_seconds
+from tallyfy_diag.cli._report_options import MAX_TIMEOUT_SECONDS, check_usable_url, list_checks, timeout_seconds
 
 if TYPE_CHECKING:
     from tallyfy_diag.proxy import Judged
@@ -48,7 +48,6 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--upstream",
-        required=True,
         metavar="URL|sandbox",
         help="the API base URL to forward to (https://go.tallyfy.com/api or https://api.tallyfy.com), or"
         " `sandbox` to run the embedded sandbox behind the proxy",
@@ -74,6 +73,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--check", action="append", default=[], metavar="ID", help="run only this check (repeatable)")
     parser.add_argument("--skip", action="append", default=[], metavar="ID", help="do not run this check (repeatable)")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour (human)")
+    parser.add_argument("--list-checks", action="store_true", help="list the check ids, then exit")
     sandbox = parser.add_argument_group("with --upstream sandbox")
     sandbox.add_argument("--scenario", metavar="NAME", help="a sandbox scenario (see `tallyfy-diag sandbox --help`)")
     sandbox.add_argument(
@@ -86,6 +86,8 @@ def register(subparsers: Any) -> None:
 
 
 def _validate(args: argparse.Namespace) -> None:
+    if args.upstream is None:
+        raise UsageError("--upstream is required: the API base URL (https://go.tallyfy.com/api) or `sandbox`")
     if not args.host.strip():
         raise UsageError(f"--host must not be empty (default {DEFAULT_HOST})")
     if not 0 <= args.port <= 65535:
@@ -118,7 +120,19 @@ class _Printer:
             write_judged(judged, sys.stdout, self._format, colour=self._colour)
 
 
+def _list_checks() -> int:
+    from tallyfy_diag.proxy._judge import SPEC_CHECK_TITLES  # noqa: PLC0415
+
+    list_checks()
+    width = max(len(check) for check in SPEC_CHECK_TITLES)
+    for check, title in SPEC_CHECK_TITLES.items():
+        print(f"{check.ljust(width)}  {title}  [the OpenAPI spec]")
+    return ExitCode.OK
+
+
 def run_proxy(args: argparse.Namespace) -> int:
+    if args.list_checks:
+        return _list_checks()
     _validate(args)
     from tallyfy_diag.diagnostics import use_colour  # noqa: PLC0415 - keeps --help fast
     from tallyfy_diag.proxy import Proxy, Recorder, RecordingError  # noqa: PLC0415

@@ -61,6 +61,8 @@ class Observed:
     started: datetime = attrs.field(factory=lambda: datetime.now(tz=UTC))
     elapsed: float = 0.0
     """Seconds from receiving the request to sending the last byte of the answer."""
+    finished: float = 0.0
+    """`time.monotonic()` when the answer was sent."""
 
     def decoded_response_body(self) -> tuple[bytes, bool]:
         """The body as the application reads it (gzip or deflate undone, bounded), and whether it is complete."""
@@ -85,6 +87,19 @@ def _capture(buffer: bytearray, chunk: bytes) -> bool:
     room = CAPTURE_LIMIT - len(buffer)
     buffer += chunk[: max(room, 0)]
     return len(chunk) <= room
+
+
+def _not_forwarded(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
+    """Header names the proxy does not pass on: hop-by-hop ones (and any a `Connection` field lists, RFC 9110
+    §7.6.1), `Host` (the upstream's own is sent), and `Expect`: the server side already answered 100-continue."""
+    listed = {
+        token.strip().lower()
+        for name, value in headers
+        if name.lower() == b"connection"
+        for token in value.split(b",")
+        if token.strip()
+    }
+    return HOP_BY_HOP | {b"host", b"expect"} | listed
 
 
 async def _raw_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
@@ -180,7 +195,8 @@ class ProxyApp:
             upstream_url=self.upstream_url(scope.get("raw_path") or scope["path"].encode(), scope["query_string"]),
             request_headers=headers,
         )
-        forwarded = [(name, value) for name, value in raw_headers if name.lower() not in HOP_BY_HOP | {b"host"}]
+        dropped = _not_forwarded(raw_headers)
+        forwarded = [(name, value) for name, value in raw_headers if name.lower() not in dropped]
         names = {name.lower() for name, _ in raw_headers}
         has_body = b"transfer-encoding" in names or any(
             name.lower() == b"content-length" and value.strip() not in (b"0", b"") for name, value in raw_headers
@@ -214,7 +230,7 @@ class ProxyApp:
         except httpx.TransportError as error:
             observed.failure = _failure_kind(error)
             await self._gateway_error(send, observed)
-        except httpx.InvalidURL:
+        except Exception:  # noqa: BLE001 - a URL or header httpx refuses: answer, never a traceback with its text
             observed.failure = "other"
             await self._gateway_error(send, observed)
         else:
@@ -223,6 +239,7 @@ class ProxyApp:
             finally:
                 await response.aclose()
         observed.elapsed = time.perf_counter() - started
+        observed.finished = time.monotonic()
         self._on_exchange(observed)
 
     async def _relay(self, response: httpx.Response, send: Send, observed: Observed) -> None:

@@ -31,6 +31,7 @@ from tallyfy_diag.diagnostics._checks._common import api_path, is_placeholder
 from tallyfy_diag.diagnostics._evidence import Header
 from tallyfy_diag.proxy import _conformance
 from tallyfy_diag.proxy._conformance import Matched
+from tallyfy_diag.proxy._record import scrub_request
 
 CASSETTE_SUFFIXES: Final = (".yaml", ".yml", ".json", ".har")
 PLACEHOLDER_PREFIX: Final = "tallyfy-placeholder-"  # the pytest plugin's, read here without importing pytest
@@ -237,6 +238,29 @@ def _scrubber() -> Any:
     return TallyfyScrubber()
 
 
+class _Headers(dict[str, str]):
+    """Header names compared case-insensitively, as vcrpy's own request headers are (the scrubber looks up
+    `content-type`; a HAR or a cassette recorded with requests says `Content-Type`)."""
+
+    def _key(self, name: str) -> str:
+        return next((key for key in self if key.lower() == name.lower()), name)
+
+    def __getitem__(self, name: str) -> str:
+        return super().__getitem__(self._key(name))
+
+    def __setitem__(self, name: str, value: str) -> None:
+        super().__setitem__(self._key(name), value)
+
+    def __delitem__(self, name: str) -> None:
+        super().__delitem__(self._key(name))
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and any(key.lower() == name.lower() for key in self)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return super().get(self._key(name), default)
+
+
 class _ScrubbedRequest:
     """The shape of a vcrpy request that `TallyfyScrubber.before_record_request` reads and rewrites."""
 
@@ -258,7 +282,7 @@ def _first_values(headers: Any) -> dict[str, str]:
 
 def _scrub_request(scrubber: Any, uri: str, body: Any, headers: dict[str, str]) -> tuple[Any, dict[str, str]]:
     """(body, headers) scrubbed; the URI is what replay matches on, so it is given back untouched by the caller."""
-    scrubbed = scrubber.before_record_request(_ScrubbedRequest(uri, body, headers))
+    scrubbed = scrub_request(scrubber, _ScrubbedRequest(uri, body, _Headers(headers)))
     return scrubbed.body, dict(scrubbed.headers)
 
 

@@ -252,7 +252,7 @@ def _body_problems(matched: Matched, content_type: str | None, body: bytes, body
             name: _coerce(value, properties.get(name, {}))
             for name, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
         }
-        return _schema_problems(schema_pointer, form, "request", "form field")
+        return _schema_problems(schema_pointer, form, "request", "request body")
     return []  # multipart and the like: the media type is all this checks
 
 

@@ -26,7 +26,12 @@ from tallyfy_diag.diagnostics._secrets import secrets_in_exchange
 from tallyfy_diag.proxy import _conformance
 from tallyfy_diag.proxy._conformance import Matched, Problem
 
-SPEC_CHECKS: Final = ("spec-operation", "spec-request", "spec-response")
+SPEC_CHECK_TITLES: Final = {
+    "spec-operation": "The method and path are an operation of the spec",
+    "spec-request": "Parameters and body as the operation documents them",
+    "spec-response": "The answer's status and shape as the spec documents them",
+}
+SPEC_CHECKS: Final = tuple(SPEC_CHECK_TITLES)
 """The ids of the spec's verdicts, beside the registry's (`--check` and `--skip` accept them too)."""
 SPEC_REFERENCE: Final = "the Tallyfy OpenAPI spec shipped with tallyfy-diag (tallyfy-diag's spec/tallyfy.openapi.yaml)"
 HISTORY: Final = 16

@@ -59,7 +59,7 @@ def summary_text(summary: Summary) -> str:
         f" (failed checks: {checks})" if checks else ""
     )
     if summary.not_judged:
-        text += f"; {summary.not_judged} passed through unjudged (the judge fell behind)"
+        text += f"; {summary.not_judged} passed through unjudged (the judge fell behind, or failed on them)"
     return text
 
 

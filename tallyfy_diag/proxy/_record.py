@@ -23,10 +23,13 @@ from urllib.parse import parse_qsl, urlsplit
 import yaml
 
 from tallyfy_diag import __version__
+from tallyfy_diag._redact import REDACTED, redact_text
+from tallyfy_diag.diagnostics._evidence import token_from_authorization
 from tallyfy_diag.proxy._app import Observed
 
 MAX_RECORDED: Final = 10_000
-"""Exchanges kept for one recording: a long session must not grow without bound."""
+MAX_RECORDED_BYTES: Final = 256 * 1024 * 1024
+"""Exchanges and body bytes kept for one recording: a long session must not grow without bound."""
 RECORDING_SUFFIXES: Final = {".har": "har", ".yaml": "vcr", ".yml": "vcr"}
 _OMITTED: Final = "body not recorded: larger than the proxy keeps, or compressed in a way it cannot undo"
 
@@ -50,6 +53,41 @@ class _CassetteRequest:
         self.uri = uri
         self.body = body
         self.headers = headers
+
+
+CREDENTIAL_HEADERS: Final = frozenset({"authorization", "proxy-authorization"})
+
+
+def scrub_request(scrubber: Any, request: Any) -> Any:
+    """`scrubber.before_record_request(request)`, with credential headers it cannot split kept from it.
+
+    The pytest plugin's scrubber splits `Authorization` at its first space; a value without one (`Bearer<token>`,
+    a bare token) would leave the token in the scheme and make the empty string a "token" that it then replaces
+    everywhere. Such a header is withheld from it and recorded as `[redacted]`; the others keep their shape
+    (`shaped_credential`)."""
+    sent = {name: value for name, value in request.headers.items() if name.lower() in CREDENTIAL_HEADERS}
+    unsplittable = [name for name, value in sent.items() if not value.strip().partition(" ")[2].strip()]
+    for name in unsplittable:
+        del request.headers[name]
+    scrubbed = scrubber.before_record_request(request)
+    for name, value in sent.items():
+        if name in unsplittable:
+            scrubbed.headers[name] = REDACTED
+        elif name in scrubbed.headers:
+            scrubbed.headers[name] = shaped_credential(value, scrubbed.headers[name])
+    return scrubbed
+
+
+def shaped_credential(sent: str, scrubbed: str) -> str:
+    """The credential header as sent with only its token replaced by the scrubber's placeholder, so the
+    recording still shows HOW it was sent (`Bearer  <two spaces>`, a lowercase scheme) for `explain`. When the
+    token cannot be told apart from the scheme (`Bearer<token>`), the whole value is redacted."""
+    token = token_from_authorization(sent)
+    parts = scrubbed.split()
+    placeholder = parts[-1] if len(parts) > 1 else REDACTED
+    if not token or token in placeholder or placeholder in sent:
+        return REDACTED
+    return redact_text(sent.replace(token, placeholder), [token])
 
 
 def _joined(pairs: list[tuple[str, str]]) -> dict[str, str]:
@@ -84,24 +122,29 @@ class Recorder:
         self._interactions: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self.dropped = 0
+        self._bytes = 0
         self._closed = False
 
     def add(self, observed: Observed) -> None:
+        size = len(observed.request_body) + len(observed.response_body)
         with self._lock:
-            if len(self._interactions) >= MAX_RECORDED:
+            if len(self._interactions) >= MAX_RECORDED or self._bytes + size > MAX_RECORDED_BYTES:
                 self.dropped += 1
                 return
+            self._bytes += size
             self._interactions.append(self._scrubbed(observed))
 
     def _scrubbed(self, observed: Observed) -> dict[str, Any]:
         request_body = bytes(observed.request_body) if observed.request_complete else b""
-        request = self._scrubber.before_record_request(
-            _CassetteRequest(observed.method, observed.upstream_url, request_body, _joined(observed.request_headers))
+        request = scrub_request(
+            self._scrubber,
+            _CassetteRequest(observed.method, observed.upstream_url, request_body, _joined(observed.request_headers)),
         )
+        headers = dict(request.headers)
         interaction: dict[str, Any] = {
             "request": {
                 "body": request.body.decode("utf-8", "replace") if isinstance(request.body, bytes) else request.body,
-                "headers": {name: [value] for name, value in request.headers.items()},
+                "headers": {name: [value] for name, value in headers.items()},
                 "method": observed.method,
                 "uri": request.uri,
             },
@@ -113,7 +156,7 @@ class Recorder:
             interaction["response"] = None
             return interaction
         body, complete = observed.decoded_response_body()
-        headers = [
+        answered = [
             (name, value) for name, value in observed.response_headers if name != "content-encoding" or not complete
         ]
         if not complete:
@@ -122,7 +165,7 @@ class Recorder:
         response = self._scrubber.before_record_response(
             {
                 "status": {"code": observed.status, "message": ""},
-                "headers": _listed(headers),
+                "headers": _listed(answered),
                 "body": {"string": body},
             }
         )

@@ -7,7 +7,7 @@ summary says how many.
 
     with Proxy("https://go.tallyfy.com/api", on_judged=print) as proxy:
         ...  # point the application at proxy.base_url
-    proxy.summary()
+    proxy.stats  # exchanges, failed, warned, failed checks by id
 """
 
 from __future__ import annotations
@@ -35,10 +35,12 @@ from tallyfy_diag.proxy._app import Observed, ProxyApp
 from tallyfy_diag.proxy._judge import Judge, Judged
 from tallyfy_diag.proxy._record import Recorder
 
+logger = logging.getLogger("tallyfy_diag.proxy")
 QUEUE_SIZE: Final = 1000
 IDLE_WAIT: Final = 0.5
-"""Seconds the judge waits for a moment with no request in flight before judging anyway: judging holds the
-GIL, and the application's requests should not wait for it."""
+"""Judging holds the GIL, and the application's requests should not wait for it: the judge waits for a moment
+with no request in flight, but judges an exchange anyway once it has waited this many seconds since it ended
+(so under steady traffic the judge keeps up, a little behind)."""
 _STOP: Final = object()
 
 
@@ -53,17 +55,17 @@ class _HttpxUrlFilter(logging.Filter):
         return True
 
 
+_URL: Final = re.compile(r"https?://[^\s\"']+")
+
+
 def redact_url_in_text(text: str) -> str:
     return _URL.sub(lambda match: redact_url(match.group(0)), text)
 
 
-_URL: Final = re.compile(r"https?://[^\s\"']+")
-
-
 def _filter_httpx_logs() -> None:
-    logger = logging.getLogger("httpx")
-    if not any(isinstance(existing, _HttpxUrlFilter) for existing in logger.filters):
-        logger.addFilter(_HttpxUrlFilter())
+    httpx_logger = logging.getLogger("httpx")
+    if not any(isinstance(existing, _HttpxUrlFilter) for existing in httpx_logger.filters):
+        httpx_logger.addFilter(_HttpxUrlFilter())
 
 
 def to_exchange(observed: Observed, index: int) -> tuple[Exchange, bool]:
@@ -179,7 +181,7 @@ class Proxy:
                 if item is _STOP:
                     return
                 assert isinstance(item, Observed)
-                deadline = time.monotonic() + IDLE_WAIT
+                deadline = item.finished + IDLE_WAIT
                 while self.app.in_flight and time.monotonic() < deadline:
                     time.sleep(0.001)
                 self._handle(item)
@@ -187,28 +189,39 @@ class Proxy:
                 self._queue.task_done()
 
     def _handle(self, observed: Observed) -> None:
+        """Judge, count, record and report one exchange; a failure in one step never stops the next exchange."""
         with self._lock:
             self._count += 1
             index = self._count
-        exchange, complete = to_exchange(observed, index)
-        verdict = self._judge.judge(
-            index,
-            exchange,
-            elapsed_ms=observed.elapsed * 1000,
-            now=observed.started,
-            request_complete=observed.request_complete,
-            response_complete=complete,
-        )
+        try:
+            exchange, complete = to_exchange(observed, index)
+            verdict = self._judge.judge(
+                index,
+                exchange,
+                elapsed_ms=observed.elapsed * 1000,
+                now=observed.started,
+                request_complete=observed.request_complete,
+                response_complete=complete,
+            )
+        except Exception as error:  # noqa: BLE001 - one bad exchange must not stop the judging of the rest
+            logger.debug("judging exchange %d failed: %s", index, type(error).__name__)
+            verdict = None
         with self._lock:
             self.stats.exchanges += 1
-            self.stats.failed += verdict.failed
-            self.stats.warned += bool(verdict.findings) and not verdict.failed
-            self.stats.by_check.update(finding.check for finding in verdict.findings if finding.status == "fail")
-            self.judged.append(verdict)
-        if self._recorder is not None:
-            self._recorder.add(observed)
-        if self._on_judged is not None:
-            self._on_judged(verdict)
+            if verdict is None:
+                self.stats.not_judged += 1
+            else:
+                self.stats.failed += verdict.failed
+                self.stats.warned += bool(verdict.findings) and not verdict.failed
+                self.stats.by_check.update(finding.check for finding in verdict.findings if finding.status == "fail")
+                self.judged.append(verdict)
+        try:
+            if self._recorder is not None:
+                self._recorder.add(observed)
+            if self._on_judged is not None and verdict is not None:
+                self._on_judged(verdict)
+        except Exception as error:  # noqa: BLE001 - a closed stdout must not stop the proxy
+            logger.debug("reporting exchange %d failed: %s", index, type(error).__name__)
 
     def drain(self, timeout: float = 10.0) -> None:
         """Wait until every exchange received so far is judged (bounded by `timeout`): an application can

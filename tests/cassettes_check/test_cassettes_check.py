@@ -9,6 +9,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tallyfy_diag.cli import main
@@ -181,3 +182,82 @@ def test_the_pre_commit_hook_runs_the_check_on_matching_files(tmp_path, capsys):
     assert main([*arguments, str(LOGIN)]) == 0
     assert main([*arguments, str(planted(tmp_path))]) == 1
     capsys.readouterr()
+
+
+def test_scrub_cleans_a_har_and_json_output_lists_what_remains(tmp_path, capsys):
+    har = {
+        "log": {
+            "entries": [
+                {
+                    "request": {
+                        "method": "POST",
+                        "url": "https://go.tallyfy.com/api/oauth/token",
+                        "headers": [
+                            {"name": "Content-Type", "value": "application/x-www-form-urlencoded"},
+                            {"name": "Cookie", "value": "session=abc123"},
+                        ],
+                        "postData": {
+                            "mimeType": "application/x-www-form-urlencoded",
+                            "text": f"grant_type=password&client_id=1&username=a%40b.c&password={PLANTED_PASSWORD}",
+                        },
+                    },
+                    "response": {
+                        "status": 200,
+                        "headers": [{"name": "Content-Type", "value": "application/json"}],
+                        "content": {
+                            "mimeType": "application/json",
+                            "text": json.dumps({"token_type": "Bearer", "expires_in": 60, "access_token": PLANTED_JWT}),
+                        },
+                    },
+                },
+                {
+                    "request": {
+                        "method": "GET",
+                        "url": "https://go.tallyfy.com/api/me",
+                        "headers": [{"name": "Authorization", "value": f"Bearer {PLANTED_JWT}"}],
+                    },
+                    "response": {
+                        "status": 401,
+                        "headers": [{"name": "Content-Type", "value": "application/json"}],
+                        "content": {"mimeType": "application/json", "text": '{"message":"Unauthenticated."}'},
+                    },
+                },
+            ]
+        }
+    }
+    path = tmp_path / "capture.har"
+    path.write_text(json.dumps(har))
+    before = path.read_bytes()
+    code, output = run(capsys, "--scrub", "--format", "json", str(path))
+    assert code == 0, output
+    assert (tmp_path / "capture.har.bak").read_bytes() == before
+    text = path.read_text()
+    for secret in (PLANTED_JWT, PLANTED_PASSWORD, "abc123"):
+        assert secret not in text
+    scrubbed = json.loads(text)["log"]["entries"]
+    assert [entry["request"]["url"] for entry in scrubbed] == [
+        entry["request"]["url"] for entry in har["log"]["entries"]
+    ]
+    code = main(["cassettes", "check", "--format", "json", str(path)])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert report["files"] == [{"path": str(path), "exchanges": 2, "error": None, "findings": []}]
+
+
+@pytest.mark.parametrize(
+    ("sent", "recorded"),
+    [
+        ("Bearerglued-live-token-123", "[redacted]"),  # no space: the token cannot be told from the scheme
+        ("Bearer  spaced-live-token-456", "Bearer  tallyfy-placeholder-access-token-1"),  # the two spaces survive
+    ],
+)
+def test_scrub_keeps_how_the_authorization_header_was_sent_without_its_token(tmp_path, capsys, sent, recorded):
+    document = yaml.safe_load(LOGIN.read_text())
+    document["interactions"][1]["request"]["headers"]["authorization"] = [sent]
+    path = tmp_path / "sent.yaml"
+    path.write_text(yaml.safe_dump(document))
+    code, output = run(capsys, "--scrub", str(path))
+    assert code == 0, output  # clean, and the other bodies untouched (no drift)
+    text = path.read_text()
+    assert "live-token" not in text
+    assert yaml.safe_load(text)["interactions"][1]["request"]["headers"]["authorization"] == [recorded]

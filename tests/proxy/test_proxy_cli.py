@@ -33,8 +33,8 @@ def start(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], dict]:
     return process, json.loads(credentials.read_text())
 
 
-def stop(process: subprocess.Popen[str]) -> tuple[int, str, str]:
-    process.send_signal(signal.SIGTERM)
+def stop(process: subprocess.Popen[str], how: signal.Signals = signal.SIGTERM) -> tuple[int, str, str]:
+    process.send_signal(how)
     stdout, stderr = process.communicate(timeout=30)
     return process.returncode, stdout, stderr
 
@@ -76,12 +76,13 @@ def test_a_failing_exchange_exits_1_with_jsonl_records_and_a_summary(tmp_path):
         assert secret not in (tmp_path / "traffic.yaml").read_text()
 
 
-def test_a_healthy_session_exits_0_in_human_format(tmp_path):
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT])
+def test_a_healthy_session_exits_0_in_human_format(tmp_path, how):
     process, c = start(tmp_path)
     access = token(c)
     headers = {"Authorization": f"Bearer {access}", "X-Tallyfy-Client": "APIClient", "Accept": "application/json"}
     assert httpx.get(c["base_url"].removesuffix("/api") + "/me", headers=headers, timeout=10).status_code == 200
-    code, stdout, stderr = stop(process)
+    code, stdout, stderr = stop(process, how)
     assert code == 0, stdout + stderr
     lines = stdout.splitlines()
     assert lines[0].split()[1:4] == ["POST", "/oauth/token", "200"]
@@ -101,6 +102,7 @@ def test_a_healthy_session_exits_0_in_human_format(tmp_path):
         (["--upstream", "sandbox", "--scenario", "nope"], "unknown scenario"),
         (["--upstream", "sandbox", "--check", "nope", "--port", "0"], "unknown check id"),
         (["--upstream", "sandbox", "--port", "70000"], "--port"),
+        (["--port", "0"], "--upstream is required"),
     ],
 )
 def test_bad_usage_is_one_line_and_exit_2(arguments, message, capsys, tmp_path, monkeypatch):
@@ -110,3 +112,12 @@ def test_bad_usage_is_one_line_and_exit_2(arguments, message, capsys, tmp_path, 
     assert message in error
     assert len(error.strip().splitlines()) == 1
     assert "pw" not in error.replace("password", "")
+
+
+def test_list_checks_names_the_registry_and_the_spec_checks(capsys):
+    assert main(["proxy", "--list-checks"]) == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert listed[-3:] == ["spec-operation", "spec-request", "spec-response"]
+    assert {"client-header", "auth-header", "grant-type", "token-request", "date-format", "cors-preflight"} <= set(
+        listed
+    )

@@ -11,6 +11,7 @@ from tallyfy_client.api.identity import get_me
 
 from tallyfy_diag import PasswordGrant, Tallyfy
 from tallyfy_diag._constants import CLIENT_HEADER, CLIENT_HEADER_VALUE
+from tallyfy_diag.diagnostics import explain
 from tallyfy_diag.proxy import Proxy, Recorder
 from tallyfy_diag.pytest_plugin import tallyfy_vcr_config_dict
 from tallyfy_diag.sandbox import Sandbox, SandboxConfig
@@ -93,3 +94,16 @@ def test_a_recorded_cassette_replays_offline_with_the_project_vcr_config(sandbox
         with Tallyfy(auth, base_url="http://replay.test/api", org_id=c.org_id) as tf:
             assert tf.call(get_me).data.email == email
             assert [blueprint.title for blueprint in tf.paginate(list_blueprints)] == titles
+
+
+def test_explain_reads_a_recording_and_finds_what_the_proxy_found(sandbox, tmp_path):
+    recording = tmp_path / "session.har"
+    with Proxy(sandbox.base_url, recorder=Recorder(recording)) as proxy:
+        token = sandbox.mint_access_token(user=False)
+        httpx.get(proxy.base_url + "/me", headers={"Authorization": f"Bearer  {token}"}, timeout=10)
+        proxy.drain()
+        live = {finding.check for finding in proxy.judged[0].findings if finding.status == "fail"}
+    report = explain(recording.read_bytes(), name=recording.name)
+    offline = {finding.check for finding in report.findings if finding.status == "fail"}
+    assert {"client-header", "auth-header"} <= live
+    assert {"client-header", "auth-header"} <= offline

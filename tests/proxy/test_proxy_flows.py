@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from conftest import failing_checks, user_token, verdicts
+from proxy_helpers import failing_checks, user_token, verdicts
 from tallyfy import TallyfySDK
 from tallyfy_client.api.blueprints import list_blueprints
 from tallyfy_client.api.identity import get_me, list_my_organizations
@@ -136,3 +136,28 @@ def test_unknown_operation_wrong_method_and_malformed_parameter(sandbox, proxy, 
     assert "allows GET" in spec_operation.title
     spec_request = next(f for f in malformed.findings if f.check == "spec-request")
     assert "query parameter per_page" in spec_request.title
+
+
+def test_the_bare_generated_client_shows_two_habits_the_wrapper_fixes(sandbox, proxy):
+    """Without the wrapper, the generated client sends no X-Tallyfy-Client, and a datetime written the way
+    Python writes it (isoformat) is not the request format: the proxy names both, by the ids `explain` uses."""
+    from tallyfy_client import AuthenticatedClient  # noqa: PLC0415
+
+    token = sandbox.mint_access_token()
+    org = sandbox.credentials.org_id
+    with AuthenticatedClient(base_url=proxy.base_url, token=token) as bare:
+        assert get_me.sync_detailed(client=bare).status_code in (401, 404)
+    headers = {CLIENT_HEADER: CLIENT_HEADER_VALUE}
+    with AuthenticatedClient(base_url=proxy.base_url, token=token, headers=headers) as client:
+        blueprint = list_blueprints.sync(org, client=client, with_="steps").data[0]
+        deadline = datetime(2026, 12, 15, 17, 0, tzinfo=UTC).isoformat()
+        body = {
+            "checklist_id": blueprint.id,
+            "name": "Bare",
+            "tasks": {blueprint.steps.data[0].id: {"deadline": deadline}},
+        }
+        launch_process.sync_detailed(org, client=client, body=ProcessLaunch.from_dict(body))
+    missing_header, _listing, launch = verdicts(proxy)
+    assert "client-header" in {f.check for f in missing_header.findings if f.status == "fail"}
+    assert launch.path == "/organizations/{org}/runs"
+    assert "date-format" in {f.check for f in launch.findings if f.status == "fail"}

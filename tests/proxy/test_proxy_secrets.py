@@ -14,6 +14,7 @@ import pytest
 from tallyfy_diag._constants import CLIENT_HEADER, CLIENT_HEADER_VALUE
 from tallyfy_diag.diagnostics import parse_capture
 from tallyfy_diag.proxy import Proxy, Recorder
+from tallyfy_diag.proxy._cassettes import check_file
 from tallyfy_diag.proxy._output import write_judged
 
 CANARIES = {
@@ -24,6 +25,7 @@ CANARIES = {
     "password": "canary-password-c9",
     "refresh": "def50200" + "c0ffee" * 12,
     "json_password": "canary-json-password-e1",
+    "glued": "canary-glued-to-the-scheme-2a",
 }
 
 
@@ -71,6 +73,7 @@ def test_no_canary_reaches_output_jsonl_recording_or_logs(sandbox, tmp_path, cap
             json={"grant_type": "password", "password": CANARIES["json_password"]},
             headers=base,
         )
+        client.get(proxy.base_url + "/me", headers={**base, "Authorization": f"Bearer{CANARIES['glued']}"})
         client.get(proxy.base_url + "/me", headers={**base, "Authorization": f"Bearer {issued['access_token']}"})
     secrets = {
         **CANARIES,
@@ -85,12 +88,18 @@ def test_no_canary_reaches_output_jsonl_recording_or_logs(sandbox, tmp_path, cap
         "recording": recording.read_text(encoding="utf-8"),
         "logs": caplog.text,
     }
-    assert proxy.stats.exchanges == 5
+    assert proxy.stats.exchanges == 6
     assert "auth-header" in outputs["jsonl"]  # the canaries were judged, so they were seen
     leaks = [(where, name) for where, text in outputs.items() for name, secret in secrets.items() if secret in text]
     assert leaks == []
     # Not even in part: no 8-character slice of a canary survives anywhere.
     slices = {secret[i : i + 12] for secret in CANARIES.values() for i in range(0, len(secret) - 12, 4)}
     assert [piece for piece in slices for text in outputs.values() if piece in text] == []
-    # The recording is still a capture explain can read, one exchange per request.
-    assert len(parse_capture(recording.read_bytes()).exchanges) == 5
+    # The recording is still a capture explain can read, one exchange per request, and cassettes check finds
+    # no secret in it (the token-shaped canaries were replaced, the credential fields redacted).
+    exchanges = parse_capture(recording.read_bytes()).exchanges
+    assert len(exchanges) == 6
+    assert exchanges[-1].response.json()["data"]["email"] == c.username  # later bodies recorded intact
+    checked = check_file(recording)
+    assert checked.error is None
+    assert [finding.text() for finding in checked.findings if finding.kind == "secret"] == []

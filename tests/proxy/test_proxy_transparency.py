@@ -6,11 +6,12 @@ and `Retry-After` cannot differ by a tick): status, every header but the per-req
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import httpx
 import pytest
-from conftest import user_token
+from proxy_helpers import user_token
 
 from tallyfy_diag._constants import CLIENT_HEADER, CLIENT_HEADER_VALUE
 from tallyfy_diag.proxy import Proxy
@@ -156,3 +157,118 @@ def test_no_upstream_is_a_502_that_says_it_is_the_proxy():
     assert response.status_code == 502
     assert response.text.startswith("tallyfy-diag proxy:")
     assert "connectivity" in {finding.check for finding in judged.findings if finding.status == "fail"}
+
+
+def test_connection_scoped_headers_stay_on_their_hop():
+    received: list[httpx.Request] = []
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(204, headers={"Connection": "close", "Keep-Alive": "timeout=5"})
+
+    with Proxy("http://upstream.test/api", transport=httpx.MockTransport(upstream)) as proxy:
+        response = httpx.get(
+            proxy.base_url + "/me", headers={"Connection": "keep-alive, X-Hop", "X-Hop": "1", "X-End": "2"}, timeout=10
+        )
+    (forwarded,) = received
+    assert "x-hop" not in forwarded.headers
+    assert forwarded.headers["x-end"] == "2"
+    assert "keep-alive" not in response.headers
+    assert response.status_code == 204
+
+
+def test_an_upstream_that_times_out_is_a_504_judged_as_connectivity():
+    def upstream(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("slow", request=request)
+
+    with Proxy("http://upstream.test/api", transport=httpx.MockTransport(upstream)) as proxy:
+        response = httpx.get(proxy.base_url + "/me", timeout=10)
+        proxy.drain()
+        (judged,) = proxy.judged
+    assert response.status_code == 504
+    assert judged.status is None
+    connectivity = next(finding for finding in judged.findings if finding.check == "connectivity")
+    assert connectivity.status == "fail"
+    assert "timeout" in str(connectivity.evidence)
+
+
+def test_an_upload_streams_through_unchanged(sandbox, proxy):
+    org = sandbox.credentials.org_id
+    headers = {
+        "Authorization": f"Bearer {sandbox.mint_access_token()}",
+        CLIENT_HEADER: CLIENT_HEADER_VALUE,
+        "Accept": "application/json",
+    }
+    content = bytes(range(255, -1, -1)) * 2048
+    with httpx.Client(timeout=10) as client:
+        run = client.get(f"{proxy.base_url}/organizations/{org}/runs", headers=headers).json()["data"][0]
+        upload = client.post(
+            f"{proxy.base_url}/organizations/{org}/file",
+            files={"name": ("up.bin", content, "application/octet-stream")},
+            data={"subject_type": "Run", "subject_id": run["id"], "uploaded_from": "capture"},
+            headers=headers,
+        )
+        assert upload.status_code == 200, upload.text
+        stored = client.get(
+            f"{sandbox.base_url}/organizations/{org}/file/{upload.json()['data']['id']}/dl", headers=headers
+        )
+    assert stored.content == content
+    proxy.drain()
+    assert [judged.path for judged in proxy.judged][-1] == "/organizations/{org}/file"
+    assert not proxy.stats.failed
+
+
+def test_a_failure_while_reporting_one_exchange_does_not_stop_the_judging_of_the_next():
+    calls = []
+
+    def report(judged):
+        calls.append(judged.index)
+        if len(calls) == 1:
+            raise BrokenPipeError  # stdout closed under a pipe, say
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"data": {"id": 1}})
+
+    with Proxy("http://upstream.test/api", on_judged=report, transport=httpx.MockTransport(upstream)) as proxy:
+        for _ in range(2):
+            assert httpx.get(proxy.base_url + "/me", timeout=10).status_code == 200
+        proxy.drain()
+    assert calls == [1, 2]
+    assert proxy.stats.exchanges == 2
+
+
+def test_the_judge_keeps_up_with_steady_concurrent_traffic():
+    async def upstream_answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"data": {"id": 1}})
+
+    async def load(base_url: str) -> list[int]:
+        limits = httpx.Limits(max_connections=20)
+        async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+            responses = await asyncio.gather(*(client.get(base_url + "/me") for _ in range(200)))
+        return [response.status_code for response in responses]
+
+    with Proxy("http://upstream.test/api", transport=httpx.MockTransport(upstream_answer)) as proxy:
+        assert asyncio.run(load(proxy.base_url)) == [200] * 200
+        proxy.drain(timeout=60)
+    assert proxy.stats.exchanges == 200
+    assert proxy.stats.not_judged == 0
+    assert sorted(judged.index for judged in proxy.judged) == list(range(1, 201))
+
+
+def test_redirects_pass_through_unfollowed_and_head_has_no_body():
+    def upstream(request: httpx.Request) -> httpx.Response:
+        if request.method == "HEAD":
+            return httpx.Response(200, headers={"Content-Length": "1234", "Content-Type": "application/json"})
+        return httpx.Response(302, headers={"Location": "https://elsewhere.test/api/me"})
+
+    with Proxy("http://upstream.test/api", transport=httpx.MockTransport(upstream)) as proxy:
+        moved = httpx.get(proxy.base_url + "/me", timeout=10)
+        head = httpx.head(proxy.base_url + "/me", timeout=10)
+        proxy.drain()
+        judged = list(proxy.judged)
+    assert moved.status_code == 302
+    assert moved.headers["location"] == "https://elsewhere.test/api/me"
+    assert "redirect" in {finding.check for finding in judged[0].findings if finding.status == "fail"}
+    assert head.status_code == 200
+    assert head.headers["content-length"] == "1234"
+    assert head.content == b""
