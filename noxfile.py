@@ -186,10 +186,12 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The test suite against an installed wheel; cassettes replay offline (--record-mode=none)."""
+    """The test suite against an installed wheel; cassettes replay offline (--record-mode=none), on every core."""
     session.install(".[sandbox]", *_group("tests"))
     session.run(
         "pytest",
+        "-n",
+        "auto",
         "--record-mode=none",
         "--block-network",
         "--allowed-hosts=127.0.0.1,localhost,::1",

@@ -21,6 +21,37 @@ from pathlib import Path
 
 from startup import CURL, Case, child_environment, child_output, cli_command, timed_run
 
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "diagnostics" / "data"
+# One capture per input format `explain` reads, as DevTools, Postman and HTTPie write them (the tests' fixtures).
+FORMAT_SAMPLES = {
+    "curl (bash)": "devtools/chrome_curl_bash_ok.sh",
+    "curl (cmd, CRLF)": "devtools/chrome_curl_cmd_crlf.cmd",
+    "PowerShell": "devtools/chrome_powershell_ok.ps1",
+    "fetch": "devtools/chrome_fetch_ok.js",
+    "fetch (Node.js)": "devtools/chrome_fetch_nodejs_ok.js",
+    "HTTPie": "devtools/httpie_ok.sh",
+    "Postman v2.1": "devtools/postman_collection_ok.json",
+    "HAR (Chrome)": "cors_ok.har",
+    "HAR (Firefox)": "devtools/firefox_me_ok.har",
+    "raw HTTP": "me_200.http",
+    "VCR cassette": "cassette.yaml",
+}
+PER_FORMAT = """
+import re, statistics, sys, time
+from tallyfy_diag.diagnostics import explain
+token = sys.argv[1]
+for name, path in [line.split("\t") for line in sys.argv[2].splitlines()]:
+    text = re.sub(r"\\{\\{TOKEN:\\w+\\}\\}", token, open(path, encoding="utf-8").read())
+    text = re.sub(r"\\{\\{NOW[+-]?\\d*:\\w+\\}\\}", "Mon, 30 Nov 2026 12:00:00 GMT", text).encode()
+    explain(text)  # the first call loads the spec data; time the steady state
+    times = []
+    for _ in range(30):
+        started = time.perf_counter()
+        explain(text)
+        times.append(time.perf_counter() - started)
+    print(f"{name}\t{statistics.median(times) * 1000:.2f}")
+"""
+
 IN_PROCESS = f"""
 import time
 from tallyfy_diag.diagnostics import explain
@@ -72,6 +103,12 @@ def main() -> None:
         repeats.append(float(output[1]))
     print(f"{'explain() in-process, first call':<44} {statistics.median(firsts):9.1f} ms (loads the spec data)")
     print(f"{'explain() in-process, repeat call':<44} {statistics.median(repeats):9.1f} ms")
+
+    samples = "\n".join(f"{name}\t{FIXTURES / path}" for name, path in FORMAT_SAMPLES.items())
+    token = CURL.split("Bearer ", 1)[1].split("'", 1)[0]
+    for line in child_output([sys.executable, "-c", PER_FORMAT, token, samples], environment).splitlines():
+        name, milliseconds = line.split("\t")
+        print(f"{'explain() in-process, ' + name:<44} {float(milliseconds):9.2f} ms per capture (median)")
 
     output = child_output([*cli, "doctor", "--sandbox", "--format", "json"], environment, check=False)
     if not output:

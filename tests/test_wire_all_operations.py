@@ -1,12 +1,15 @@
-"""Every operation of the spec through the generated client: method, path, query and body on the wire, and the
-documented success answer parsed into its model. One table row per operation; a test fails when the spec has
-an operation the table lacks."""
+"""What the generator could get wrong, on the wire: a form-urlencoded body (the token endpoint), a multipart
+upload, Python-renamed names going out under their wire names (`with_` as `with`, `type_` as `type`), booleans
+and paging in the query, an e-mail address percent-encoded into the path, 201 and 204 answers, a nested launch
+body. One case per such shape, not one per operation (restating the spec operation by operation proves nothing
+the drift check does not); a test fails when the spec uses a shape no case covers."""
 
 from __future__ import annotations
 
 import importlib
 import io
 import json
+import keyword
 import re
 from typing import Any
 from urllib.parse import parse_qs
@@ -16,70 +19,25 @@ import httpx
 import pytest
 from tallyfy_client import AuthenticatedClient
 from tallyfy_client.models import (
-    ActivityFeedList,
-    ApplicationUserCreate,
     AssetEnvelope,
-    BlueprintClone,
     BlueprintCreate,
     BlueprintEnvelope,
-    BlueprintFormFieldsEnvelope,
     BlueprintList,
-    BlueprintUpdate,
-    CaptureCreate,
-    CaptureEnvelope,
-    CaptureList,
-    CaptureUpdate,
-    CommentCreate,
-    CommentEnvelope,
-    DeletionReport,
     FileUpload,
-    FolderCreate,
-    FolderEnvelope,
-    FolderList,
-    FolderUpdate,
-    GroupCreate,
-    GroupEnvelope,
-    GroupList,
-    GroupUpdate,
-    GuestCreate,
     GuestEnvelope,
     GuestList,
     GuestUpdate,
-    KickoffFieldEnvelope,
-    KickoffFieldUpdate,
-    OneOffTaskCreate,
-    OneOffTaskUpdate,
-    OrganizationEnvelope,
     OrganizationList,
-    OrganizationUpdate,
-    ProblemCreate,
     ProcessEnvelope,
     ProcessLaunch,
-    ProcessList,
-    ProcessUpdate,
-    SearchResults,
-    StepEnvelope,
-    StepList,
-    TagCreate,
-    TagEnvelope,
-    TagList,
-    TagUpdate,
     TaskCompletion,
     TaskEnvelope,
-    TaskList,
-    TaskOwners,
-    TaskUpdate,
-    ThreadResolution,
     TokenRequest,
     TokenResponse,
-    UserEnvelope,
-    UserInvite,
-    UserList,
-    UserRoleChange,
 )
 from tallyfy_client.types import File
 
-from tallyfy_diag._spec import operations
+from tallyfy_diag._spec import load_spec, operations
 
 BASE = "https://go.tallyfy.com/api"
 ORG = "0123456789abcdef0123456789abcdef"
@@ -134,7 +92,6 @@ CASES = [
         answer={"token_type": "Bearer", "expires_in": 3600, "access_token": "a"},
         parsed=TokenResponse,
     ),
-    WireCase("get_me", "GET", "/me", answer=item(id=1), parsed=UserEnvelope),
     WireCase(
         "list_my_organizations",
         "GET",
@@ -143,17 +100,6 @@ CASES = [
         query={"page": "2", "per_page": "5"},
         answer=LIST,
         parsed=OrganizationList,
-    ),
-    WireCase("get_organization", "GET", IN_ORG, args=(ORG,), answer=item(id=ORG), parsed=OrganizationEnvelope),
-    WireCase(
-        "update_organization",
-        "PUT",
-        IN_ORG,
-        args=(ORG,),
-        kwargs={"body": OrganizationUpdate(name="ACME")},
-        json={"name": "ACME"},
-        answer=item(id=ORG, name="ACME"),
-        parsed=OrganizationEnvelope,
     ),
     # ---------------------------------------------------------------- blueprints
     WireCase(
@@ -188,141 +134,13 @@ CASES = [
         parsed=BlueprintEnvelope,
     ),
     WireCase(
-        "update_blueprint",
-        "PUT",
-        f"{IN_ORG}/checklists/{BP}",
-        args=(ORG, BP),
-        kwargs={"body": BlueprintUpdate(summary="New")},
-        json={"summary": "New"},
-        answer=item(id=BP),
-        parsed=BlueprintEnvelope,
-    ),
-    WireCase(
-        "archive_blueprint",
-        "DELETE",
-        f"{IN_ORG}/checklists/{BP}",
-        args=(ORG, BP),
-        answer=item(id=BP),
-        parsed=BlueprintEnvelope,
-    ),
-    WireCase(
-        "list_blueprint_steps", "GET", f"{IN_ORG}/checklists/{BP}/steps", args=(ORG, BP), answer=LIST, parsed=StepList
-    ),
-    WireCase(
-        "get_blueprint_step",
-        "GET",
-        f"{IN_ORG}/checklists/{BP}/steps/{STEP}",
-        args=(ORG, BP, STEP),
-        answer=item(id=STEP),
-        parsed=StepEnvelope,
-    ),
-    WireCase(
-        "delete_blueprint",
-        "DELETE",
-        f"{IN_ORG}/checklists/{BP}/delete",
-        args=(ORG, BP),
-        answer={"message": "Deleted"},
-        parsed=DeletionReport,
-    ),
-    WireCase(
-        "clone_blueprint",
-        "POST",
-        f"{IN_ORG}/checklists/{BP}/clone",
-        args=(ORG, BP),
-        kwargs={"body": BlueprintClone(title="Copy")},
-        json={"title": "Copy"},
-        status=201,
-        answer=item(id="8" * 32),
-        parsed=BlueprintEnvelope,
-    ),
-    WireCase(
-        "publish_blueprint",
-        "PUT",
-        f"{IN_ORG}/checklists/{BP}/publish",
-        args=(ORG, BP),
-        answer=item(id=BP),
-        parsed=BlueprintEnvelope,
-    ),
-    WireCase(
-        "list_blueprint_form_fields",
-        "GET",
-        f"{IN_ORG}/checklists/{BP}/form-fields",
-        args=(ORG, BP),
-        answer=item(ko_form_fields=[{"id": FIELD}]),
-        parsed=BlueprintFormFieldsEnvelope,
-    ),
-    WireCase(
-        "update_kickoff_field",
-        "PUT",
-        f"{IN_ORG}/checklists/{BP}/preruns/{FIELD}",
-        args=(ORG, BP, FIELD),
-        kwargs={"body": KickoffFieldUpdate(label="Name", required=True)},
-        json={"label": "Name", "required": True},
-        answer=item(id=FIELD),
-        parsed=KickoffFieldEnvelope,
-    ),
-    WireCase(
         "delete_kickoff_field",
         "DELETE",
         f"{IN_ORG}/checklists/{BP}/preruns/{FIELD}",
         args=(ORG, BP, FIELD),
         status=204,
     ),
-    WireCase(
-        "list_step_captures",
-        "GET",
-        f"{IN_ORG}/checklists/{BP}/steps/{STEP}/captures",
-        args=(ORG, BP, STEP),
-        answer=LIST,
-        parsed=CaptureList,
-    ),
-    WireCase(
-        "create_step_capture",
-        "POST",
-        f"{IN_ORG}/checklists/{BP}/steps/{STEP}/captures",
-        args=(ORG, BP, STEP),
-        kwargs={"body": CaptureCreate(field_type="text", label="Value", required=False)},
-        json={"field_type": "text", "label": "Value", "required": False},
-        status=201,
-        answer=item(id=CAPTURE),
-        parsed=CaptureEnvelope,
-    ),
-    WireCase(
-        "get_step_capture",
-        "GET",
-        f"{IN_ORG}/checklists/{BP}/steps/{STEP}/captures/{CAPTURE}",
-        args=(ORG, BP, STEP, CAPTURE),
-        answer=item(id=CAPTURE),
-        parsed=CaptureEnvelope,
-    ),
-    WireCase(
-        "update_step_capture",
-        "PUT",
-        f"{IN_ORG}/checklists/{BP}/steps/{STEP}/captures/{CAPTURE}",
-        args=(ORG, BP, STEP, CAPTURE),
-        kwargs={"body": CaptureUpdate(label="Amount")},
-        json={"label": "Amount"},
-        answer=item(id=CAPTURE),
-        parsed=CaptureEnvelope,
-    ),
-    WireCase(
-        "delete_step_capture",
-        "DELETE",
-        f"{IN_ORG}/checklists/{BP}/steps/{STEP}/captures/{CAPTURE}",
-        args=(ORG, BP, STEP, CAPTURE),
-        status=204,
-    ),
     # ---------------------------------------------------------------- processes
-    WireCase(
-        "list_processes",
-        "GET",
-        f"{IN_ORG}/runs",
-        args=(ORG,),
-        kwargs={"status": "active", "checklist_id": BP, "sort": "-created_at"},
-        query={**PAGED, "status": "active", "checklist_id": BP, "sort": "-created_at"},
-        answer=LIST,
-        parsed=ProcessList,
-    ),
     WireCase(
         "launch_process",
         "POST",
@@ -344,106 +162,7 @@ CASES = [
         answer=item(id=RUN),
         parsed=ProcessEnvelope,
     ),
-    WireCase(
-        "update_process",
-        "PUT",
-        f"{IN_ORG}/runs/{RUN}",
-        args=(ORG, RUN),
-        kwargs={"body": ProcessUpdate(starred=True)},
-        json={"starred": True},
-        answer=item(id=RUN),
-        parsed=ProcessEnvelope,
-    ),
-    WireCase(
-        "archive_process",
-        "DELETE",
-        f"{IN_ORG}/runs/{RUN}",
-        args=(ORG, RUN),
-        answer=item(id=RUN),
-        parsed=ProcessEnvelope,
-    ),
-    WireCase(
-        "activate_process",
-        "PUT",
-        f"{IN_ORG}/runs/{RUN}/activate",
-        args=(ORG, RUN),
-        answer=item(id=RUN),
-        parsed=ProcessEnvelope,
-    ),
-    WireCase("delete_process", "DELETE", f"{IN_ORG}/runs/{RUN}/delete", args=(ORG, RUN), answer=None),
     # ---------------------------------------------------------------- tasks
-    WireCase(
-        "list_org_tasks",
-        "GET",
-        f"{IN_ORG}/tasks",
-        args=(ORG,),
-        kwargs={"status": "overdue", "deadline_start": "2023-15-05 00:00:00"},
-        query={**PAGED, "status": "overdue", "deadline_start": "2023-15-05 00:00:00"},
-        answer=LIST,
-        parsed=TaskList,
-    ),
-    WireCase(
-        "create_oneoff_task",
-        "POST",
-        f"{IN_ORG}/tasks",
-        args=(ORG,),
-        kwargs={"body": OneOffTaskCreate(title="Report", deadline="2023-15-05 14:30:00")},
-        json={"title": "Report", "deadline": "2023-15-05 14:30:00"},
-        status=201,
-        answer=item(id=TASK),
-        parsed=TaskEnvelope,
-    ),
-    WireCase("get_task", "GET", f"{IN_ORG}/tasks/{TASK}", args=(ORG, TASK), answer=item(id=TASK), parsed=TaskEnvelope),
-    WireCase(
-        "update_oneoff_task",
-        "PUT",
-        f"{IN_ORG}/tasks/{TASK}",
-        args=(ORG, TASK),
-        kwargs={"body": OneOffTaskUpdate(title="Report v2", owners=TaskOwners(users=[7]))},
-        json={"title": "Report v2", "owners": {"users": [7]}},
-        answer=item(id=TASK),
-        parsed=TaskEnvelope,
-    ),
-    WireCase("archive_oneoff_task", "DELETE", f"{IN_ORG}/tasks/{TASK}", args=(ORG, TASK), status=204),
-    WireCase(
-        "list_process_tasks",
-        "GET",
-        f"{IN_ORG}/runs/{RUN}/tasks",
-        args=(ORG, RUN),
-        kwargs={"per_page": 100},
-        query={**PAGED, "per_page": "100"},
-        answer=LIST,
-        parsed=TaskList,
-    ),
-    WireCase(
-        "update_process_task",
-        "PUT",
-        f"{IN_ORG}/runs/{RUN}/tasks/{TASK}",
-        args=(ORG, RUN, TASK),
-        kwargs={"body": TaskUpdate(deadline="2023-15-05 14:30:00")},
-        json={"deadline": "2023-15-05 14:30:00"},
-        answer=item(id=TASK),
-        parsed=TaskEnvelope,
-    ),
-    WireCase(
-        "complete_task",
-        "POST",
-        f"{IN_ORG}/runs/{RUN}/completed-tasks",
-        args=(ORG, RUN),
-        kwargs={"body": TaskCompletion(task_id=TASK, is_approved=True)},
-        json={"task_id": TASK, "is_approved": True},
-        answer=item(id=TASK),
-        parsed=TaskEnvelope,
-    ),
-    WireCase(
-        "reopen_task",
-        "DELETE",
-        f"{IN_ORG}/runs/{RUN}/completed-tasks/{TASK}",
-        args=(ORG, RUN, TASK),
-        answer=item(id=TASK),
-        parsed=TaskEnvelope,
-    ),
-    WireCase("delete_oneoff_task", "DELETE", f"{IN_ORG}/tasks/{TASK}/delete", args=(ORG, TASK), status=204),
     WireCase(
         "complete_oneoff_task",
         "POST",
@@ -455,100 +174,6 @@ CASES = [
         answer=item(id=TASK),
         parsed=TaskEnvelope,
     ),
-    WireCase(
-        "reopen_oneoff_task",
-        "DELETE",
-        f"{IN_ORG}/completed-tasks/{TASK}",
-        args=(ORG, TASK),
-        answer=item(id=TASK),
-        parsed=TaskEnvelope,
-    ),
-    WireCase(
-        "list_my_tasks",
-        "GET",
-        f"{IN_ORG}/me/tasks",
-        args=(ORG,),
-        kwargs={"status": "active", "sort": "deadline"},
-        query={**PAGED, "status": "active", "sort": "deadline"},
-        answer=LIST,
-        parsed=TaskList,
-    ),
-    # ---------------------------------------------------------------- comments
-    WireCase(
-        "comment_on_task",
-        "POST",
-        f"{IN_ORG}/tasks/{TASK}/comment",
-        args=(ORG, TASK),
-        kwargs={"body": CommentCreate(content="Waiting", sent_to=[7])},
-        json={"content": "Waiting", "sent_to": [7]},
-        status=201,
-        answer=item(id="c1"),
-        parsed=CommentEnvelope,
-    ),
-    WireCase(
-        "report_task_problem",
-        "POST",
-        f"{IN_ORG}/tasks/{TASK}/problem",
-        args=(ORG, TASK),
-        kwargs={"body": ProblemCreate(content="Blocked")},
-        json={"content": "Blocked"},
-        status=201,
-        answer=item(id="c2", label="problem"),
-        parsed=CommentEnvelope,
-    ),
-    WireCase(
-        "resolve_task_problem",
-        "POST",
-        f"{IN_ORG}/tasks/{TASK}/resolved-threads",
-        args=(ORG, TASK),
-        kwargs={"body": ThreadResolution(thread_id="c2", content="Fixed")},
-        json={"thread_id": "c2", "content": "Fixed"},
-        answer=item(id="c2"),
-        parsed=CommentEnvelope,
-    ),
-    # ---------------------------------------------------------------- users
-    WireCase(
-        "list_users",
-        "GET",
-        f"{IN_ORG}/users",
-        args=(ORG,),
-        kwargs={"q": "ann", "page": 1},
-        query={**PAGED, "q": "ann", "page": "1"},
-        answer=LIST,
-        parsed=UserList,
-    ),
-    WireCase(
-        "invite_user",
-        "POST",
-        f"{IN_ORG}/users/invite",
-        args=(ORG,),
-        kwargs={"body": UserInvite(email="jane@example.com", first_name="Jane", last_name="Doe", role="light")},
-        json={"email": "jane@example.com", "first_name": "Jane", "last_name": "Doe", "role": "light"},
-        answer=item(id=8, status="invited"),
-        parsed=UserEnvelope,
-    ),
-    WireCase("get_user", "GET", f"{IN_ORG}/users/1001", args=(ORG, 1001), answer=item(id=1001), parsed=UserEnvelope),
-    WireCase(
-        "update_user_role",
-        "PUT",
-        f"{IN_ORG}/users/1001/role",
-        args=(ORG, 1001),
-        kwargs={"body": UserRoleChange(role="admin")},
-        json={"role": "admin"},
-        answer=item(id=1001, role="admin"),
-        parsed=UserEnvelope,
-    ),
-    WireCase(
-        "disable_user",
-        "DELETE",
-        f"{IN_ORG}/users/1001/disable",
-        args=(ORG, 1001),
-        answer=item(id=1001),
-        parsed=UserEnvelope,
-    ),
-    WireCase(
-        "enable_user", "PUT", f"{IN_ORG}/users/1001/enable", args=(ORG, 1001), answer=item(id=1001), parsed=UserEnvelope
-    ),
     # ---------------------------------------------------------------- guests (addressed by email, percent-encoded)
     WireCase(
         "list_guests",
@@ -559,17 +184,6 @@ CASES = [
         query={**PAGED, "q": "acme", "with": "stats"},
         answer=LIST,
         parsed=GuestList,
-    ),
-    WireCase(
-        "create_guest",
-        "POST",
-        f"{IN_ORG}/guests",
-        args=(ORG,),
-        kwargs={"body": GuestCreate(email="client@example.com", company_name="ACME")},
-        json={"email": "client@example.com", "company_name": "ACME"},
-        status=201,
-        answer=item(email="client@example.com"),
-        parsed=GuestEnvelope,
     ),
     WireCase(
         "get_guest",
@@ -597,109 +211,7 @@ CASES = [
         answer=item(email="client@example.com"),
         parsed=GuestEnvelope,
     ),
-    # ---------------------------------------------------------------- groups, tags, folders
-    WireCase(
-        "list_groups",
-        "GET",
-        f"{IN_ORG}/groups",
-        args=(ORG,),
-        kwargs={"sort_by": "name"},
-        query={**PAGED, "sort_by": "name"},
-        answer=LIST,
-        parsed=GroupList,
-    ),
-    WireCase(
-        "create_group",
-        "POST",
-        f"{IN_ORG}/groups",
-        args=(ORG,),
-        kwargs={"body": GroupCreate(name="Legal", description="Contracts", members=[7], guests=["g@example.com"])},
-        json={"name": "Legal", "description": "Contracts", "members": [7], "guests": ["g@example.com"]},
-        status=201,
-        answer=item(id="g1"),
-        parsed=GroupEnvelope,
-    ),
-    WireCase("get_group", "GET", f"{IN_ORG}/groups/g1", args=(ORG, "g1"), answer=item(id="g1"), parsed=GroupEnvelope),
-    WireCase(
-        "update_group",
-        "PUT",
-        f"{IN_ORG}/groups/g1",
-        args=(ORG, "g1"),
-        kwargs={"body": GroupUpdate(members=[])},
-        json={"members": []},
-        answer=item(id="g1"),
-        parsed=GroupEnvelope,
-    ),
-    WireCase("delete_group", "DELETE", f"{IN_ORG}/groups/g1", args=(ORG, "g1"), status=204),
-    WireCase(
-        "list_tags",
-        "GET",
-        f"{IN_ORG}/tags",
-        args=(ORG,),
-        kwargs={"q": "urg"},
-        query={**PAGED, "q": "urg"},
-        answer=LIST,
-        parsed=TagList,
-    ),
-    WireCase(
-        "create_tag",
-        "POST",
-        f"{IN_ORG}/tags",
-        args=(ORG,),
-        kwargs={"body": TagCreate(title="Urgent", color="#ff0000")},
-        json={"title": "Urgent", "color": "#ff0000"},
-        status=201,
-        answer=item(id=TAG),
-        parsed=TagEnvelope,
-    ),
-    WireCase("get_tag", "GET", f"{IN_ORG}/tags/{TAG}", args=(ORG, TAG), answer=item(id=TAG), parsed=TagEnvelope),
-    WireCase(
-        "update_tag",
-        "PUT",
-        f"{IN_ORG}/tags/{TAG}",
-        args=(ORG, TAG),
-        kwargs={"body": TagUpdate(title="Later")},
-        json={"title": "Later"},
-        answer=item(id=TAG),
-        parsed=TagEnvelope,
-    ),
-    WireCase("delete_tag", "DELETE", f"{IN_ORG}/tags/{TAG}", args=(ORG, TAG), status=204),
-    WireCase(
-        "list_folders",
-        "GET",
-        f"{IN_ORG}/folders",
-        args=(ORG,),
-        kwargs={"folder_type": "run"},
-        query={**PAGED, "folder_type": "run"},
-        answer=LIST,
-        parsed=FolderList,
-    ),
-    WireCase(
-        "create_folder",
-        "POST",
-        f"{IN_ORG}/folders",
-        args=(ORG,),
-        kwargs={"body": FolderCreate(name="HR", folder_type="checklist")},
-        json={"name": "HR", "folder_type": "checklist"},
-        status=201,
-        answer=item(id="f1"),
-        parsed=FolderEnvelope,
-    ),
-    WireCase(
-        "get_folder", "GET", f"{IN_ORG}/folders/f1", args=(ORG, "f1"), answer=item(id="f1"), parsed=FolderEnvelope
-    ),
-    WireCase(
-        "update_folder",
-        "PUT",
-        f"{IN_ORG}/folders/f1",
-        args=(ORG, "f1"),
-        kwargs={"body": FolderUpdate(parent_id="f0")},
-        json={"parent_id": "f0"},
-        answer=item(id="f1"),
-        parsed=FolderEnvelope,
-    ),
-    WireCase("delete_folder", "DELETE", f"{IN_ORG}/folders/f1", args=(ORG, "f1"), status=204),
-    # ---------------------------------------------------------------- files, search, activity
+    # ---------------------------------------------------------------- files
     WireCase(
         "upload_file",
         "POST",
@@ -726,46 +238,7 @@ CASES = [
         answer=item(id="a1", filename="contract.pdf"),
         parsed=AssetEnvelope,
     ),
-    WireCase(
-        "download_file",
-        "GET",
-        f"{IN_ORG}/file/a1/dl",
-        args=(ORG, "a1"),
-        answer=b"%PDF-1.7",
-        parsed=File,
-    ),
-    WireCase(
-        "search",
-        "GET",
-        f"{IN_ORG}/search",
-        args=(ORG,),
-        kwargs={"on": "blueprint,process", "search": "onboarding"},
-        query={**PAGED, "on": "blueprint,process", "search": "onboarding"},
-        answer={"blueprint": LIST, "process": LIST},
-        parsed=SearchResults,
-    ),
-    WireCase(
-        "list_activity_feeds",
-        "GET",
-        f"{IN_ORG}/activity-feeds",
-        args=(ORG,),
-        kwargs={"entity_type": "run", "entity_id": RUN, "created_after": "2025-01-31", "sort": "-created_at"},
-        query={**PAGED, "entity_type": "run", "entity_id": RUN, "created_after": "2025-01-31", "sort": "-created_at"},
-        answer=LIST,
-        parsed=ActivityFeedList,
-    ),
     # ---------------------------------------------------------------- applications
-    WireCase(
-        "provision_application_user",
-        "POST",
-        f"/applications/{ORG}/users",
-        args=(ORG,),
-        kwargs={"body": ApplicationUserCreate(first_name="Ann", last_name="Lee", email="ann@example.com")},
-        json={"first_name": "Ann", "last_name": "Lee", "email": "ann@example.com"},
-        status=201,
-        answer=item(id=9),
-        parsed=UserEnvelope,
-    ),
     WireCase(
         "issue_application_user_token",
         "POST",
@@ -777,15 +250,61 @@ CASES = [
 ]
 
 
-def wire_operation_ids() -> set[str]:
-    return {case.operation_id for case in CASES}
+def _spec_shapes() -> set[str]:
+    """The wire shapes the spec's operations use (each needs a case)."""
+    spec = load_spec()
+    shared = spec.get("components", {}).get("parameters", {})
+
+    def resolved(parameter: dict[str, Any]) -> dict[str, Any]:
+        reference = parameter.get("$ref", "")
+        found: dict[str, Any] = shared.get(reference.rsplit("/", 1)[-1], {}) if reference else parameter
+        return found
+
+    shapes: set[str] = set()
+    for item in spec["paths"].values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "operationId" not in operation:
+                continue
+            content = operation.get("requestBody", {}).get("content", {})
+            shapes |= {f"body {media}" for media in content}
+            shapes |= {f"answer {code}" for code in operation.get("responses", {}) if code in {"201", "204"}}
+            for raw in [*item.get("parameters", []), *operation.get("parameters", [])]:
+                parameter = resolved(raw) if isinstance(raw, dict) else {}
+                if "name" not in parameter:
+                    continue
+                if parameter.get("in") == "query" and keyword.iskeyword(parameter["name"]):
+                    shapes.add("query named like a Python keyword")
+                if parameter.get("in") == "query" and parameter.get("schema", {}).get("type") == "boolean":
+                    shapes.add("boolean query")
+                if parameter.get("in") == "path" and parameter.get("schema", {}).get("format") == "email":
+                    shapes.add("e-mail in the path")
+    return shapes
 
 
-def test_every_operation_of_the_spec_has_exactly_one_wire_case() -> None:
+def _case_shapes() -> set[str]:
+    shapes: set[str] = set()
+    for case in CASES:
+        if case.json is not None:
+            shapes.add("body application/json")
+        if case.form is not None:
+            shapes.add("body application/x-www-form-urlencoded")
+        if case.multipart is not None:
+            shapes.add("body multipart/form-data")
+        if case.status in {201, 204}:
+            shapes.add(f"answer {case.status}")
+        if any(keyword.iskeyword(name) for name in case.query):
+            shapes.add("query named like a Python keyword")
+        if any(value in {"true", "false"} for value in case.query.values()):
+            shapes.add("boolean query")
+        if "%40" in case.path:
+            shapes.add("e-mail in the path")
+    return shapes
+
+
+def test_every_wire_shape_the_spec_uses_has_a_case() -> None:
     ids = [case.operation_id for case in CASES]
     assert len(ids) == len(set(ids)), "an operation has two wire cases"
-    assert {op.operation_id for op in operations()} - set(ids) == set(), "operations without a wire case"
-    assert set(ids) - {op.operation_id for op in operations()} == set(), "wire cases for unknown operations"
+    assert _spec_shapes() - _case_shapes() == set(), "shapes of the spec no wire case covers"
 
 
 def test_each_wire_case_matches_its_operation_in_the_spec() -> None:

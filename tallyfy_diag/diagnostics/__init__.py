@@ -3,11 +3,13 @@
 One registry of checks (`REGISTRY`, ids in `CATALOGUE`); each check is a pure function over `Evidence`.
 The modes build evidence their own way and share everything else:
 
-- `explain(data)`: offline, from a curl command, raw HTTP, a HAR file or a VCR cassette;
+- `explain(data)`: offline, from what DevTools copies (cURL for bash or cmd, PowerShell, fetch, fetch for
+  Node.js), a HAR file, a Postman collection, an HTTPie command, raw HTTP or a VCR cassette;
 - `judge_token(text)`: one token, decoded without verifying it;
 - the live `doctor` (see `tallyfy_diag.diagnostics._doctor`).
 
-Every mode returns a `Report`; `render(report, format)` gives human, json, junit or markdown text.
+Every mode returns a `Report` with one finding per check; `render(report, format)` gives human, json, junit or
+markdown text. A check that raises is an `error` finding (exit 70), or propagates with TALLYFY_DIAG_STRICT_CHECKS.
 """
 
 from tallyfy_diag.diagnostics import _cors as cors

@@ -221,12 +221,14 @@ def render_human(report: Report, colour: bool = False, width: int = 100) -> str:
     """One line per check (worst first); a failure, warning or error adds its detail, fix and reference."""
     findings = report.sorted_findings()
     id_width = max((len(finding.check) for finding in findings), default=10)
-    indent = " " * (6 + id_width + 2)
+    # Statuses line up: four letters wide, five when a check crashed (ERROR).
+    status_width = max((len(str(finding.status)) for finding in findings), default=4)
+    indent = " " * (status_width + 2 + id_width + 2)
     lines = [_target_line(report)]
     lines += [f"  note: {note}" for note in report.notes]
     lines.append("")
     for finding in findings:
-        label = str(finding.status).upper().ljust(4)
+        label = str(finding.status).upper().ljust(status_width)
         if colour:
             label = f"{_COLOURS[finding.status]}{label}{_RESET}"
         where = finding.evidence.get("exchange")

@@ -18,6 +18,8 @@ from urllib.parse import parse_qs
 
 import httpx
 
+from tallyfy_diag._spec import find_operation
+
 BASE_URL = "https://go.tallyfy.com/api"
 ORG = "0123456789abcdef0123456789abcdef"
 CLIENT_ID = "3"
@@ -48,6 +50,12 @@ def make_jwt(sub: str, exp: float, *, marker: str = "") -> str:
     return f"{part({'typ': 'JWT', 'alg': 'RS256'})}.{part({'sub': sub, 'exp': int(exp), 'jti': marker})}.c2ln"
 
 
+def needs_user(method: str, path: str) -> bool:
+    """Whether the spec marks the operation `x-requires-user` (the rule lives there, not in a list here)."""
+    operation = find_operation(method, path.removeprefix("/api"))
+    return operation is not None and operation.requires_user
+
+
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
     return httpx.Response(status, json=body, headers={"X-Request-Id": f"req-{status}", **(headers or {})})
 
@@ -65,7 +73,6 @@ class FakeTallyfy:
         self.valid_tokens: dict[str, bool] = {}  # token -> has a user
         self.refresh_tokens: set[str] = set()
         self.routes: dict[tuple[str, str], list[Handler | httpx.Response]] = {}
-        self.user_routes: set[tuple[str, str]] = {("GET", "/api/me"), ("POST", f"/api/organizations/{ORG}/runs")}
         self._issued = 0
 
     # -- scripting -------------------------------------------------------------------------------------
@@ -128,7 +135,7 @@ class FakeTallyfy:
         token = header.removeprefix("Bearer ")
         with self.lock:
             has_user = self.valid_tokens.get(token)
-        if has_user is None or (key in self.user_routes and not has_user):
+        if has_user is None or (needs_user(request.method, request.url.path) and not has_user):
             return json_response(401, {"message": "Unauthenticated."})
         answers = self.routes.get(key)
         if not answers:
