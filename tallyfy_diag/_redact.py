@@ -6,6 +6,7 @@ not even partly; where telling two tokens apart helps, a short SHA-256 fingerpri
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -118,6 +119,7 @@ def _field_name(name: str) -> str:
     return name.strip().lower().replace("-", "_")
 
 
+@functools.lru_cache(maxsize=4096)  # names repeat: a body of a million `a=` pairs asks about one name
 def is_sensitive_field(name: str) -> bool:
     """A key, field or parameter whose value is a credential: on the list, or shaped like one."""
     normalised = _field_name(name)
