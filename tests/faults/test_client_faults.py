@@ -12,6 +12,7 @@ from tallyfy_client.api.identity import get_me
 
 from tallyfy_diag.client import (
     AsyncTallyfy,
+    ConfigurationError,
     ConnectionLostError,
     PasswordGrant,
     PersonalAccessToken,
@@ -237,3 +238,9 @@ def test_httpx_info_log_lines_are_redacted(caplog: pytest.LogCaptureFixture) -> 
     assert "query-canary-token" not in logged
     assert "key-canary-123" not in logged
     assert "[redacted]" in logged
+
+
+@pytest.mark.parametrize("deadline", [0, -1, float("inf"), float("nan")])
+def test_a_deadline_must_be_a_positive_finite_number(deadline: float) -> None:
+    with pytest.raises(ConfigurationError, match="deadline"):
+        Tallyfy(password_grant(), deadline=deadline)
