@@ -134,6 +134,15 @@ def test_the_deadline_caps_a_hanging_call_with_all_its_retries() -> None:
     assert 0.9 <= elapsed < 1.0 + MARGIN
 
 
+def test_the_deadline_stops_an_endless_body() -> None:
+    # Bytes keep coming, so no read ever times out: only the deadline ends the call.
+    with fault_server({"/api/me": "endless"}) as server:
+        _, error, elapsed = call_me(server, timeout=5.0, deadline=1.0)
+        assert isinstance(error, RequestTimeoutError)
+        assert server.count("GET", "/api/me") == 1
+    assert elapsed < 1.0 + MARGIN
+
+
 def test_the_deadline_stops_a_server_that_drips_headers() -> None:
     # Each byte arrives well within the read timeout, so only the deadline can end this.
     with fault_server({"/api/me": "drip"}) as server:
