@@ -232,9 +232,14 @@ def redact_message(text: str, secrets: Iterable[str] = ()) -> str:
     return redact_sensitive_pairs(text)
 
 
+@functools.lru_cache(maxsize=64)  # a report scrubs thousands of strings against one set of secrets
+def _longest_first(secrets: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True))
+
+
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     """Free text with known secrets and anything token-shaped (JWTs, refresh tokens) replaced."""
-    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
+    for secret in _longest_first(tuple(secrets)):
         text = text.replace(secret, REDACTED)
     text = JWT_PATTERN.sub(REDACTED, text)
     return REFRESH_TOKEN_PATTERN.sub(REDACTED, text)
