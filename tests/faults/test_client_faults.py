@@ -7,6 +7,7 @@ import asyncio
 import logging
 from typing import Any
 
+import httpx
 import pytest
 from tallyfy_client.api.identity import get_me
 
@@ -253,3 +254,16 @@ def test_httpx_info_log_lines_are_redacted(caplog: pytest.LogCaptureFixture) -> 
 def test_a_deadline_must_be_a_positive_finite_number(deadline: float) -> None:
     with pytest.raises(ConfigurationError, match="deadline"):
         Tallyfy(password_grant(), deadline=deadline)
+
+
+def test_a_probe_client_reads_a_bounded_body() -> None:
+    from tallyfy_diag.client._deadline import BoundedClient, ResponseTooLarge  # noqa: PLC0415
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"x" * 100)
+
+    small = BoundedClient(request_deadline=5, max_response_bytes=99, transport=httpx.MockTransport(answer))
+    with small as probe, pytest.raises(ResponseTooLarge):
+        probe.send(httpx.Request("GET", "http://probe.test/"))
+    with BoundedClient(request_deadline=5, max_response_bytes=100, transport=httpx.MockTransport(answer)) as probe:
+        assert probe.get("http://probe.test/").content == b"x" * 100
