@@ -6,6 +6,7 @@ not even partly; where telling two tokens apart helps, a short SHA-256 fingerpri
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -118,6 +119,7 @@ def _field_name(name: str) -> str:
     return name.strip().lower().replace("-", "_")
 
 
+@functools.lru_cache(maxsize=4096)  # names repeat: a body of a million `a=` pairs asks about one name
 def is_sensitive_field(name: str) -> bool:
     """A key, field or parameter whose value is a credential: on the list, or shaped like one."""
     normalised = _field_name(name)
@@ -230,9 +232,14 @@ def redact_message(text: str, secrets: Iterable[str] = ()) -> str:
     return redact_sensitive_pairs(text)
 
 
+@functools.lru_cache(maxsize=64)  # a report scrubs thousands of strings against one set of secrets
+def _longest_first(secrets: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True))
+
+
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     """Free text with known secrets and anything token-shaped (JWTs, refresh tokens) replaced."""
-    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
+    for secret in _longest_first(tuple(secrets)):
         text = text.replace(secret, REDACTED)
     text = JWT_PATTERN.sub(REDACTED, text)
     return REFRESH_TOKEN_PATTERN.sub(REDACTED, text)

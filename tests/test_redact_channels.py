@@ -248,3 +248,14 @@ def test_a_log_line_loses_query_tokens_and_userinfo() -> None:
         assert_absent(secret, redacted)
     assert "page=2" in redacted
     assert REDACTED in redacted
+
+
+@pytest.mark.parametrize("cut", [7, 10, 13])
+@pytest.mark.parametrize("shape", ["{}", "hint: '{}'.", 'value "{}"', "{}…"])
+def test_a_report_removes_the_head_of_a_secret_cut_before_scrubbing(cut: int, shape: str) -> None:
+    from tallyfy_diag.diagnostics._report import Report  # noqa: PLC0415
+
+    report = Report(mode="explain", target={}, findings=(), notes=(shape.format(PASSWORD[:cut]),))
+    note = report.scrubbed([PASSWORD]).notes[0]
+    assert_absent(PASSWORD, note)
+    assert REDACTED in note

@@ -232,7 +232,8 @@ class BoundedClient(httpx.Client):
         streaming = kwargs.pop("stream", False)
         with deadline_scope(self.request_deadline):
             # A transport that is not ours (tests, ASGI) still gets the phases cut to the time left.
-            request.extensions["timeout"] = capped_timeout(httpx.Timeout(**request.extensions.get("timeout", {})))
+            phases = request.extensions.get("timeout") or self.timeout.as_dict()
+            request.extensions["timeout"] = capped_timeout(httpx.Timeout(**phases))
             response = super().send(request, stream=True, **kwargs)
             if streaming:
                 return response

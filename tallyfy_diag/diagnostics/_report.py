@@ -77,6 +77,33 @@ def summarize_exchange(exchange: Exchange) -> ExchangeSummary:
     )
 
 
+_CUT_MARKS: Final = ("'", '"', "…", "...")
+
+
+def _cut_candidates(secrets: Iterable[str]) -> tuple[tuple[str, int], ...]:
+    """Each secret with the shortest head `_without_cut_secrets` looks for (worked out once per report)."""
+    return tuple((secret, max(6, len(secret) // 2)) for secret in secrets if len(secret) > max(6, len(secret) // 2))
+
+
+def _without_cut_secrets(text: str, candidates: tuple[tuple[str, int], ...]) -> str:
+    """The head of a known secret left where text was cut short before it reached here (a value cut to 300
+    characters in a check's evidence): at the very end of the text, or just before a closing quote or an
+    ellipsis. Whole secrets are gone already; a head of at least half the secret (6 characters or more) is
+    replaced too."""
+    for secret, shortest in candidates:
+        if secret[:shortest] not in text:  # the common case, decided at once
+            continue
+        for length in range(len(secret) - 1, shortest - 1, -1):
+            head = secret[:length]
+            if head not in text:
+                continue
+            if text.endswith(head):
+                text = text[: -len(head)] + REDACTED
+            for mark in _CUT_MARKS:
+                text = text.replace(head + mark, REDACTED + mark)
+    return text
+
+
 def summarize_token(token: TokenView) -> dict[str, Any]:
     return {"fingerprint": token.fingerprint, "kind": str(token.kind), "claims": token.safe_claims()}
 
@@ -120,10 +147,11 @@ class Report:
     def scrubbed(self, secrets: Iterable[str]) -> Report:
         """A copy with every known secret and token shape removed from every string."""
         known = tuple(secrets)
+        candidates = _cut_candidates(known)
 
         def clean(value: Any) -> Any:
             if isinstance(value, str):
-                text = redact_text(value, known)
+                text = _without_cut_secrets(redact_text(value, known), candidates)
                 return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
             if isinstance(value, Mapping):
                 return {clean(key): clean(item) for key, item in value.items()}

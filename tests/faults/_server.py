@@ -88,6 +88,15 @@ def _reset(conn: _Connection, method: str, path: str) -> bool:
     return False
 
 
+def _endless(conn: _Connection, method: str, path: str) -> bool:
+    conn.sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000000000\r\n\r\n")
+    chunk = b"[" * 65536
+    # About 13 MB/s: far faster than any read timeout, slow enough not to fill the test's memory.
+    while not conn.server.stopping.wait(0.005):
+        conn.sock.sendall(chunk)
+    return False
+
+
 def _garbage(conn: _Connection, method: str, path: str) -> bool:
     conn.sock.sendall(b"SURPRISE\r\n\r\n")
     return False
@@ -112,6 +121,7 @@ FAULTS: Mapping[str, Callable[[_Connection, str, str], bool]] = {
     "truncated": _truncated,
     "reset": _reset,
     "garbage": _garbage,
+    "endless": _endless,
     "invalid_json": _fixed("200 OK", b'{"data": {"id": "1", "email": tru'),
     "unexpected_2xx": _fixed(
         "202 Accepted",

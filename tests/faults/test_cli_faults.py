@@ -25,6 +25,7 @@ FAULTS = [
     "html_5xx",
     "rate_limited",
     "redirect_loop",
+    "endless",
 ]
 
 

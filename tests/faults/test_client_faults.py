@@ -7,11 +7,13 @@ import asyncio
 import logging
 from typing import Any
 
+import httpx
 import pytest
 from tallyfy_client.api.identity import get_me
 
 from tallyfy_diag.client import (
     AsyncTallyfy,
+    ConfigurationError,
     ConnectionLostError,
     PasswordGrant,
     PersonalAccessToken,
@@ -133,6 +135,15 @@ def test_the_deadline_caps_a_hanging_call_with_all_its_retries() -> None:
     assert 0.9 <= elapsed < 1.0 + MARGIN
 
 
+def test_the_deadline_stops_an_endless_body() -> None:
+    # Bytes keep coming, so no read ever times out: only the deadline ends the call.
+    with fault_server({"/api/me": "endless"}) as server:
+        _, error, elapsed = call_me(server, timeout=5.0, deadline=1.0)
+        assert isinstance(error, RequestTimeoutError)
+        assert server.count("GET", "/api/me") == 1
+    assert elapsed < 1.0 + MARGIN
+
+
 def test_the_deadline_stops_a_server_that_drips_headers() -> None:
     # Each byte arrives well within the read timeout, so only the deadline can end this.
     with fault_server({"/api/me": "drip"}) as server:
@@ -237,3 +248,22 @@ def test_httpx_info_log_lines_are_redacted(caplog: pytest.LogCaptureFixture) -> 
     assert "query-canary-token" not in logged
     assert "key-canary-123" not in logged
     assert "[redacted]" in logged
+
+
+@pytest.mark.parametrize("deadline", [0, -1, float("inf"), float("nan")])
+def test_a_deadline_must_be_a_positive_finite_number(deadline: float) -> None:
+    with pytest.raises(ConfigurationError, match="deadline"):
+        Tallyfy(password_grant(), deadline=deadline)
+
+
+def test_a_probe_client_reads_a_bounded_body() -> None:
+    from tallyfy_diag.client._deadline import BoundedClient, ResponseTooLarge  # noqa: PLC0415
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"x" * 100)
+
+    small = BoundedClient(request_deadline=5, max_response_bytes=99, transport=httpx.MockTransport(answer))
+    with small as probe, pytest.raises(ResponseTooLarge):
+        probe.send(httpx.Request("GET", "http://probe.test/"))
+    with BoundedClient(request_deadline=5, max_response_bytes=100, transport=httpx.MockTransport(answer)) as probe:
+        assert probe.get("http://probe.test/").content == b"x" * 100

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from typing import Final
 
@@ -30,6 +31,12 @@ from tallyfy_diag.diagnostics._registry import (
 _CLIENT_FIX: Final = f"Send `{CLIENT_HEADER}: {CLIENT_HEADER_VALUE}` on every call (set it once as a default header)."
 
 
+@functools.lru_cache(maxsize=1024)  # a capture may repeat one header name thousands of times
+def _close_to(normalised: str, wanted: str) -> bool:
+    # A ratio of 0.85 needs lengths within about a third of each other: longer names skip the costly match.
+    return len(normalised) <= 2 * len(wanted) and difflib.SequenceMatcher(None, normalised, wanted).ratio() >= 0.85
+
+
 def _misspelled_client_headers(request: Request) -> list[str]:
     """Header names that look like X-Tallyfy-Client but are not (typos, underscores, a missing prefix)."""
     wanted = CLIENT_HEADER.lower()
@@ -39,10 +46,7 @@ def _misspelled_client_headers(request: Request) -> list[str]:
         if name == wanted:
             continue
         normalised = name.replace("_", "-")
-        # A ratio of 0.85 needs lengths within about a third of each other: longer names skip the costly match.
-        if normalised in {wanted, "tallyfy-client", "x-tallyfy-clients"} or (
-            len(normalised) <= 2 * len(wanted) and difflib.SequenceMatcher(None, normalised, wanted).ratio() >= 0.85
-        ):
+        if normalised in {wanted, "tallyfy-client", "x-tallyfy-clients"} or _close_to(normalised, wanted):
             found.append(header.name)
     return found
 
