@@ -192,6 +192,12 @@ def find_path(path: str) -> list[Operation]:
     return [operation for operation in _candidates(path) if operation.match(path) is not None]
 
 
+def clear_caches() -> None:
+    """Forget everything read from the spec (for tests that point `spec_path` at another document)."""
+    for cached in (_sources, load_spec, operations, _by_segment_count):
+        cached.cache_clear()
+
+
 def operation_by_id(operation_id: str) -> Operation:
     for operation in operations():
         if operation.operation_id == operation_id:

@@ -16,8 +16,7 @@ COMPILED = _spec._DATA_DIR / "tallyfy.openapi.json"
 
 
 def _clear_caches() -> None:
-    for cached in (_spec._sources, _spec.load_spec, _spec.operations, _spec._by_segment_count):
-        cached.cache_clear()
+    _spec.clear_caches()
 
 
 @pytest.fixture

@@ -41,6 +41,7 @@ from tallyfy_client.errors import UnexpectedStatus
 
 from tallyfy_diag import __version__, _json
 from tallyfy_diag import _constants as c
+from tallyfy_diag._deadline import capped_timeout, deadline_scope, install_deadline_backend, time_left
 from tallyfy_diag._spec import find_operation, load_spec
 from tallyfy_diag.client._auth import (
     DEFAULT_REFRESH_MARGIN,
@@ -51,7 +52,6 @@ from tallyfy_diag.client._auth import (
 )
 from tallyfy_diag.client._config import normalize_base_url, settings_from_env
 from tallyfy_diag.client._dates import DEFAULT_DATES, DateSettings, contains_date
-from tallyfy_diag.client._deadline import capped_timeout, deadline_scope, install_deadline_backend, time_left
 from tallyfy_diag.client._errors import (
     TOKEN_REQUEST_EXTENSION,
     ConfigurationError,

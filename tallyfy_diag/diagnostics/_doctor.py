@@ -565,7 +565,7 @@ class _TlsWhenNeeded(httpx.BaseTransport):
         self._tls: httpx.HTTPTransport | None = None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        from tallyfy_diag.client._deadline import install_deadline_transport  # noqa: PLC0415
+        from tallyfy_diag._deadline import install_deadline_transport  # noqa: PLC0415
 
         if request.url.scheme == "https":
             if self._tls is None:
@@ -588,7 +588,7 @@ class _TlsWhenNeeded(httpx.BaseTransport):
 def probe_client(timeout: float, transport: httpx.BaseTransport | None = None) -> httpx.Client:
     """The HTTP client every live probe uses: redirects are evidence to judge, never followed; each request
     ends within `timeout` seconds however slowly the server drips, and reads a bounded body."""
-    from tallyfy_diag.client._deadline import BoundedClient  # noqa: PLC0415 - one place owns the bound
+    from tallyfy_diag._deadline import BoundedClient  # noqa: PLC0415 - one place owns the bound
 
     return BoundedClient(
         request_deadline=timeout,

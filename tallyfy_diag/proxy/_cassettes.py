@@ -26,12 +26,12 @@ import yaml
 
 from tallyfy_diag import _json
 from tallyfy_diag._redact import JWT_PATTERN, REDACTED, REFRESH_TOKEN_PATTERN, fingerprint, is_sensitive_field
+from tallyfy_diag._scrub import TallyfyScrubber
 from tallyfy_diag.diagnostics import Exchange, InputError, parse_capture
 from tallyfy_diag.diagnostics._checks._common import api_path, is_placeholder
 from tallyfy_diag.diagnostics._evidence import Header
 from tallyfy_diag.proxy import _conformance
 from tallyfy_diag.proxy._conformance import Matched
-from tallyfy_diag.proxy._record import scrub_request
 
 CASSETTE_SUFFIXES: Final = (".yaml", ".yml", ".json", ".har")
 PLACEHOLDER_PREFIX: Final = "tallyfy-placeholder-"  # the pytest plugin's, read here without importing pytest
@@ -230,11 +230,7 @@ class ScrubError(ValueError):
     """The file cannot be scrubbed in place (one line)."""
 
 
-def _scrubber() -> Any:
-    try:
-        from tallyfy_diag.pytest_plugin import TallyfyScrubber  # noqa: PLC0415 - needs pytest
-    except ImportError:
-        raise ScrubError("--scrub needs pytest installed (the scrubber is the pytest plugin's)") from None
+def _scrubber() -> TallyfyScrubber:
     return TallyfyScrubber()
 
 
@@ -282,7 +278,7 @@ def _first_values(headers: Any) -> dict[str, str]:
 
 def _scrub_request(scrubber: Any, uri: str, body: Any, headers: dict[str, str]) -> tuple[Any, dict[str, str]]:
     """(body, headers) scrubbed; the URI is what replay matches on, so it is given back untouched by the caller."""
-    scrubbed = scrub_request(scrubber, _ScrubbedRequest(uri, body, _Headers(headers)))
+    scrubbed = scrubber.before_record_request(_ScrubbedRequest(uri, body, _Headers(headers)))
     return scrubbed.body, dict(scrubbed.headers)
 
 

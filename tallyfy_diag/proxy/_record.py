@@ -23,8 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 import yaml
 
 from tallyfy_diag import __version__
-from tallyfy_diag._redact import REDACTED, redact_text
-from tallyfy_diag.diagnostics._evidence import token_from_authorization
+from tallyfy_diag._scrub import TallyfyScrubber
 from tallyfy_diag.proxy._app import Observed
 
 MAX_RECORDED: Final = 10_000
@@ -55,41 +54,6 @@ class _CassetteRequest:
         self.headers = headers
 
 
-CREDENTIAL_HEADERS: Final = frozenset({"authorization", "proxy-authorization"})
-
-
-def scrub_request(scrubber: Any, request: Any) -> Any:
-    """`scrubber.before_record_request(request)`, with credential headers it cannot split kept from it.
-
-    The pytest plugin's scrubber splits `Authorization` at its first space; a value without one (`Bearer<token>`,
-    a bare token) would leave the token in the scheme and make the empty string a "token" that it then replaces
-    everywhere. Such a header is withheld from it and recorded as `[redacted]`; the others keep their shape
-    (`shaped_credential`)."""
-    sent = {name: value for name, value in request.headers.items() if name.lower() in CREDENTIAL_HEADERS}
-    unsplittable = [name for name, value in sent.items() if not value.strip().partition(" ")[2].strip()]
-    for name in unsplittable:
-        del request.headers[name]
-    scrubbed = scrubber.before_record_request(request)
-    for name, value in sent.items():
-        if name in unsplittable:
-            scrubbed.headers[name] = REDACTED
-        elif name in scrubbed.headers:
-            scrubbed.headers[name] = shaped_credential(value, scrubbed.headers[name])
-    return scrubbed
-
-
-def shaped_credential(sent: str, scrubbed: str) -> str:
-    """The credential header as sent with only its token replaced by the scrubber's placeholder, so the
-    recording still shows HOW it was sent (`Bearer  <two spaces>`, a lowercase scheme) for `explain`. When the
-    token cannot be told apart from the scheme (`Bearer<token>`), the whole value is redacted."""
-    token = token_from_authorization(sent)
-    parts = scrubbed.split()
-    placeholder = parts[-1] if len(parts) > 1 else REDACTED
-    if not token or token in placeholder or placeholder in sent:
-        return REDACTED
-    return redact_text(sent.replace(token, placeholder), [token])
-
-
 def _joined(pairs: list[tuple[str, str]]) -> dict[str, str]:
     joined: dict[str, str] = {}
     for name, value in pairs:
@@ -111,10 +75,6 @@ class Recorder:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.format = recording_format(path)
-        try:
-            from tallyfy_diag.pytest_plugin import TallyfyScrubber  # noqa: PLC0415 - needs pytest
-        except ImportError:
-            raise RecordingError("--record needs pytest installed (the recording is scrubbed by its plugin)") from None
         directory = path.parent if str(path.parent) else Path()
         if not directory.is_dir():
             raise RecordingError(f"--record {path.name}: the folder does not exist")
@@ -136,9 +96,8 @@ class Recorder:
 
     def _scrubbed(self, observed: Observed) -> dict[str, Any]:
         request_body = bytes(observed.request_body) if observed.request_complete else b""
-        request = scrub_request(
-            self._scrubber,
-            _CassetteRequest(observed.method, observed.upstream_url, request_body, _joined(observed.request_headers)),
+        request = self._scrubber.before_record_request(
+            _CassetteRequest(observed.method, observed.upstream_url, request_body, _joined(observed.request_headers))
         )
         headers = dict(request.headers)
         interaction: dict[str, Any] = {

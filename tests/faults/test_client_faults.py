@@ -257,7 +257,7 @@ def test_a_deadline_must_be_a_positive_finite_number(deadline: float) -> None:
 
 
 def test_a_probe_client_reads_a_bounded_body() -> None:
-    from tallyfy_diag.client._deadline import BoundedClient, ResponseTooLarge  # noqa: PLC0415
+    from tallyfy_diag._deadline import BoundedClient, ResponseTooLarge  # noqa: PLC0415
 
     def answer(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=b"x" * 100)

@@ -115,14 +115,14 @@ def extended_spec(tmp_path, monkeypatch):
     }
     path = tmp_path / "tallyfy.openapi.yaml"
     path.write_text(yaml.safe_dump(document))
-    caches = (_spec.load_spec, _spec.operations, _conformance._registry, _conformance._validator)
-    for cache in caches:
-        cache.cache_clear()
+    caches = (_spec.clear_caches, _conformance._registry.cache_clear, _conformance._validator.cache_clear)
+    for clear in caches:
+        clear()
     monkeypatch.setattr(_spec, "spec_path", lambda: path)
     yield
     monkeypatch.undo()
-    for cache in caches:
-        cache.cache_clear()
+    for clear in caches:
+        clear()
 
 
 @pytest.mark.usefixtures("extended_spec")
