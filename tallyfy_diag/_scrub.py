@@ -27,6 +27,8 @@ from tallyfy_diag._redact import (
 
 PLACEHOLDER_PREFIX: Final = "tallyfy-placeholder-"
 _CREDENTIAL_HEADERS: Final = frozenset({"authorization", "proxy-authorization"})
+_SCHEMES: Final = frozenset({"bearer", "basic"})
+_SCHEME_AND_CREDENTIAL: Final = re.compile(r"(\S+)(\s+)(\S.*)", re.DOTALL)
 # Half of a login: scrubbed from form bodies (token requests), left alone in API data.
 _LOGIN_FIELDS: Final = frozenset({"username"})
 _TOKEN_FIELDS: Final = {"access_token": "access-token", "refresh_token": "refresh-token"}
@@ -65,11 +67,12 @@ class TallyfyScrubber:
         whole."""
         core = value.strip()
         lead, tail = value[: len(value) - len(value.lstrip())], value[len(value.rstrip()) :]
-        scheme, separator, rest = core.partition(" ")
-        credential = rest.lstrip()
-        if not separator or not credential:
-            return lead + (self._redacted(core) if core else "") + tail
-        gap = separator + rest[: len(rest) - len(credential)]
+        split = _SCHEME_AND_CREDENTIAL.fullmatch(core)
+        if split is None:
+            if not core or core.lower() in _SCHEMES:  # a scheme with no credential: nothing to hide
+                return value
+            return lead + self._redacted(core) + tail
+        scheme, gap, credential = split.groups()
         return lead + scheme + gap + self.placeholder(credential, "access-token") + tail
 
     def _redacted(self, value: str) -> str:
