@@ -58,13 +58,19 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=handle)
 
 
-def _read(file: str) -> bytes:
-    if file == "-":
-        return sys.stdin.buffer.read()
+def _read(file: str, limit: int) -> bytes:
+    """At most `limit` bytes: a larger input is refused before it is all in memory (a pipe may never end)."""
     try:
-        return Path(file).read_bytes()
+        if file == "-":
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            with Path(file).open("rb") as stream:
+                data = stream.read(limit + 1)
     except OSError as error:
         raise UsageError(f"cannot read {file}: {error.strerror or type(error).__name__}") from None
+    if len(data) > limit:
+        raise UsageError(f"{file}: the input is larger than {limit // 1_000_000} MB")
+    return data
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -73,9 +79,10 @@ def handle(args: argparse.Namespace) -> int:
     if args.file is None:
         raise UsageError("explain needs a FILE (or - for stdin)")
     from tallyfy_diag.diagnostics import InputError, UnknownCheckError, explain  # noqa: PLC0415 - fast --help
+    from tallyfy_diag.diagnostics._parsers import MAX_INPUT_BYTES  # noqa: PLC0415
 
     origin = parse_origin(args.origin) if args.origin else None
-    data = _read(args.file)
+    data = _read(args.file, MAX_INPUT_BYTES)
     try:
         report = explain(
             data,

@@ -34,6 +34,10 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=handle)
 
 
+MAX_TOKEN_CHARACTERS = 1_000_000
+"""Far above any access token (a few KB); input beyond it is refused before it is all in memory."""
+
+
 def _read_token(argument: str | None) -> tuple[str, str]:
     """(text, where it came from)."""
     if argument not in (None, "-"):
@@ -45,7 +49,10 @@ def _read_token(argument: str | None) -> tuple[str, str]:
             return getpass.getpass("Access token (input hidden): "), "prompt"
         except EOFError:
             raise UsageError("no token given") from None
-    return sys.stdin.read(), "stdin"
+    text = sys.stdin.read(MAX_TOKEN_CHARACTERS + 1)  # bounded: a pipe may never end
+    if len(text) > MAX_TOKEN_CHARACTERS:
+        raise UsageError(f"the input on stdin is longer than {MAX_TOKEN_CHARACTERS:,} characters: not a token")
+    return text, "stdin"
 
 
 def handle(args: argparse.Namespace) -> int:
