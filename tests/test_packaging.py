@@ -74,7 +74,7 @@ print(sorted(m for m in MODULES if sys.modules.get(m) is not None))
 def test_the_server_stack_is_an_extra_and_not_a_dependency():
     core = {name_of(r) for r in PYPROJECT["project"]["dependencies"]}
     extra = PYPROJECT["project"]["optional-dependencies"][SANDBOX_EXTRA]
-    assert core == {"httpx", "attrs", "python-dateutil", "pyyaml"}
+    assert core == {"httpx", "attrs", "python-dateutil", "pyyaml", "sniffio"}
     assert {name_of(r) for r in extra} == {"starlette", "uvicorn", "pyjwt", "jsonschema"}
     # The dev groups repeat the extra (a group cannot name the project's own extra): the same pins, exactly.
     for group in ("tests", "typecheck"):
