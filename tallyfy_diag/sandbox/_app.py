@@ -50,6 +50,7 @@ from tallyfy_diag.sandbox import (  # noqa: F401
     _organizing,
     _people,
     _processes,
+    _sourced,
     _tasks,
 )
 from tallyfy_diag.sandbox._call import HANDLERS, Binary, Call, Principal
@@ -384,6 +385,12 @@ class SandboxApp:
             if traits.body_required:
                 raise invalid({"body": ["The request body is required (a JSON object)."]})
             return {}
+        if content_type == FORM_CONTENT_TYPE:
+            # Laravel reads a form body like JSON, and Tallyfy's SDK sends one (its blueprint clone).
+            try:
+                return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict"))
+            except (UnicodeDecodeError, ValueError):
+                raise invalid({"body": ["The body is not valid application/x-www-form-urlencoded UTF-8."]}) from None
         if content_type != "application/json" and not content_type.endswith("+json"):
             raise invalid({"body": ["The request body must be JSON (Content-Type: application/json)."]})
         try:

@@ -72,6 +72,8 @@ class Step:
     task_type: str
     captures: list[FormField]
     deadline_days: int
+    assignees: dict[str, list[Any]] = attrs.Factory(lambda: {"users": [], "guests": [], "groups": []})
+    summary: str | None = None
 
 
 @attrs.define
@@ -140,6 +142,7 @@ class Process:
     archived_at: datetime | None = None
     starred: bool = False
     tags: list[str] = attrs.Factory(list)
+    prerun_completed_at: datetime | None = None
 
     @property
     def status(self) -> str:

@@ -76,9 +76,11 @@ def step(value: Step) -> JsonObject:
         "alias": value.alias,
         "position": value.position,
         "task_type": value.task_type,
+        "summary": value.summary,
         "captures": {"data": [form_field(capture) for capture in value.captures]},
         "deadline": {"value": value.deadline_days, "unit": "days", "option": "from", "step": "start_run"},
         "webhook": None,
+        "assignees": {key: list(items) for key, items in value.assignees.items()},
     }
 
 
@@ -122,6 +124,7 @@ def process(value: Process, store: Store, include: Collection[str] = ()) -> Json
         "tags": list(value.tags),
         "created_at": format_response_date(value.created_at),
         "completed_at": format_response_date(value.completed_at),
+        "prerun_completed_at": format_response_date(value.prerun_completed_at),
         "archived_at": format_response_date(value.archived_at),
     }
     if "tasks" in include:

@@ -35,9 +35,17 @@ def test_malformed_or_non_object_json_is_422(api, user_headers, raw):
 
 
 def test_a_non_json_body_on_a_json_operation_is_422(api, user_headers):
-    response = api.client.post(api.org("/checklists"), data={"title": "form"}, headers=user_headers)
+    headers = {**user_headers, "Content-Type": "text/plain"}
+    response = api.client.post(api.org("/checklists"), content=b"title=form", headers=headers)
     _assert_clean_4xx(response, 422)
     assert "application/json" in response.json()["errors"]["body"][0]
+
+
+def test_a_form_body_on_a_json_operation_is_read_like_json(api, user_headers):
+    """Laravel reads a form body like JSON; Tallyfy's SDK sends its blueprint clone as one."""
+    response = api.client.post(api.org("/checklists"), data={"title": "form"}, headers=user_headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["data"]["title"] == "form"
 
 
 def test_an_oversized_body_is_413(api, user_headers):
