@@ -164,7 +164,7 @@ def request_schemas(spec: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]
     seen: set[int] = set()
 
     def walk(node: Any, trail: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        if isinstance(node, dict) and "$ref" in node and node["$ref"].endswith("/RequestDate"):
+        if isinstance(node, dict) and "$ref" in node and node["$ref"].endswith(("/RequestDate", "/RequestDay")):
             return
         node = deref(spec, node)
         if not isinstance(node, dict) or id(node) in seen:

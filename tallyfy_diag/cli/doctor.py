@@ -206,7 +206,7 @@ def sandbox_settings(scenario: DoctorScenario, sandbox: Sandbox, origin: str | N
         grant_type_value=scenario.grant_type_value,
         omitted_parameter=scenario.omitted_parameter,
         burst=scenario.burst,
-        iso_deadline=scenario.iso_deadline,
+        day_first_deadline=scenario.day_first_deadline,
     )
 
 

@@ -59,7 +59,8 @@ from tallyfy_diag.diagnostics._secrets import collect_secrets
 
 DEFAULT_TIMEOUT: Final = 10.0
 _CANONICAL_AUTHORIZATION: Final = "Bearer {token}"
-ISO_DEADLINE: Final = "2030-07-15T17:00:00Z"
+DAY_FIRST_DEADLINE: Final = "2030-15-07 17:00:00"
+"""15 July 2030 written day-first, as an older text of Tallyfy's guide said: Tallyfy reads Y-m-d and refuses it."""
 
 
 @attrs.frozen
@@ -93,8 +94,8 @@ class DoctorSettings:
     omitted_parameter: str | None = None
     """A parameter the client leaves out of its token requests."""
     burst: int = 0
-    iso_deadline: bool = False
-    """Send a task with an ISO deadline (sandbox scenarios only: the live doctor never writes)."""
+    day_first_deadline: bool = False
+    """Send a task with a day-first deadline (sandbox scenarios only: the live doctor never writes)."""
 
     def secrets(self) -> list[str]:
         return [c.value for c in (self.token, self.client_secret, self.password) if c is not None]
@@ -552,8 +553,8 @@ class _Doctor:
             self.api_headers(token, token_source=source, origin=False),
         )
         self.add(checklists, view, memberships=memberships)
-        if settings.iso_deadline:
-            body = json.dumps({"title": "tallyfy-diag date probe", "task_type": "task", "deadline": ISO_DEADLINE})
+        if settings.day_first_deadline:
+            body = json.dumps({"title": "tallyfy-diag date probe", "task_type": "task", "deadline": DAY_FIRST_DEADLINE})
             headers = [
                 *self.api_headers(token, token_source=source, origin=False),
                 Header("Content-Type", "application/json"),

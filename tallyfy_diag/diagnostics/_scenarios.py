@@ -43,7 +43,7 @@ class DoctorScenario:
     with_credentials: bool = False
     burst: int = 0
     """Calls the client fires in a loop before the doctor looks."""
-    iso_deadline: bool = False
+    day_first_deadline: bool = False
     """The client sends a task deadline as ISO 8601 (what `isoformat()` gives)."""
 
 
@@ -100,7 +100,10 @@ DOCTOR_SCENARIOS: Final[Mapping[str, DoctorScenario]] = MappingProxyType(
         "short-token-ttl": DoctorScenario(
             "Tokens live 60 seconds: the client must refresh.", sandbox_scenario="short-token-ttl"
         ),
-        "dates": DoctorScenario("The client sends a task deadline as ISO 8601.", iso_deadline=True),
+        "dates": DoctorScenario(
+            "The client sends a task deadline day-first (YYYY-DD-MM, as an older Tallyfy guide said).",
+            day_first_deadline=True,
+        ),
         "cors-not-allowed": DoctorScenario(
             "A browser page calls an API that allows no origins (like Tallyfy).", origin=True
         ),

@@ -181,6 +181,9 @@ class SandboxApp:
         )
         self.webhooks = WebhookSender()
         self.outage = Outage(self.config.outage_requests)
+        self.served: Callable[[str], None] | None = None
+        """Told the operation id of every request routed to an operation (tests record which operations a
+        client's calls reach, e.g. the official SDK's methods)."""
 
     def __repr__(self) -> str:
         return f"SandboxApp(seed={self.config.seed}, scenario={self.config.scenario!r})"
@@ -266,6 +269,8 @@ class SandboxApp:
         operation = next((op for op in on_path if op.method == request.method), None)
         if operation is None:
             raise method_not_allowed(sorted({op.method for op in on_path}))
+        if self.served is not None:
+            self.served(operation.operation_id)
         if self.outage.take():
             # Shown against the Date header's clock, as a gateway would.
             raise service_unavailable(self.clock.now() + self.config.clock_offset)

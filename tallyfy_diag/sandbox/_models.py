@@ -72,8 +72,11 @@ class Step:
     task_type: str
     captures: list[FormField]
     deadline_days: int
-    assignees: dict[str, list[Any]] = attrs.Factory(lambda: {"users": [], "guests": [], "groups": []})
     summary: str | None = None
+    assignees: list[int] = attrs.Factory(list)
+    """Member ids; `guests` and `groups` likewise (the SDK's reading of a step)."""
+    guests: list[str] = attrs.Factory(list)
+    groups: list[str] = attrs.Factory(list)
 
 
 @attrs.define

@@ -33,14 +33,25 @@ def _step_of(call: Call) -> tuple[Any, Step]:
     return blueprint, find_step(blueprint, call.params["step_id"])
 
 
-def _assignees(fields: Fields) -> dict[str, list[Any]] | None:
-    nested = fields.nested("assignees")
-    if nested is None:
-        return None
-    users = nested.list_of("users", int) or []
-    guests = nested.list_of("guests", str, email=True) or []
-    groups = nested.list_of("groups", str) or []
-    return {"users": users, "guests": guests, "groups": groups}
+def _people(fields: Fields) -> tuple[list[int] | None, list[str] | None, list[str] | None]:
+    """A step's `assignees` (member ids), `guests` (emails) and `groups` (group ids), as the SDK sends them."""
+    return (
+        fields.list_of("assignees", int),
+        fields.list_of("guests", str, email=True),
+        fields.list_of("groups", str),
+    )
+
+
+def _apply_people(step: Step, people: tuple[list[int] | None, list[str] | None, list[str] | None]) -> None:
+    assignees, guests, groups = people
+    step.assignees = assignees if assignees is not None else step.assignees
+    step.guests = guests if guests is not None else step.guests
+    step.groups = groups if groups is not None else step.groups
+
+
+def _step_type(fields: Fields) -> str | None:
+    """The SDK names it `step_type`; Tallyfy's responses call the same value `task_type`."""
+    return fields.string("step_type") if "step_type" in fields.source else fields.string("task_type")
 
 
 # ---------------------------------------------------------------- steps
@@ -52,17 +63,16 @@ def create_blueprint_step(call: Call) -> Result:
     fields = call.body_fields()
     title = fields.string("title", required=True, max_length=TITLE_MAX)
     summary = fields.string("summary")
-    task_type = fields.string("task_type")
+    task_type = _step_type(fields)
     position = fields.integer("position", minimum=1)
-    assignees = _assignees(fields)
+    people = _people(fields)
     fields.check()
     step = Step(call.store.new_id(), blueprint.id, str(title), _alias(str(title)), 0, task_type or "task", [], 1)
     at = min(position, len(blueprint.steps) + 1) - 1 if position else len(blueprint.steps)
     blueprint.steps.insert(at, step)
     _renumber(blueprint.steps)
     step.summary = summary
-    if assignees is not None:
-        step.assignees = assignees
+    _apply_people(step, people)
     return 201, {"data": shape.step(step)}
 
 
@@ -72,14 +82,13 @@ def update_blueprint_step(call: Call) -> Result:
     fields = call.body_fields()
     title = fields.string("title", required="title" in fields.source, max_length=TITLE_MAX)
     summary = fields.string("summary")
-    task_type = fields.string("task_type")
-    assignees = _assignees(fields)
+    task_type = _step_type(fields)
+    people = _people(fields)
     fields.check()
     step.title = title if title is not None else step.title
     step.task_type = task_type if task_type is not None else step.task_type
     step.summary = summary if summary is not None else step.summary
-    if assignees is not None:
-        step.assignees = assignees
+    _apply_people(step, people)
     return 200, {"data": shape.step(step)}
 
 
@@ -100,7 +109,7 @@ def clone_blueprint_step(call: Call) -> Result:
         for f in step.captures
     ]
     copy = Step(copy_id, blueprint.id, step.title, step.alias, 0, step.task_type, captures, step.deadline_days)
-    copy.assignees = {key: list(items) for key, items in step.assignees.items()}
+    _apply_people(copy, (list(step.assignees), list(step.guests), list(step.groups)))
     copy.summary = step.summary
     blueprint.steps.insert(blueprint.steps.index(step) + 1, copy)
     _renumber(blueprint.steps)
@@ -123,23 +132,17 @@ def reorder_blueprint_step(call: Call) -> Result:
 def reorder_step_captures(call: Call) -> Result:
     _, step = _step_of(call)
     fields = call.body_fields()
-    order = fields.list_of("captures", dict)
-    if order is None and not fields.errors:
-        fields.fail("captures", "The captures field is required.")
-    by_id = {capture.id: capture for capture in step.captures}
-    positions: dict[str, int] = {}
-    for index, entry in enumerate(order or []):
-        entry_fields = Fields(entry, prefix=f"captures.{index}.")
-        entry_fields.errors = fields.errors
-        capture_id = entry_fields.string("id", required=True)
-        position = entry_fields.integer("position", required=True, minimum=1)
-        if capture_id is not None and capture_id not in by_id:
-            entry_fields.fail("id", f"The captures.{index}.id is not a form field of this step.")
-        elif capture_id is not None and position is not None:
-            positions[capture_id] = position
+    capture_id = fields.string("capture_id", required=True)
+    position = fields.integer("position", required=True, minimum=1)
+    capture = next((c for c in step.captures if c.id == capture_id), None)
+    if capture_id is not None and capture is None:
+        fields.fail("capture_id", "The selected capture id is not a form field of this step.")
     fields.check()
-    step.captures.sort(key=lambda capture: positions.get(capture.id, len(step.captures) + 1))
-    return 200, {"data": [shape.form_field(capture) for capture in step.captures], "meta": {}}
+    assert capture is not None  # checked above
+    assert position is not None
+    step.captures.remove(capture)
+    step.captures.insert(min(position, len(step.captures) + 1) - 1, capture)
+    return 200, {"data": [shape.form_field(item) for item in step.captures], "meta": {}}
 
 
 @handles("move_step_capture")
@@ -149,8 +152,8 @@ def move_step_capture(call: Call) -> Result:
     if capture is None:
         raise resource_not_found()
     fields = call.body_fields()
-    # n8n names the target `to_step_id`, the SDK `step_id`: both are accepted.
-    name = "to_step_id" if "to_step_id" in fields.source else "step_id"
+    # n8n names the target `to_step_id`, the SDK `target_step_id`: both are accepted.
+    name = "target_step_id" if "target_step_id" in fields.source else "to_step_id"
     target_id = fields.string(name, required=True)
     position = fields.integer("position", minimum=1)
     target = next((s for s in blueprint.steps if s.id == target_id), None)

@@ -16,12 +16,14 @@ from .automated_action_write_then_actions_item import (
     AutomatedActionWriteThenActionsItem,
 )
 from .blueprint import Blueprint
+from .blueprint_automated_actions_item import BlueprintAutomatedActionsItem
 from .blueprint_clone import BlueprintClone
 from .blueprint_create import BlueprintCreate
 from .blueprint_envelope import BlueprintEnvelope
 from .blueprint_form_fields import BlueprintFormFields
 from .blueprint_form_fields_envelope import BlueprintFormFieldsEnvelope
 from .blueprint_list import BlueprintList
+from .blueprint_tags_type_1 import BlueprintTagsType1
 from .blueprint_update import BlueprintUpdate
 from .capture import Capture
 from .capture_create import CaptureCreate
@@ -31,7 +33,6 @@ from .capture_include import CaptureInclude
 from .capture_list import CaptureList
 from .capture_move import CaptureMove
 from .capture_order import CaptureOrder
-from .capture_order_captures_item import CaptureOrderCapturesItem
 from .capture_update import CaptureUpdate
 from .comment import Comment
 from .comment_create import CommentCreate
@@ -88,6 +89,7 @@ from .process import Process
 from .process_envelope import ProcessEnvelope
 from .process_launch import ProcessLaunch
 from .process_launch_prerun import ProcessLaunchPrerun
+from .process_launch_roles import ProcessLaunchRoles
 from .process_launch_task import ProcessLaunchTask
 from .process_launch_tasks import ProcessLaunchTasks
 from .process_list import ProcessList
@@ -121,6 +123,7 @@ from .tag import Tag
 from .tag_association_create import TagAssociationCreate
 from .tag_create import TagCreate
 from .tag_envelope import TagEnvelope
+from .tag_link import TagLink
 from .tag_list import TagList
 from .tag_update import TagUpdate
 from .task import Task
@@ -177,12 +180,14 @@ __all__ = (
     "AutomatedActionWriteConditionsItem",
     "AutomatedActionWriteThenActionsItem",
     "Blueprint",
+    "BlueprintAutomatedActionsItem",
     "BlueprintClone",
     "BlueprintCreate",
     "BlueprintEnvelope",
     "BlueprintFormFields",
     "BlueprintFormFieldsEnvelope",
     "BlueprintList",
+    "BlueprintTagsType1",
     "BlueprintUpdate",
     "Capture",
     "CaptureCreate",
@@ -192,7 +197,6 @@ __all__ = (
     "CaptureList",
     "CaptureMove",
     "CaptureOrder",
-    "CaptureOrderCapturesItem",
     "CaptureUpdate",
     "Comment",
     "CommentCreate",
@@ -247,6 +251,7 @@ __all__ = (
     "ProcessEnvelope",
     "ProcessLaunch",
     "ProcessLaunchPrerun",
+    "ProcessLaunchRoles",
     "ProcessLaunchTask",
     "ProcessLaunchTasks",
     "ProcessList",
@@ -280,6 +285,7 @@ __all__ = (
     "TagAssociationCreate",
     "TagCreate",
     "TagEnvelope",
+    "TagLink",
     "TagList",
     "TagUpdate",
     "Task",

@@ -15,22 +15,23 @@ T = TypeVar("T", bound="CaptureMove")
 
 @_attrs_define
 class CaptureMove:
-    """The step to move the form field to; n8n names it `to_step_id`, the SDK `step_id`.
+    """The step to move the form field to; n8n names it `to_step_id`, the SDK `target_step_id` (the sources disagree; the
+    sandbox accepts both).
 
-    Example:
-        {'to_step_id': 22222222222222222222222222222222}
+        Example:
+            {'to_step_id': 22222222222222222222222222222222}
 
     """
 
     to_step_id: str | Unset = UNSET
-    step_id: str | Unset = UNSET
+    target_step_id: str | Unset = UNSET
     position: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         to_step_id = self.to_step_id
 
-        step_id = self.step_id
+        target_step_id = self.target_step_id
 
         position = self.position
 
@@ -39,8 +40,8 @@ class CaptureMove:
         field_dict.update({})
         if to_step_id is not UNSET:
             field_dict["to_step_id"] = to_step_id
-        if step_id is not UNSET:
-            field_dict["step_id"] = step_id
+        if target_step_id is not UNSET:
+            field_dict["target_step_id"] = target_step_id
         if position is not UNSET:
             field_dict["position"] = position
 
@@ -51,13 +52,13 @@ class CaptureMove:
         d = dict(src_dict)
         to_step_id = d.pop("to_step_id", UNSET)
 
-        step_id = d.pop("step_id", UNSET)
+        target_step_id = d.pop("target_step_id", UNSET)
 
         position = d.pop("position", UNSET)
 
         capture_move = cls(
             to_step_id=to_step_id,
-            step_id=step_id,
+            target_step_id=target_step_id,
             position=position,
         )
 

@@ -3,41 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-if TYPE_CHECKING:
-    from ..models.capture_order_captures_item import CaptureOrderCapturesItem
-
 
 T = TypeVar("T", bound="CaptureOrder")
 
 
 @_attrs_define
 class CaptureOrder:
-    """The new order of a step's form fields.
+    """One form field's new place in its step. The SDK sends one request per field (Tallyfy's StepCapturesReorderController
+    takes one at a time); its `reorder_form_fields` reads `capture_id` (or `id`) and `position` from each entry.
 
-    Example:
-        {'captures': [{'id': 55555555555555555555555555555555, 'position': 1}]}
+        Example:
+            {'capture_id': '55555555555555555555555555555555', 'position': 1}
 
     """
 
-    captures: list[CaptureOrderCapturesItem]
+    capture_id: str
+    position: int
+    """ The field's new place, from 1. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        captures = []
-        for captures_item_data in self.captures:
-            captures_item = captures_item_data.to_dict()
-            captures.append(captures_item)
+        capture_id = self.capture_id
+
+        position = self.position
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "captures": captures,
+                "capture_id": capture_id,
+                "position": position,
             }
         )
 
@@ -45,18 +44,14 @@ class CaptureOrder:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.capture_order_captures_item import CaptureOrderCapturesItem
-
         d = dict(src_dict)
-        captures = []
-        _captures = d.pop("captures")
-        for captures_item_data in _captures:
-            captures_item = CaptureOrderCapturesItem.from_dict(captures_item_data)
+        capture_id = d.pop("capture_id")
 
-            captures.append(captures_item)
+        position = d.pop("position")
 
         capture_order = cls(
-            captures=captures,
+            capture_id=capture_id,
+            position=position,
         )
 
         capture_order.additional_properties = d

@@ -105,8 +105,8 @@ def sync_detailed(
     """Move a form field to another step
 
      Moves a Task form field (API: capture) from this Step to the Step named by `to_step_id` (n8n) or
-    `step_id` (SDK) in the same Blueprint (API: checklist). The sources name the target differently; the
-    sandbox accepts both.
+    `target_step_id` (SDK) in the same Blueprint (API: checklist). The sources name the target
+    differently; the sandbox accepts both.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
@@ -115,7 +115,8 @@ def sync_detailed(
         step_id (str): Blueprint step id, 32 lowercase hex characters.
         capture_id (str): Task form field (API: capture) id, 32 lowercase hex characters.
         body (CaptureMove): The step to move the form field to; n8n names it `to_step_id`, the SDK
-            `step_id`. Example: {'to_step_id': 22222222222222222222222222222222}.
+            `target_step_id` (the sources disagree; the sandbox accepts both). Example: {'to_step_id':
+            22222222222222222222222222222222}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -152,8 +153,8 @@ def sync(
     """Move a form field to another step
 
      Moves a Task form field (API: capture) from this Step to the Step named by `to_step_id` (n8n) or
-    `step_id` (SDK) in the same Blueprint (API: checklist). The sources name the target differently; the
-    sandbox accepts both.
+    `target_step_id` (SDK) in the same Blueprint (API: checklist). The sources name the target
+    differently; the sandbox accepts both.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
@@ -162,7 +163,8 @@ def sync(
         step_id (str): Blueprint step id, 32 lowercase hex characters.
         capture_id (str): Task form field (API: capture) id, 32 lowercase hex characters.
         body (CaptureMove): The step to move the form field to; n8n names it `to_step_id`, the SDK
-            `step_id`. Example: {'to_step_id': 22222222222222222222222222222222}.
+            `target_step_id` (the sources disagree; the sandbox accepts both). Example: {'to_step_id':
+            22222222222222222222222222222222}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -194,8 +196,8 @@ async def asyncio_detailed(
     """Move a form field to another step
 
      Moves a Task form field (API: capture) from this Step to the Step named by `to_step_id` (n8n) or
-    `step_id` (SDK) in the same Blueprint (API: checklist). The sources name the target differently; the
-    sandbox accepts both.
+    `target_step_id` (SDK) in the same Blueprint (API: checklist). The sources name the target
+    differently; the sandbox accepts both.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
@@ -204,7 +206,8 @@ async def asyncio_detailed(
         step_id (str): Blueprint step id, 32 lowercase hex characters.
         capture_id (str): Task form field (API: capture) id, 32 lowercase hex characters.
         body (CaptureMove): The step to move the form field to; n8n names it `to_step_id`, the SDK
-            `step_id`. Example: {'to_step_id': 22222222222222222222222222222222}.
+            `target_step_id` (the sources disagree; the sandbox accepts both). Example: {'to_step_id':
+            22222222222222222222222222222222}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -239,8 +242,8 @@ async def asyncio(
     """Move a form field to another step
 
      Moves a Task form field (API: capture) from this Step to the Step named by `to_step_id` (n8n) or
-    `step_id` (SDK) in the same Blueprint (API: checklist). The sources name the target differently; the
-    sandbox accepts both.
+    `target_step_id` (SDK) in the same Blueprint (API: checklist). The sources name the target
+    differently; the sandbox accepts both.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
@@ -249,7 +252,8 @@ async def asyncio(
         step_id (str): Blueprint step id, 32 lowercase hex characters.
         capture_id (str): Task form field (API: capture) id, 32 lowercase hex characters.
         body (CaptureMove): The step to move the form field to; n8n names it `to_step_id`, the SDK
-            `step_id`. Example: {'to_step_id': 22222222222222222222222222222222}.
+            `target_step_id` (the sources disagree; the sandbox accepts both). Example: {'to_step_id':
+            22222222222222222222222222222222}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

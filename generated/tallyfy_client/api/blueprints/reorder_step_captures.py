@@ -101,16 +101,18 @@ def sync_detailed(
 ) -> Response[CaptureList | Error | ValidationError]:
     """Reorder the form fields of a step
 
-     Sets the order of a Step's Task form fields (API: captures) in a Blueprint (API: checklist):
-    `captures` lists every field id with its new `position`.
+     Moves one Task form field (API: capture) of a Step of a Blueprint (API: checklist) to a new
+    `position` (from 1); the others shift. One field per request, as Tallyfy's SDK sends it.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
         checklist_id (str): Blueprint (API: checklist) id, 32 lowercase hex characters.
         step_id (str): Blueprint step id, 32 lowercase hex characters.
-        body (CaptureOrder): The new order of a step's form fields. Example: {'captures': [{'id':
-            55555555555555555555555555555555, 'position': 1}]}.
+        body (CaptureOrder): One form field's new place in its step. The SDK sends one request per
+            field (Tallyfy's StepCapturesReorderController takes one at a time); its
+            `reorder_form_fields` reads `capture_id` (or `id`) and `position` from each entry.
+            Example: {'capture_id': '55555555555555555555555555555555', 'position': 1}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -144,16 +146,18 @@ def sync(
 ) -> CaptureList | Error | ValidationError | None:
     """Reorder the form fields of a step
 
-     Sets the order of a Step's Task form fields (API: captures) in a Blueprint (API: checklist):
-    `captures` lists every field id with its new `position`.
+     Moves one Task form field (API: capture) of a Step of a Blueprint (API: checklist) to a new
+    `position` (from 1); the others shift. One field per request, as Tallyfy's SDK sends it.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
         checklist_id (str): Blueprint (API: checklist) id, 32 lowercase hex characters.
         step_id (str): Blueprint step id, 32 lowercase hex characters.
-        body (CaptureOrder): The new order of a step's form fields. Example: {'captures': [{'id':
-            55555555555555555555555555555555, 'position': 1}]}.
+        body (CaptureOrder): One form field's new place in its step. The SDK sends one request per
+            field (Tallyfy's StepCapturesReorderController takes one at a time); its
+            `reorder_form_fields` reads `capture_id` (or `id`) and `position` from each entry.
+            Example: {'capture_id': '55555555555555555555555555555555', 'position': 1}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -182,16 +186,18 @@ async def asyncio_detailed(
 ) -> Response[CaptureList | Error | ValidationError]:
     """Reorder the form fields of a step
 
-     Sets the order of a Step's Task form fields (API: captures) in a Blueprint (API: checklist):
-    `captures` lists every field id with its new `position`.
+     Moves one Task form field (API: capture) of a Step of a Blueprint (API: checklist) to a new
+    `position` (from 1); the others shift. One field per request, as Tallyfy's SDK sends it.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
         checklist_id (str): Blueprint (API: checklist) id, 32 lowercase hex characters.
         step_id (str): Blueprint step id, 32 lowercase hex characters.
-        body (CaptureOrder): The new order of a step's form fields. Example: {'captures': [{'id':
-            55555555555555555555555555555555, 'position': 1}]}.
+        body (CaptureOrder): One form field's new place in its step. The SDK sends one request per
+            field (Tallyfy's StepCapturesReorderController takes one at a time); its
+            `reorder_form_fields` reads `capture_id` (or `id`) and `position` from each entry.
+            Example: {'capture_id': '55555555555555555555555555555555', 'position': 1}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -223,16 +229,18 @@ async def asyncio(
 ) -> CaptureList | Error | ValidationError | None:
     """Reorder the form fields of a step
 
-     Sets the order of a Step's Task form fields (API: captures) in a Blueprint (API: checklist):
-    `captures` lists every field id with its new `position`.
+     Moves one Task form field (API: capture) of a Step of a Blueprint (API: checklist) to a new
+    `position` (from 1); the others shift. One field per request, as Tallyfy's SDK sends it.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
         checklist_id (str): Blueprint (API: checklist) id, 32 lowercase hex characters.
         step_id (str): Blueprint step id, 32 lowercase hex characters.
-        body (CaptureOrder): The new order of a step's form fields. Example: {'captures': [{'id':
-            55555555555555555555555555555555, 'position': 1}]}.
+        body (CaptureOrder): One form field's new place in its step. The SDK sends one request per
+            field (Tallyfy's StepCapturesReorderController takes one at a time); its
+            `reorder_form_fields` reads `capture_id` (or `id`) and `position` from each entry.
+            Example: {'capture_id': '55555555555555555555555555555555', 'position': 1}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

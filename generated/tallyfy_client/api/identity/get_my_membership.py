@@ -83,7 +83,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[Error | UserEnvelope | ValidationError]:
-    """Get the current user in an organization
+    """Get my membership of an organization
 
      Returns the current user as a member of this organization (the SDK's `get_current_user_info`).
 
@@ -115,7 +115,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
 ) -> Error | UserEnvelope | ValidationError | None:
-    """Get the current user in an organization
+    """Get my membership of an organization
 
      Returns the current user as a member of this organization (the SDK's `get_current_user_info`).
 
@@ -142,7 +142,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[Error | UserEnvelope | ValidationError]:
-    """Get the current user in an organization
+    """Get my membership of an organization
 
      Returns the current user as a member of this organization (the SDK's `get_current_user_info`).
 
@@ -172,7 +172,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
 ) -> Error | UserEnvelope | ValidationError | None:
-    """Get the current user in an organization
+    """Get my membership of an organization
 
      Returns the current user as a member of this organization (the SDK's `get_current_user_info`).
 

@@ -8,45 +8,27 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="CaptureOrderCapturesItem")
+T = TypeVar("T", bound="BlueprintAutomatedActionsItem")
 
 
 @_attrs_define
-class CaptureOrderCapturesItem:
-    id: str
-    position: int
+class BlueprintAutomatedActionsItem:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        id = self.id
-
-        position = self.position
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "id": id,
-                "position": position,
-            }
-        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        id = d.pop("id")
+        blueprint_automated_actions_item = cls()
 
-        position = d.pop("position")
-
-        capture_order_captures_item = cls(
-            id=id,
-            position=position,
-        )
-
-        capture_order_captures_item.additional_properties = d
-        return capture_order_captures_item
+        blueprint_automated_actions_item.additional_properties = d
+        return blueprint_automated_actions_item
 
     @property
     def additional_keys(self) -> list[str]:
