@@ -864,6 +864,12 @@ def derived_case(operation_id: str) -> WireCase:
 
 
 CASES += [
+    derived_case("create_task_micro"),
+    derived_case("edit_task_deadline_micro"),
+    derived_case("remove_task_guest_micro"),
+    derived_case("remove_task_assignee_micro"),
+    derived_case("edit_step_type_micro"),
+    derived_case("reopen_task_by_post"),
     derived_case("create_blueprint_step"),
     derived_case("update_blueprint_step"),
     derived_case("delete_blueprint_step"),

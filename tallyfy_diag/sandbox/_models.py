@@ -77,6 +77,7 @@ class Step:
     """Member ids; `guests` and `groups` likewise (the SDK's reading of a step)."""
     guests: list[str] = attrs.Factory(list)
     groups: list[str] = attrs.Factory(list)
+    everyone_must_complete: bool = False
 
 
 @attrs.define

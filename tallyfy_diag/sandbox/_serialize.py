@@ -85,6 +85,7 @@ def step(value: Step) -> JsonObject:
         "assignees": list(value.assignees),
         "guests": list(value.guests),
         "groups": list(value.groups),
+        "everyone_must_complete": value.everyone_must_complete,
     }
 
 

@@ -12,7 +12,7 @@ from tallyfy_diag.sandbox._call import Binary, Call, JsonObject, Result, handles
 from tallyfy_diag.sandbox._errors import forbidden, invalid, resource_not_found
 from tallyfy_diag.sandbox._files import upload_file
 from tallyfy_diag.sandbox._models import FormField, Step, Task, User
-from tallyfy_diag.sandbox._processes import find_process, find_process_task
+from tallyfy_diag.sandbox._processes import find_process, find_process_task, read_owners
 from tallyfy_diag.sandbox._validation import Fields
 
 TITLE_MAX = 600
@@ -812,3 +812,71 @@ for _kind in ("process", "process_task", "member", "guest", "folder", "tag"):
     _register_custom_fields(_kind, patchable=True)
 for _kind in ("blueprint", "step", "capture", "kickoff_field"):
     _register_custom_fields(_kind, patchable=False)
+
+
+# ---------------------------------------------------------------- the connector's micro-function routes and POST reopen
+
+
+@handles("reopen_task_by_post")
+def reopen_task_by_post(call: Call) -> Result:
+    from tallyfy_diag.sandbox._tasks import reopen_task  # noqa: PLC0415 - the same reopening as DELETE
+
+    return reopen_task(call)
+
+
+@handles("create_task_micro")
+def create_task_micro(call: Call) -> Result:
+    fields = call.body_fields()
+    name = fields.string("name", required=True, max_length=TITLE_MAX)
+    task_type = fields.string("task_type", required=True)
+    deadline = fields.date("deadline", required=True)
+    description = fields.string("description")
+    owners = read_owners(call, fields)
+    fields.check()
+    task = call.store.add_oneoff_task(
+        call.org_id,
+        title=str(name),
+        task_type=str(task_type),
+        owners=owners or {"users": [call.user_id]},
+        deadline=deadline,
+        summary=description,
+    )
+    return 200, {"data": shape.task(task, call.store)}
+
+
+@handles("edit_task_deadline_micro")
+def edit_task_deadline_micro(call: Call) -> Result:
+    task = _task_in_org(call)
+    fields = call.body_fields()
+    deadline = fields.date("Deadline", required=True)
+    fields.check()
+    task.deadline = deadline
+    return 200, {"data": shape.task(task, call.store)}
+
+
+@handles("remove_task_guest_micro")
+def remove_task_guest_micro(call: Call) -> Result:
+    task = _task_in_org(call)
+    email = call.params["guest_email"].lower()
+    task.owners["guests"] = [guest for guest in task.owners.get("guests", []) if str(guest).lower() != email]
+    return 200, {"data": shape.task(task, call.store)}
+
+
+@handles("remove_task_assignee_micro")
+def remove_task_assignee_micro(call: Call) -> Result:
+    task = _task_in_org(call)
+    user = _member(call)
+    task.owners["users"] = [user_id for user_id in task.owners.get("users", []) if user_id != user.id]
+    return 200, {"data": shape.task(task, call.store)}
+
+
+@handles("edit_step_type_micro")
+def edit_step_type_micro(call: Call) -> Result:
+    _, step = _step_of(call)
+    fields = call.body_fields()
+    step_type = fields.string("stepType", required=True)
+    if step_type is not None and step_type not in ("all", "any"):
+        fields.fail("stepType", "The selected step type is invalid (all or any).")
+    fields.check()
+    step.everyone_must_complete = step_type == "all"
+    return 200, {"data": shape.step(step)}

@@ -74,6 +74,9 @@ from .kickoff_field_envelope import KickoffFieldEnvelope
 from .kickoff_field_include import KickoffFieldInclude
 from .kickoff_field_update import KickoffFieldUpdate
 from .list_meta import ListMeta
+from .micro_deadline import MicroDeadline
+from .micro_step_type import MicroStepType
+from .micro_task_create import MicroTaskCreate
 from .o_auth_error import OAuthError
 from .one_off_task_create import OneOffTaskCreate
 from .one_off_task_update import OneOffTaskUpdate
@@ -236,6 +239,9 @@ __all__ = (
     "KickoffFieldInclude",
     "KickoffFieldUpdate",
     "ListMeta",
+    "MicroDeadline",
+    "MicroStepType",
+    "MicroTaskCreate",
     "OAuthError",
     "OneOffTaskCreate",
     "OneOffTaskUpdate",

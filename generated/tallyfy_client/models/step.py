@@ -47,6 +47,8 @@ class Step:
     """ Guest emails the step's task is assigned to. """
     groups: list[str] | Unset = UNSET
     """ Group ids the step's task is assigned to. """
+    everyone_must_complete: bool | Unset = UNSET
+    """ Every assignee must complete the task (`all`), not just one (`any`). """
     deadline: StepDeadline | Unset = UNSET
     """ Relative deadline rule (shape not documented publicly; e.g. a value, a unit and what it counts from). """
     webhook: None | str | Unset = UNSET
@@ -98,6 +100,8 @@ class Step:
         if not isinstance(self.groups, Unset):
             groups = self.groups
 
+        everyone_must_complete = self.everyone_must_complete
+
         deadline: dict[str, Any] | Unset = UNSET
         if not isinstance(self.deadline, Unset):
             deadline = self.deadline.to_dict()
@@ -137,6 +141,8 @@ class Step:
             field_dict["guests"] = guests
         if groups is not UNSET:
             field_dict["groups"] = groups
+        if everyone_must_complete is not UNSET:
+            field_dict["everyone_must_complete"] = everyone_must_complete
         if deadline is not UNSET:
             field_dict["deadline"] = deadline
         if webhook is not UNSET:
@@ -204,6 +210,8 @@ class Step:
 
         groups = cast(list[str], d.pop("groups", UNSET))
 
+        everyone_must_complete = d.pop("everyone_must_complete", UNSET)
+
         _deadline = d.pop("deadline", UNSET)
         deadline: StepDeadline | Unset
         if isinstance(_deadline, Unset):
@@ -233,6 +241,7 @@ class Step:
             assignees=assignees,
             guests=guests,
             groups=groups,
+            everyone_must_complete=everyone_must_complete,
             deadline=deadline,
             webhook=webhook,
         )
