@@ -83,7 +83,14 @@ def create_oneoff_task(call: Call) -> Result:
     task_type = fields.string("task_type")
     owners = read_owners(call, fields)
     deadline = fields.date("deadline")
-    summary = fields.string("summary")
+    # Tallyfy's create-task page names the text `description`, the SDK `summary`: both are read.
+    summary = fields.string("description") if "description" in fields.source else fields.string("summary")
+    for flag in ("separate_task_for_each_assignee", "everyone_must_complete", "prevent_guest_comment", "top_secret"):
+        fields.boolean(flag)
+    fields.integer("max_assignable", minimum=1)
+    fields.url("webhook")
+    fields.list_of("tags", str)
+    fields.list_of("form_fields", dict)
     fields.check()
     task = call.store.add_oneoff_task(
         call.org_id,

@@ -93,3 +93,14 @@ def test_another_organizations_custom_fields_are_out_of_reach(api, user_headers)
     foreign = api.credentials.foreign_org_id
     response = api.client.get(api.org("/custom-field-keys", org_id=foreign), headers=user_headers)
     assert response.status_code == 403
+
+
+def test_a_one_off_task_takes_description_or_summary(api, user_headers, conforms):
+    """Tallyfy's create-task page sends `description`, the SDK `summary`: the sandbox reads both."""
+    for name in ("description", "summary"):
+        body = {"title": f"Text as {name}", name: "Bring the keys", "deadline": "2030-05-15T17:00:00Z"}
+        created = api.client.post(api.org("/tasks"), json=body, headers=user_headers)
+        conforms("create_oneoff_task", created)
+        assert created.json()["data"]["summary"] == "Bring the keys"
+    wrong = api.client.post(api.org("/tasks"), json={"title": "x", "max_assignable": "two"}, headers=user_headers)
+    assert list(wrong.json()["errors"]) == ["max_assignable"]

@@ -79,6 +79,7 @@ from .micro_step_type import MicroStepType
 from .micro_task_create import MicroTaskCreate
 from .o_auth_error import OAuthError
 from .one_off_task_create import OneOffTaskCreate
+from .one_off_task_create_form_fields_item import OneOffTaskCreateFormFieldsItem
 from .one_off_task_update import OneOffTaskUpdate
 from .one_off_task_update_taskdata import OneOffTaskUpdateTaskdata
 from .organization import Organization
@@ -244,6 +245,7 @@ __all__ = (
     "MicroTaskCreate",
     "OAuthError",
     "OneOffTaskCreate",
+    "OneOffTaskCreateFormFieldsItem",
     "OneOffTaskUpdate",
     "OneOffTaskUpdateTaskdata",
     "Organization",

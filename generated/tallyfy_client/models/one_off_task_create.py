@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -11,6 +11,9 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.one_off_task_create_form_fields_item import (
+        OneOffTaskCreateFormFieldsItem,
+    )
     from ..models.task_owners import TaskOwners
 
 
@@ -19,11 +22,12 @@ T = TypeVar("T", bound="OneOffTaskCreate")
 
 @_attrs_define
 class OneOffTaskCreate:
-    """A new one-off task. Newer Tallyfy docs also require task_type, owners and deadline and call the summary
-    `description`.
+    """A new one-off task. Sources disagree on the text field: Tallyfy's create-task page sends `description`, the SDK (and
+    this spec's earlier reading) `summary`; both are accepted (`description` wins when both come). The create-task page
+    also requires task_type, owners and deadline; the SDK sends title, deadline and owners.
 
         Example:
-            {'title': 'Prepare Q3 report', 'task_type': 'task', 'owners': {'users': [1001]}, 'deadline': '2023-15-05
+            {'title': 'Prepare Q3 report', 'task_type': 'task', 'owners': {'users': [1001]}, 'deadline': '2025-05-15
                 14:30:00'}
 
     """
@@ -47,7 +51,20 @@ class OneOffTaskCreate:
     in UTC (see the response date fields).
      """
     summary: str | Unset = UNSET
-    """ Instructions or details (newer docs - `description`). """
+    """ Instructions or details (the SDK's name; Tallyfy's create-task page says `description`). """
+    description: str | Unset = UNSET
+    """ Instructions or details (Tallyfy's create-task page's name for `summary`). """
+    separate_task_for_each_assignee: bool | Unset = UNSET
+    everyone_must_complete: bool | Unset = UNSET
+    max_assignable: int | Unset = UNSET
+    prevent_guest_comment: bool | Unset = UNSET
+    webhook: str | Unset = UNSET
+    """ URL notified when the task completes. """
+    tags: list[str] | Unset = UNSET
+    """ Tag ids. """
+    top_secret: bool | Unset = UNSET
+    form_fields: list[OneOffTaskCreateFormFieldsItem] | Unset = UNSET
+    """ Form fields of the task (shape on Tallyfy's create-task page; kept as sent). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -62,6 +79,31 @@ class OneOffTaskCreate:
         deadline = self.deadline
 
         summary = self.summary
+
+        description = self.description
+
+        separate_task_for_each_assignee = self.separate_task_for_each_assignee
+
+        everyone_must_complete = self.everyone_must_complete
+
+        max_assignable = self.max_assignable
+
+        prevent_guest_comment = self.prevent_guest_comment
+
+        webhook = self.webhook
+
+        tags: list[str] | Unset = UNSET
+        if not isinstance(self.tags, Unset):
+            tags = self.tags
+
+        top_secret = self.top_secret
+
+        form_fields: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.form_fields, Unset):
+            form_fields = []
+            for form_fields_item_data in self.form_fields:
+                form_fields_item = form_fields_item_data.to_dict()
+                form_fields.append(form_fields_item)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -78,11 +120,34 @@ class OneOffTaskCreate:
             field_dict["deadline"] = deadline
         if summary is not UNSET:
             field_dict["summary"] = summary
+        if description is not UNSET:
+            field_dict["description"] = description
+        if separate_task_for_each_assignee is not UNSET:
+            field_dict["separate_task_for_each_assignee"] = (
+                separate_task_for_each_assignee
+            )
+        if everyone_must_complete is not UNSET:
+            field_dict["everyone_must_complete"] = everyone_must_complete
+        if max_assignable is not UNSET:
+            field_dict["max_assignable"] = max_assignable
+        if prevent_guest_comment is not UNSET:
+            field_dict["prevent_guest_comment"] = prevent_guest_comment
+        if webhook is not UNSET:
+            field_dict["webhook"] = webhook
+        if tags is not UNSET:
+            field_dict["tags"] = tags
+        if top_secret is not UNSET:
+            field_dict["top_secret"] = top_secret
+        if form_fields is not UNSET:
+            field_dict["form_fields"] = form_fields
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.one_off_task_create_form_fields_item import (
+            OneOffTaskCreateFormFieldsItem,
+        )
         from ..models.task_owners import TaskOwners
 
         d = dict(src_dict)
@@ -101,12 +166,50 @@ class OneOffTaskCreate:
 
         summary = d.pop("summary", UNSET)
 
+        description = d.pop("description", UNSET)
+
+        separate_task_for_each_assignee = d.pop(
+            "separate_task_for_each_assignee", UNSET
+        )
+
+        everyone_must_complete = d.pop("everyone_must_complete", UNSET)
+
+        max_assignable = d.pop("max_assignable", UNSET)
+
+        prevent_guest_comment = d.pop("prevent_guest_comment", UNSET)
+
+        webhook = d.pop("webhook", UNSET)
+
+        tags = cast(list[str], d.pop("tags", UNSET))
+
+        top_secret = d.pop("top_secret", UNSET)
+
+        _form_fields = d.pop("form_fields", UNSET)
+        form_fields: list[OneOffTaskCreateFormFieldsItem] | Unset = UNSET
+        if _form_fields is not UNSET:
+            form_fields = []
+            for form_fields_item_data in _form_fields:
+                form_fields_item = OneOffTaskCreateFormFieldsItem.from_dict(
+                    form_fields_item_data
+                )
+
+                form_fields.append(form_fields_item)
+
         one_off_task_create = cls(
             title=title,
             task_type=task_type,
             owners=owners,
             deadline=deadline,
             summary=summary,
+            description=description,
+            separate_task_for_each_assignee=separate_task_for_each_assignee,
+            everyone_must_complete=everyone_must_complete,
+            max_assignable=max_assignable,
+            prevent_guest_comment=prevent_guest_comment,
+            webhook=webhook,
+            tags=tags,
+            top_secret=top_secret,
+            form_fields=form_fields,
         )
 
         one_off_task_create.additional_properties = d

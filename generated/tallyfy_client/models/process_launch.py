@@ -26,7 +26,7 @@ class ProcessLaunch:
     Example:
         {'checklist_id': '0123456789abcdef0123456789abcdef', 'name': 'Onboarding - Jane Doe', 'prerun':
             {'fedcba9876543210fedcba9876543210': 'Jane Doe'}, 'tasks': {'00112233445566778899aabbccddeeff': {'deadline':
-            '2023-15-05 14:30:00', 'owners': {'users': [1001]}}}}
+            '2025-05-15 14:30:00', 'owners': {'users': [1001]}}}}
 
     """
 
