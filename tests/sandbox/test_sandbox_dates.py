@@ -52,6 +52,8 @@ COVERED = {
     ("update_oneoff_task", "deadline"),
     ("create_guest", "external_date_creation"),
     ("update_process_task", "deadline"),
+    ("create_task_micro", "deadline"),
+    ("edit_task_deadline_micro", "Deadline"),
 }
 DAY_FILTERS = {("list_org_tasks", "deadline_start_range"), ("list_org_tasks", "deadline_end_range")}
 
@@ -92,6 +94,14 @@ def _send(api, headers, process, case, value):
     if case == ("update_process_task", "deadline"):
         path = api.org(f"/runs/{process['id']}/tasks/{task_id}")
         return api.client.put(path, json={"deadline": value}, headers=headers), "deadline"
+    micro = api.org().replace("/organizations/", "/processes/micro-functions/organizations/")
+    if case == ("create_task_micro", "deadline"):
+        body = {"name": "t", "task_type": "task", "deadline": value}
+        return api.client.post(micro + "/tasks", json=body, headers=headers), "deadline"
+    if case == ("edit_task_deadline_micro", "Deadline"):
+        oneoff = api.client.post(api.org("/tasks"), json={"title": "t"}, headers=headers).json()["data"]
+        path = micro + f"/tasks/{oneoff['id']}/edit-deadline"
+        return api.client.put(path, json={"Deadline": value}, headers=headers), "Deadline"
     name = case[1]
     return api.client.get(api.org("/tasks"), params={name: value}, headers=headers), name
 
