@@ -7,6 +7,11 @@ own logic, so that tests of one against the other prove something. Sources: the 
 
 from typing import Final
 
+# The request date rule has one home, _date_rule; these two are re-exported for the modules that read constants.
+from tallyfy_diag._date_rule import REQUEST_DATE_FORMAT, RESPONSE_DATE_FORMAT
+
+__all__ = ["REQUEST_DATE_FORMAT", "RESPONSE_DATE_FORMAT"]  # the re-exports; names defined below export anyway
+
 # Required on every call (seed: "Requests without this header will be automatically rejected").
 CLIENT_HEADER: Final = "X-Tallyfy-Client"
 CLIENT_HEADER_VALUE: Final = "APIClient"
@@ -30,9 +35,6 @@ GRANT_REFRESH_TOKEN: Final = "refresh_token"
 GRANT_TYPES: Final = (GRANT_PASSWORD, GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN)
 FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded"
 
-# Request dates use the seed's YYYY-DD-MM HH:MM:SS (day BEFORE month); responses are ISO 8601 Zulu.
-REQUEST_DATE_FORMAT: Final = "%Y-%d-%m %H:%M:%S"
-RESPONSE_DATE_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.000Z"
 
 # Bodies the real API answers with (reference: "Errors and limits").
 UNAUTHENTICATED_MESSAGE: Final = "Unauthenticated."

@@ -51,7 +51,7 @@ CLIENT_SCENARIOS: Final[Mapping[str, str]] = MappingProxyType(
         "wrong-credentials": "The client sends a wrong password.",
         "wrong-client-secret": "The client sends a wrong client secret (invalid_client).",
         "wrong-base-url": "The client's base URL lacks the /api prefix.",
-        "dates": "The client sends a task deadline as ISO 8601 (what isoformat() gives).",
+        "dates": "The client writes a task deadline day-first (YYYY-DD-MM, from an older text of the guide).",
         "cors-not-allowed": "A browser page calls an API that allows no origins (like Tallyfy).",
     }
 )

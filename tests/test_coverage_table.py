@@ -56,3 +56,11 @@ def test_check_mode_fails_on_a_stale_table(tmp_path: Path, monkeypatch, capsys) 
     assert _coverage.main([]) == 0
     assert _coverage.main(["--check"]) == 0
     assert _coverage.main(["--bogus"]) == 2
+
+
+def test_the_sources_column_is_the_spec_provenance() -> None:
+    table = _coverage.render(_coverage.build_rows(ROOT))
+    rows = {line.split("|")[1].strip(" `"): line for line in table.splitlines() if line.startswith("| `")}
+    assert "| DOC, CLI, SDK, N8N |" in rows["get_process_task"]
+    assert "| *unverified* |" in rows["get_step_capture"]
+    assert "| DOC |" in rows["get_process_custom_fields"]

@@ -12,6 +12,7 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from tallyfy_diag._constants import CLIENT_HEADER, REQUIRES_USER_EXTENSION
+from tallyfy_diag._date_rule import SPEC_REQUEST_DATE_PATTERN, SPEC_REQUEST_DAY_PATTERN
 from tallyfy_diag._spec import find_operation, find_path, load_spec, operation_by_id, operations
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -114,12 +115,18 @@ def test_server_enumerations_stay_open_strings(spec: dict[str, Any]) -> None:
     assert enums(spec["components"]["schemas"], "#/components/schemas") == []
 
 
-def test_request_dates_use_the_seed_format(spec: dict[str, Any]) -> None:
+def test_request_dates_follow_the_one_date_rule(spec: dict[str, Any]) -> None:
     request_date = spec["components"]["schemas"]["RequestDate"]
+    assert request_date["pattern"] == SPEC_REQUEST_DATE_PATTERN
+    assert spec["components"]["schemas"]["RequestDay"]["pattern"] == SPEC_REQUEST_DAY_PATTERN
     pattern = re.compile(request_date["pattern"])
-    assert pattern.fullmatch("2023-15-05 14:30:00")
-    assert not pattern.fullmatch("2023-05-15T14:30:00Z")
-    assert "YYYY-DD-MM" in request_date["description"]
+    assert pattern.fullmatch("2023-05-15 14:30:00")
+    assert pattern.fullmatch("2023-05-15T14:30:00Z")
+    assert pattern.fullmatch("2023-05-15T14:30:00.000+02:00")
+    assert not pattern.fullmatch("2023-05-15T14:30:00")
+    assert not pattern.fullmatch("2023-05-15")
+    assert "YYYY-MM-DD HH:MM:SS" in request_date["description"]
+    assert "YYYY-DD-MM" in request_date["description"], "the superseded day-first text is named as evidence"
 
 
 def test_descriptions_speak_both_vocabularies(spec: dict[str, Any]) -> None:

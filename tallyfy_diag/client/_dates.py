@@ -1,16 +1,16 @@
-"""Dates on the wire: the seed's request format out, aware datetimes in.
+"""Dates on the wire: the request date rule out, aware datetimes in.
 
-Tallyfy reads request dates as `YYYY-DD-MM HH:MM:SS` (the integration guide: DAY before MONTH, e.g.
-`2023-15-05 14:30:00` is 15 May 2023) and answers with ISO 8601 in UTC. The spec types request dates as strings
-(`RequestDate`), so the generated models take `str` and would send a `datetime` as `isoformat()` in a JSON body
-and as `str(dt)` (`YYYY-MM-DD`, month first: silently the wrong day) in a query string. So:
+Tallyfy reads request dates as `Y-m-d H:i:s` (e.g. `2025-05-15 14:30:00`, no zone) or ISO 8601 with a zone, and
+answers with ISO 8601 in UTC; the rule and its evidence live in `tallyfy_diag._date_rule`. The spec types request
+dates as strings (`RequestDate`), so the generated models take `str` and would send a `datetime` as `isoformat()`
+(no zone for a naive one: refused) in a JSON body and as `str(dt)` in a query string. So:
 
 - Typed code calls `request_date(dt)` and passes the string: mypy is satisfied and the value is explicit.
 - As a safety net the client also converts every `datetime` (and `date`, as midnight) left in a JSON body or in
-  query parameters, at any depth, with the same `DateSettings` — so an untyped caller cannot send ISO by accident.
-- The request format carries no time zone. Values are converted to `DateSettings.timezone`, UTC unless you say
+  query parameters, at any depth, with the same `DateSettings` — so an untyped caller cannot send a refused date.
+- `Y-m-d H:i:s` carries no time zone. Values are converted to `DateSettings.timezone`, UTC unless you say
   otherwise; a naive datetime is taken to be in that zone already. Seconds are the finest unit sent.
-- `DateSettings(style="iso")` sends ISO 8601 with an offset instead (newer Tallyfy docs' examples).
+- `DateSettings(style="iso")` sends ISO 8601 with an offset instead (Tallyfy's endpoint pages' examples).
 - `parse_response_date(text)` reads a response date as an aware datetime (a value with no offset is UTC).
 """
 
@@ -22,14 +22,14 @@ from typing import Any, Literal
 
 import attrs
 
-from tallyfy_diag._constants import REQUEST_DATE_FORMAT
+from tallyfy_diag._date_rule import REQUEST_DATE_FORMAT
 
 DateStyle = Literal["tallyfy", "iso"]
 
 
 @attrs.frozen
 class DateSettings:
-    """How request dates are written: the seed's format (default) or ISO 8601, in one stated time zone."""
+    """How request dates are written: `Y-m-d H:i:s` (default) or ISO 8601, in one stated time zone."""
 
     style: DateStyle = attrs.field(default="tallyfy", validator=attrs.validators.in_(("tallyfy", "iso")))
     timezone: tzinfo = UTC
@@ -59,7 +59,7 @@ DEFAULT_DATES = DateSettings()
 
 
 def request_date(value: datetime | date, settings: DateSettings = DEFAULT_DATES) -> str:
-    """A datetime as Tallyfy expects it in a request: `YYYY-DD-MM HH:MM:SS` in UTC unless `settings` say otherwise."""
+    """A datetime as Tallyfy expects it in a request: `Y-m-d H:i:s` in UTC unless `settings` say otherwise."""
     return settings.format(value)
 
 

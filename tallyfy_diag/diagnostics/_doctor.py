@@ -62,7 +62,8 @@ from tallyfy_diag.diagnostics._secrets import collect_secrets
 
 DEFAULT_TIMEOUT: Final = 10.0
 _CANONICAL_AUTHORIZATION: Final = DOCUMENTED_HABITS.authorization
-ISO_DEADLINE: Final = "2030-07-15T17:00:00Z"
+DAY_FIRST_DEADLINE: Final = "2030-15-07 17:00:00"
+"""15 July 2030 written day-first, as an older text of Tallyfy's guide said: Tallyfy reads Y-m-d and refuses it."""
 
 
 @attrs.frozen
@@ -527,8 +528,8 @@ class _Doctor:
             self.api_headers(token, token_source=source, origin=False),
         )
         self.add(checklists, view, memberships=memberships)
-        if settings.habits.iso_deadline:
-            body = json.dumps({"title": "tallyfy-diag date probe", "task_type": "task", "deadline": ISO_DEADLINE})
+        if settings.habits.day_first_deadline:
+            body = json.dumps({"title": "tallyfy-diag date probe", "task_type": "task", "deadline": DAY_FIRST_DEADLINE})
             headers = [
                 *self.api_headers(token, token_source=source, origin=False),
                 Header("Content-Type", "application/json"),

@@ -34,8 +34,8 @@ class ClientHabits:
     """A parameter the client leaves out of its token requests."""
     burst: int = 0
     """Calls the client fires in a loop before the doctor looks."""
-    iso_deadline: bool = False
-    """The client sends a task deadline as ISO 8601 (what `isoformat()` gives); the live doctor never writes."""
+    day_first_deadline: bool = False
+    """The client sends a task deadline day-first (an older text of the guide); the live doctor never writes."""
 
 
 DOCUMENTED_HABITS: Final = ClientHabits()
@@ -89,7 +89,7 @@ DOCTOR_SCENARIOS: Final[Mapping[str, DoctorScenario]] = MappingProxyType(
         "wrong-credentials": DoctorScenario(wrong_password=True),
         "wrong-client-secret": DoctorScenario(wrong_client_secret=True),
         "wrong-base-url": DoctorScenario(root_paths=True),
-        "dates": DoctorScenario(habits=ClientHabits(iso_deadline=True)),
+        "dates": DoctorScenario(habits=ClientHabits(day_first_deadline=True)),
         "cors-not-allowed": DoctorScenario(origin=True),
     }
 )

@@ -50,6 +50,7 @@ from tallyfy_diag.sandbox import (  # noqa: F401
     _organizing,
     _people,
     _processes,
+    _sourced,
     _tasks,
 )
 from tallyfy_diag.sandbox._call import HANDLERS, Binary, Call, Principal
@@ -180,6 +181,9 @@ class SandboxApp:
         )
         self.webhooks = WebhookSender()
         self.outage = Outage(self.config.outage_requests)
+        self.served: Callable[[str], None] | None = None
+        """Told the operation id of every request routed to an operation (tests record which operations a
+        client's calls reach, e.g. the official SDK's methods)."""
 
     def __repr__(self) -> str:
         return f"SandboxApp(seed={self.config.seed}, scenario={self.config.scenario!r})"
@@ -265,6 +269,8 @@ class SandboxApp:
         operation = next((op for op in on_path if op.method == request.method), None)
         if operation is None:
             raise method_not_allowed(sorted({op.method for op in on_path}))
+        if self.served is not None:
+            self.served(operation.operation_id)
         if self.outage.take():
             # Shown against the Date header's clock, as a gateway would.
             raise service_unavailable(self.clock.now() + self.config.clock_offset)
@@ -384,6 +390,12 @@ class SandboxApp:
             if traits.body_required:
                 raise invalid({"body": ["The request body is required (a JSON object)."]})
             return {}
+        if content_type == FORM_CONTENT_TYPE:
+            # Laravel reads a form body like JSON, and Tallyfy's SDK sends one (its blueprint clone).
+            try:
+                return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict"))
+            except (UnicodeDecodeError, ValueError):
+                raise invalid({"body": ["The body is not valid application/x-www-form-urlencoded UTF-8."]}) from None
         if content_type != "application/json" and not content_type.endswith("+json"):
             raise invalid({"body": ["The request body must be JSON (Content-Type: application/json)."]})
         try:

@@ -44,7 +44,7 @@ def list_blueprints(call: Call) -> Result:
         and (owner_id is None or blueprint.owner_id == owner_id)
     ]
     includes = call.includes()
-    return call.paged(found, lambda blueprint: shape.blueprint(blueprint, includes), fields)
+    return call.paged(found, lambda blueprint: shape.blueprint(blueprint, includes, call.store), fields)
 
 
 @attrs.frozen
@@ -62,6 +62,7 @@ class _BlueprintInput:
 
 def _read_blueprint(call: Call, *, creating: bool) -> _BlueprintInput:
     fields = call.body_fields()
+    fields.string("folder_id")
     given = _BlueprintInput(
         title=fields.string("title", required=creating or "title" in fields.source, max_length=TITLE_MAX),
         summary=fields.string("summary"),
@@ -88,21 +89,24 @@ def create_blueprint(call: Call) -> Result:
         guidance=given.guidance,
         webhook=given.webhook,
     )
-    return 201, {"data": shape.blueprint(blueprint)}
+    return 201, {"data": shape.blueprint(blueprint, store=call.store)}
 
 
 @handles("get_blueprint")
 def get_blueprint(call: Call) -> Result:
-    return 200, {"data": shape.blueprint(find_blueprint(call, call.params["checklist_id"]), call.includes())}
+    return 200, {
+        "data": shape.blueprint(find_blueprint(call, call.params["checklist_id"]), call.includes(), call.store)
+    }
 
 
 @handles("update_blueprint")
 def update_blueprint(call: Call) -> Result:
     blueprint = find_blueprint(call, call.params["checklist_id"])
-    for name, value in _read_blueprint(call, creating=False).changes().items():
+    # Tallyfy's update-template page and the SDK: a PUT carries the title even when it does not change it.
+    for name, value in _read_blueprint(call, creating=True).changes().items():
         setattr(blueprint, name, value)
     blueprint.updated_at = call.store.now()
-    return 200, {"data": shape.blueprint(blueprint)}
+    return 200, {"data": shape.blueprint(blueprint, store=call.store)}
 
 
 @handles("archive_blueprint")
@@ -110,7 +114,7 @@ def archive_blueprint(call: Call) -> Result:
     blueprint = find_blueprint(call, call.params["checklist_id"])
     if blueprint.archived_at is None:
         blueprint.archived_at = blueprint.updated_at = call.store.now()
-    return 200, {"data": shape.blueprint(blueprint)}
+    return 200, {"data": shape.blueprint(blueprint, store=call.store)}
 
 
 @handles("list_blueprint_steps")
@@ -157,7 +161,7 @@ def clone_blueprint(call: Call) -> Result:
         captures = [attrs.evolve(capture, id=store.new_id(), step_id=step_id) for capture in step.captures]
         copy.steps.append(attrs.evolve(step, id=step_id, checklist_id=copy.id, captures=captures))
     copy.kickoff_fields = [attrs.evolve(field, id=store.new_id()) for field in source.kickoff_fields]
-    return 201, {"data": shape.blueprint(copy)}
+    return 201, {"data": shape.blueprint(copy, store=call.store)}
 
 
 @handles("publish_blueprint")
@@ -166,7 +170,7 @@ def publish_blueprint(call: Call) -> Result:
     if blueprint.archived_at is not None:
         raise invalid({"checklist_id": ["An archived blueprint cannot be published."]})
     blueprint.updated_at = call.store.now()
-    return 200, {"data": shape.blueprint(blueprint)}
+    return 200, {"data": shape.blueprint(blueprint, store=call.store)}
 
 
 @handles("delete_blueprint")

@@ -1,8 +1,8 @@
 """Dates on the wire: what the sandbox accepts in requests and how it writes them in responses.
 
-Requests: the seed's `YYYY-DD-MM HH:MM:SS` (day BEFORE month; no zone, read as UTC) or ISO 8601 WITH a zone,
-as Tallyfy's documentation examples send. Anything else - ISO without a zone, month-first values whose
-"month" is over 12, impossible dates - is rejected. Responses: `YYYY-MM-DDThh:mm:ss.000Z`.
+Requests follow the one date rule (`tallyfy_diag._date_rule`): `Y-m-d H:i:s` (no zone, read as UTC) or ISO 8601
+WITH a zone. Anything else - ISO without a zone, day-first values whose "month" is over 12, impossible dates -
+is rejected. Responses: `YYYY-MM-DDThh:mm:ss.000Z`.
 """
 
 from __future__ import annotations
@@ -10,21 +10,24 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from tallyfy_diag._constants import REQUEST_DATE_FORMAT, RESPONSE_DATE_FORMAT
+from tallyfy_diag._date_rule import (
+    ISO_WITH_ZONE_PATTERN,
+    REQUEST_DATE_FORMAT,
+    REQUEST_DATE_PATTERN,
+    RESPONSE_DATE_FORMAT,
+)
 
-_SEED_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+_PLAIN_SHAPE = re.compile(REQUEST_DATE_PATTERN)
 # fromisoformat alone is too lenient (it takes week dates, a space separator, no seconds): require the
 # calendar form with a T and a zone before handing over.
-_ISO_WITH_ZONE = re.compile(
-    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})", flags=re.IGNORECASE
-)
+_ISO_WITH_ZONE = re.compile(ISO_WITH_ZONE_PATTERN)
 
 
 def parse_request_date(value: object) -> datetime | None:
     """The UTC moment a request date names, or None when it is not an accepted request date."""
     if not isinstance(value, str):
         return None
-    if _SEED_SHAPE.fullmatch(value):
+    if _PLAIN_SHAPE.fullmatch(value):
         try:
             return datetime.strptime(value, REQUEST_DATE_FORMAT).replace(tzinfo=UTC)
         except ValueError:

@@ -72,6 +72,12 @@ class Step:
     task_type: str
     captures: list[FormField]
     deadline_days: int
+    summary: str | None = None
+    assignees: list[int] = attrs.Factory(list)
+    """Member ids; `guests` and `groups` likewise (the SDK's reading of a step)."""
+    guests: list[str] = attrs.Factory(list)
+    groups: list[str] = attrs.Factory(list)
+    everyone_must_complete: bool = False
 
 
 @attrs.define
@@ -140,6 +146,7 @@ class Process:
     archived_at: datetime | None = None
     starred: bool = False
     tags: list[str] = attrs.Factory(list)
+    prerun_completed_at: datetime | None = None
 
     @property
     def status(self) -> str:

@@ -10,6 +10,7 @@ from tallyfy_diag.sandbox._call import Call, Result, handles
 from tallyfy_diag.sandbox._dates import format_response_date
 from tallyfy_diag.sandbox._errors import invalid, resource_not_found
 from tallyfy_diag.sandbox._models import RUN_ARCHIVED, FormField, Process, Task
+from tallyfy_diag.sandbox._pagination import DEFAULT_PER_PAGE
 from tallyfy_diag.sandbox._validation import Fields
 from tallyfy_diag.sandbox._webhooks import process_payload
 
@@ -89,6 +90,11 @@ def list_processes(call: Call) -> Result:
     checklist_id = fields.hex_id("checklist_id")
     owners = fields.string("owners")
     owner_ids = {part.strip() for part in owners.split(",")} if owners else None
+    tag_list = fields.string("tag_ids") or fields.string("tag")
+    tag_ids = {part.strip() for part in tag_list.split(",") if part.strip()} if tag_list else None
+    untagged = fields.boolean("untagged")
+    starred = fields.boolean("starred")
+    everything = fields.boolean("without_pagination")
 
     def wanted(process: Process) -> bool:
         if status in (None, "") and process.status == RUN_ARCHIVED:
@@ -100,11 +106,17 @@ def list_processes(call: Call) -> Result:
             and text in process.name.lower()
             and (checklist_id is None or process.checklist_id == checklist_id)
             and (owner_ids is None or str(process.owner_id) in owner_ids)
+            and (tag_ids is None or bool(tag_ids & set(process.tags)))
+            and (not untagged or not process.tags)
+            and starred in (None, process.starred)
         )
 
     found = [process for process in call.store.processes_of(call.org_id) if wanted(process)]
     includes = call.includes()
-    return call.paged(found, lambda process: shape.process(process, call.store, includes), fields)
+    default = max(len(found), 1) if everything else DEFAULT_PER_PAGE
+    return call.paged(
+        found, lambda process: shape.process(process, call.store, includes), fields, default_per_page=default
+    )
 
 
 @handles("launch_process")
@@ -118,6 +130,14 @@ def launch_process(call: Call) -> Result:
     fields.list_of("tags", str)
     fields.list_of("users", int)
     fields.list_of("groups", str)
+    # More fields Tallyfy's launch page and the SDK send; read for their types, kept where the sandbox can.
+    user_id = fields.integer("user_id")
+    check_member(call, fields, "user_id", user_id)
+    starred = fields.boolean("starred")
+    fields.boolean("is_public")
+    fields.string("parent_id")
+    fields.mapping("roles")
+    fields.list_of("folders", str)
     blueprint = None
     if checklist_id is not None:
         found = call.store.blueprint_in(call.org_id, checklist_id)
@@ -141,8 +161,9 @@ def launch_process(call: Call) -> Result:
         prerun=prerun,
         task_settings=settings,
         launcher=call.user_id,
-        owner_id=owner_id,
+        owner_id=owner_id if owner_id is not None else user_id,
     )
+    process.starred = bool(starred)
     call.store.record(
         call.org_id,
         call.user_id,

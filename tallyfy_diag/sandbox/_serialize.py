@@ -76,13 +76,22 @@ def step(value: Step) -> JsonObject:
         "alias": value.alias,
         "position": value.position,
         "task_type": value.task_type,
-        "captures": {"data": [form_field(capture) for capture in value.captures]},
+        "step_type": value.task_type,
+        "summary": value.summary,
+        # A bare array: the SDK reads one, and Tallyfy's docs show none.
+        "captures": [form_field(capture) for capture in value.captures],
         "deadline": {"value": value.deadline_days, "unit": "days", "option": "from", "step": "start_run"},
         "webhook": None,
+        "assignees": list(value.assignees),
+        "guests": list(value.guests),
+        "groups": list(value.groups),
+        "everyone_must_complete": value.everyone_must_complete,
     }
 
 
-def blueprint(value: Blueprint, include: Collection[str] = ()) -> JsonObject:
+def blueprint(value: Blueprint, include: Collection[str] = (), store: Store | None = None) -> JsonObject:
+    """As Tallyfy's get-template page shows it: `prerun` and `automated_actions` always, as bare arrays;
+    `steps` and `tags` (bare arrays too) only when asked for with `with=`."""
     shaped: JsonObject = {
         "id": value.id,
         "title": value.title,
@@ -92,15 +101,38 @@ def blueprint(value: Blueprint, include: Collection[str] = ()) -> JsonObject:
         "status": value.status,
         "type": value.type,
         "created_at": format_response_date(value.created_at),
+        "last_updated": format_response_date(value.updated_at),
         "updated_at": format_response_date(value.updated_at),
         "archived_at": format_response_date(value.archived_at),
         "webhook": value.webhook,
+        "prerun": [form_field(item) for item in value.kickoff_fields],
+        "automated_actions": [],
     }
+    if store is not None:
+        shaped["automated_actions"] = [
+            {key: item for key, item in action.items() if key != "checklist_id"} | {"checklist_id": value.id}
+            for action in store.automations.values()
+            if action["checklist_id"] == value.id
+        ]
     if "steps" in include:
-        shaped["steps"] = {"data": [step(item) for item in value.steps]}
-    if "prerun" in include:
-        shaped["prerun"] = {"data": [form_field(item) for item in value.kickoff_fields]}
+        shaped["steps"] = [step(item) for item in value.steps]
+    if "tags" in include and store is not None:
+        shaped["tags"] = tag_links(store, "Checklist", value.id)
     return shaped
+
+
+def tag_links(store: Store, subject_type: str, subject_id: str) -> list[JsonObject]:
+    """A record's tags as association rows: `id` is the association (what untagging deletes), `tag_id` the tag.
+
+    Tallyfy's get-template page shows tag objects (`id` the tag's); the SDK reads association rows, and
+    only they let a client untag (no route lists associations), so the sandbox sends rows with the tag's
+    title and color beside them."""
+    return [
+        {"id": link["id"], "tag_id": link["tag_id"], "subject_type": subject_type, "subject_id": subject_id}
+        | {"title": store.tags[link["tag_id"]].title, "color": store.tags[link["tag_id"]].color}
+        for link in store.tag_links.values()
+        if link["subject_type"] == subject_type and link["subject_id"] == subject_id and link["tag_id"] in store.tags
+    ]
 
 
 def process(value: Process, store: Store, include: Collection[str] = ()) -> JsonObject:
@@ -122,12 +154,15 @@ def process(value: Process, store: Store, include: Collection[str] = ()) -> Json
         "tags": list(value.tags),
         "created_at": format_response_date(value.created_at),
         "completed_at": format_response_date(value.completed_at),
+        "prerun_completed_at": format_response_date(value.prerun_completed_at),
         "archived_at": format_response_date(value.archived_at),
     }
+    if "tags" in include:
+        shaped["tags"] = tag_links(store, "Run", value.id)
     if "tasks" in include:
         shaped["tasks"] = {"data": [task(item, store) for item in tasks]}
     if "checklist" in include:
-        shaped["checklist"] = {"data": blueprint(store.blueprints[value.checklist_id])}
+        shaped["checklist"] = {"data": blueprint(store.blueprints[value.checklist_id], store=store)}
     return shaped
 
 

@@ -89,10 +89,24 @@ class Store:
         self.comments: dict[str, Comment] = {}
         self.assets: dict[str, Asset] = {}
         self.activities: list[Activity] = []
+        # Records only Tallyfy's other public sources show; their shapes are open, so they stay JSON objects.
+        self.automations: dict[str, dict[str, Any]] = {}
+        """Automated actions by id; each names its blueprint in `checklist_id`."""
+        self.tag_links: dict[str, dict[str, Any]] = {}
+        self.folder_links: dict[str, dict[str, Any]] = {}
+        self.custom_field_keys: dict[str, dict[str, Any]] = {}
+        self.custom_values: dict[tuple[str, str], dict[str, Any]] = {}
+        """Custom field values keyed by (record kind, record id)."""
+        self._link_ids = 0
         self._increments: dict[str, int] = {}
         self._seed(seed, credentials)
 
     # ---------------------------------------------------------------- ids and time
+
+    def new_link_id(self) -> int:
+        """Folder objects and tag links carry integer ids (the SDK reads them as integers)."""
+        self._link_ids += 1
+        return self._link_ids
 
     def new_id(self) -> str:
         return f"{self._random.getrandbits(128):032x}"

@@ -9,6 +9,7 @@ from tallyfy_diag.sandbox._blueprints import TITLE_MAX
 from tallyfy_diag.sandbox._call import Call, Result, handles
 from tallyfy_diag.sandbox._errors import invalid, resource_not_found
 from tallyfy_diag.sandbox._models import RUN_ARCHIVED, TASK_COMPLETED, Comment, Task
+from tallyfy_diag.sandbox._pagination import DEFAULT_PER_PAGE
 from tallyfy_diag.sandbox._processes import (
     find_process,
     find_process_task,
@@ -39,25 +40,40 @@ def list_org_tasks(call: Call) -> Result:
     status = fields.string("status")
     owners = fields.string("owners")
     owner_ids = {part.strip() for part in owners.split(",")} if owners else None
-    start = fields.date("deadline_start")
-    end = fields.date("deadline_end")
+    start = fields.day("deadline_start_range")
+    end = fields.day("deadline_end_range")
+    text = (fields.string("q") or "").lower()
+    oneoff = fields.boolean("is_oneoff")
+    unassigned = fields.boolean("unassigned")
+    archived = fields.string("archived")
+    everything = fields.boolean("without_pagination")
     now = call.store.now()
 
-    def wanted(task: Task) -> bool:
-        if not _visible(call, task):
-            return False
-        in_range = (start is None or (task.deadline is not None and task.deadline >= start)) and (
-            end is None or (task.deadline is not None and task.deadline <= end)
+    def in_range(task: Task) -> bool:
+        day = task.deadline.date() if task.deadline is not None else None
+        return (start is None or (day is not None and day >= start)) and (
+            end is None or (day is not None and day <= end)
         )
+
+    def wanted(task: Task) -> bool:
+        if archived == "only":
+            if task.archived_at is None:
+                return False
+        elif archived != "true" and not _visible(call, task):
+            return False
         return (
-            in_range
+            in_range(task)
             and (status in (None, "") or _task_status_matches(task, status, now))
             and (owner_ids is None or bool(owner_ids & {str(user) for user in task.owners.get("users", [])}))
+            and text in task.title.lower()
+            and oneoff in (None, task.run_id is None)
+            and (not unassigned or not any(task.owners.get(kind) for kind in ("users", "groups", "guests")))
         )
 
     found = [task for task in call.store.tasks_of(call.org_id) if wanted(task)]
     includes = call.includes()
-    return call.paged(found, lambda task: shape.task(task, call.store, includes), fields)
+    default = max(len(found), 1) if everything else DEFAULT_PER_PAGE
+    return call.paged(found, lambda task: shape.task(task, call.store, includes), fields, default_per_page=default)
 
 
 @handles("create_oneoff_task")
@@ -67,7 +83,14 @@ def create_oneoff_task(call: Call) -> Result:
     task_type = fields.string("task_type")
     owners = read_owners(call, fields)
     deadline = fields.date("deadline")
-    summary = fields.string("summary")
+    # Tallyfy's create-task page names the text `description`, the SDK `summary`: both are read.
+    summary = fields.string("description") if "description" in fields.source else fields.string("summary")
+    for flag in ("separate_task_for_each_assignee", "everyone_must_complete", "prevent_guest_comment", "top_secret"):
+        fields.boolean(flag)
+    fields.integer("max_assignable", minimum=1)
+    fields.url("webhook")
+    fields.list_of("tags", str)
+    fields.list_of("form_fields", dict)
     fields.check()
     task = call.store.add_oneoff_task(
         call.org_id,

@@ -6,19 +6,21 @@ their integers and booleans are parsed. Messages follow Laravel's wording, namin
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from tallyfy_diag._date_rule import REQUEST_DAY_PATTERN, RULE_TEXT
 from tallyfy_diag.sandbox._dates import parse_request_date
 from tallyfy_diag.sandbox._errors import invalid
 
 HEX_ID = re.compile(r"[0-9a-f]{32}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _TRUE, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
-DATE_RULE = "Y-d-m H:i:s (or ISO 8601 with a time zone)"
+DATE_RULE = RULE_TEXT
+_DAY = re.compile(REQUEST_DAY_PATTERN)
 
 
 def _words(name: str) -> str:
@@ -120,7 +122,7 @@ class Fields:
                 return None
         return value
 
-    def date(self, name: str, *, required: bool = False) -> datetime | None:
+    def date(self, name: str, *, required: bool = False) -> dt.datetime | None:
         value = self._get(name, required, f"a date in the format {DATE_RULE}")
         if value is None:
             return None
@@ -128,6 +130,22 @@ class Fields:
         if parsed is None:
             self.fail(name, f"The {_words(name)} does not match the format {DATE_RULE}.")
         return parsed
+
+    def day(self, name: str) -> dt.date | None:
+        """A day filter: `Y-m-d` (Tallyfy's list-tasks page) or a full request date, whose day counts."""
+        value = self._get(name, False, "a date in the format Y-m-d")
+        if value is None:
+            return None
+        if isinstance(value, str) and _DAY.fullmatch(value):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        parsed = parse_request_date(value)
+        if parsed is None:
+            self.fail(name, f"The {_words(name)} does not match the format Y-m-d.")
+            return None
+        return parsed.date()
 
     def list_of(self, name: str, kind: type, *, email: bool = False) -> list[Any] | None:
         value = self._get(name, False, "an array")

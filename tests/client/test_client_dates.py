@@ -1,4 +1,4 @@
-"""Request dates on the wire in the seed's YYYY-DD-MM HH:MM:SS (or ISO when asked), in a stated zone."""
+"""Request dates on the wire as Y-m-d H:i:s (or ISO when asked), in a stated zone: the one date rule."""
 
 from __future__ import annotations
 
@@ -23,21 +23,22 @@ STEP = "c" * 32
 FIELD = "d" * 32
 
 
-def test_request_date_puts_the_day_before_the_month():
-    assert request_date(datetime(2023, 5, 15, 14, 30, tzinfo=UTC)) == "2023-15-05 14:30:00"
+def test_request_date_puts_the_month_before_the_day():
+    assert request_date(datetime(2023, 5, 15, 14, 30, tzinfo=UTC)) == "2023-05-15 14:30:00"
+    assert request_date(datetime(2023, 5, 6, 14, 30, tzinfo=UTC)) == "2023-05-06 14:30:00"
 
 
 def test_request_date_converts_to_the_stated_zone():
     new_york = datetime(2023, 5, 15, 10, 30, tzinfo=ZoneInfo("America/New_York"))
-    assert request_date(new_york) == "2023-15-05 14:30:00"  # UTC by default
+    assert request_date(new_york) == "2023-05-15 14:30:00"  # UTC by default
     berlin = DateSettings(timezone=ZoneInfo("Europe/Berlin"))
-    assert request_date(new_york, berlin) == "2023-15-05 16:30:00"
+    assert request_date(new_york, berlin) == "2023-05-15 16:30:00"
 
 
 def test_naive_datetimes_are_taken_to_be_in_the_stated_zone():
     naive = datetime(2023, 1, 2, 3, 4, 5)
-    assert request_date(naive) == "2023-02-01 03:04:05"
-    assert request_date(naive, DateSettings(timezone=timezone(timedelta(hours=2)))) == "2023-02-01 03:04:05"
+    assert request_date(naive) == "2023-01-02 03:04:05"
+    assert request_date(naive, DateSettings(timezone=timezone(timedelta(hours=2)))) == "2023-01-02 03:04:05"
 
 
 def test_iso_style_on_request():
@@ -48,7 +49,7 @@ def test_iso_style_on_request():
 
 
 def test_a_date_is_midnight():
-    assert request_date(date(2024, 2, 29)) == "2024-29-02 00:00:00"
+    assert request_date(date(2024, 2, 29)) == "2024-02-29 00:00:00"
 
 
 def test_unknown_style_is_refused():
@@ -77,7 +78,7 @@ def _launch_body(server) -> dict:
     return json.loads(request.content)
 
 
-def test_a_datetime_in_a_request_body_goes_out_in_the_seed_format(server, make_tallyfy):
+def test_a_datetime_in_a_request_body_goes_out_in_the_rule_format(server, make_tallyfy):
     server.route("POST", RUNS, json_response(201, {"data": {"id": "a" * 32}}))
     deadline = datetime(2023, 5, 15, 14, 30, tzinfo=UTC)
     prerun = ProcessLaunchPrerun()
@@ -90,8 +91,8 @@ def test_a_datetime_in_a_request_body_goes_out_in_the_seed_format(server, make_t
     body.tasks[STEP] = ProcessLaunchTask(deadline=deadline)  # type: ignore[arg-type, index]
     make_tallyfy().call(launch_process, body=body)
     sent = _launch_body(server)
-    assert sent["tasks"][STEP]["deadline"] == "2023-15-05 14:30:00"
-    assert sent["prerun"][FIELD] == "2024-02-01 09:00:00"
+    assert sent["tasks"][STEP]["deadline"] == "2023-05-15 14:30:00"
+    assert sent["prerun"][FIELD] == "2024-01-02 09:00:00"
 
 
 def test_the_body_format_follows_the_client_settings(server, make_tallyfy):
@@ -112,7 +113,7 @@ def test_strings_are_sent_untouched(server, make_tallyfy):
     assert _launch_body(server)["tasks"][STEP]["deadline"] == "2023-15-05 14:30:00"
 
 
-def test_a_datetime_in_a_query_filter_goes_out_in_the_seed_format(server, make_tallyfy):
+def test_a_datetime_in_a_query_filter_goes_out_in_the_rule_format(server, make_tallyfy):
     server.route(
         "GET",
         TASKS,
@@ -120,9 +121,9 @@ def test_a_datetime_in_a_query_filter_goes_out_in_the_seed_format(server, make_t
     )
     make_tallyfy().call(
         list_org_tasks,
-        deadline_start=datetime(2023, 5, 1, 0, 0, tzinfo=UTC),  # type: ignore[arg-type]
-        deadline_end=request_date(datetime(2023, 5, 31, 23, 59, 59, tzinfo=UTC)),
+        deadline_start_range=datetime(2023, 5, 1, 0, 0, tzinfo=UTC),  # type: ignore[arg-type]
+        deadline_end_range=request_date(datetime(2023, 5, 31, 23, 59, 59, tzinfo=UTC)),
     )
     (request,) = server.api_requests
-    assert request.url.params["deadline_start"] == "2023-01-05 00:00:00"
-    assert request.url.params["deadline_end"] == "2023-31-05 23:59:59"
+    assert request.url.params["deadline_start_range"] == "2023-05-01 00:00:00"
+    assert request.url.params["deadline_end_range"] == "2023-05-31 23:59:59"

@@ -118,8 +118,8 @@ def test_process_launched_with_kickoff_values_and_a_deadline(target):
     tf = target.tallyfy(target.password_grant())
     sent = record_sent(tf)
     blueprint = _onboarding(tf)
-    requested_by, due_date = blueprint.prerun.data
-    first_step = blueprint.steps.data[0]
+    requested_by, due_date = blueprint.prerun
+    first_step = blueprint.steps[0]
     deadline = datetime(2024, 5, 20, 17, 0, tzinfo=UTC)
     prerun = ProcessLaunchPrerun()
     prerun[requested_by.id] = "People team"
@@ -131,12 +131,12 @@ def test_process_launched_with_kickoff_values_and_a_deadline(target):
 
     (launch,) = [r for r in sent if r.method == "POST" and r.url.path.endswith("/runs")]
     wire = json.loads(launch.content)
-    assert wire["tasks"][first_step.id]["deadline"] == "2024-20-05 17:00:00"  # YYYY-DD-MM HH:MM:SS
-    assert wire["prerun"][due_date.id] == "2024-03-06 09:30:00"
+    assert wire["tasks"][first_step.id]["deadline"] == "2024-05-20 17:00:00"  # Y-m-d H:i:s
+    assert wire["prerun"][due_date.id] == "2024-06-03 09:30:00"
     assert wire["prerun"][requested_by.id] == "People team"
     assert process.name == "Onboarding - Jane Doe"
     assert process.prerun[requested_by.id] == "People team"
-    # The server read the day before the month: the dates come back as the same moments.
+    # The server read the month before the day: the dates come back as the same moments.
     assert parse_response_date(process.prerun[due_date.id]) == datetime(2024, 6, 3, 9, 30, tzinfo=UTC)
     launched_task = next(t for t in process.tasks.data if t.step_id == first_step.id)
     assert launched_task.deadline == deadline
@@ -161,7 +161,7 @@ def test_validation_error_422(target):
     blueprint = _onboarding(tf)
     tasks = ProcessLaunchTasks()
     # An ISO date without a zone, as generated clients send by default: Tallyfy cannot read it.
-    tasks[blueprint.steps.data[0].id] = ProcessLaunchTask(deadline="2024-05-20T17:00:00")
+    tasks[blueprint.steps[0].id] = ProcessLaunchTask(deadline="2024-05-20T17:00:00")
     with pytest.raises(ValidationError) as caught:
         tf.call(launch_process, body=ProcessLaunch(checklist_id=blueprint.id, tasks=tasks))
     error = caught.value

@@ -140,8 +140,8 @@ def test_date_filters_given_as_datetimes_are_accepted(sandbox, clock):
     with make(sandbox, clock) as tf:
         tasks = tf.call(
             list_org_tasks,
-            deadline_start=datetime(2024, 1, 1, tzinfo=UTC),  # type: ignore[arg-type]
-            deadline_end=datetime(2030, 12, 31, tzinfo=UTC),  # type: ignore[arg-type]
+            deadline_start_range=datetime(2024, 1, 1, tzinfo=UTC),  # type: ignore[arg-type]
+            deadline_end_range=datetime(2030, 12, 31, tzinfo=UTC),  # type: ignore[arg-type]
         )
     assert tasks.data is not None
 

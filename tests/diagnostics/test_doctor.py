@@ -67,7 +67,7 @@ EXPECTED: dict[str, tuple[set[str], str | None, tuple[str, str] | None]] = {
     "rate-limited": ({"rate-limit"}, None, ("rate-limit", "429 rate-limited: wait")),
     "clock-skew": ({"clock-skew"}, None, ("clock-skew", "behind the server")),
     "short-token-ttl": (set(), None, ("token-expiry", "expires within")),
-    "dates": ({"date-format"}, None, ("date-format", "ISO 8601")),
+    "dates": ({"date-format"}, None, ("date-format", "day-first")),
     "cors-not-allowed": ({"cors-preflight"}, None, ("cors-preflight", "PreflightMissingAllowOriginHeader")),
     "cors-allowed": (set(), None, ("cors-preflight", "may make this call")),
     "cors-missing-client-header": (

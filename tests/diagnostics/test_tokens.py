@@ -141,12 +141,14 @@ def test_grant_type_with_a_configured_base_path() -> None:
 @pytest.mark.parametrize(
     ("value", "status"),
     [
-        ("2023-15-05 14:30:00", "pass"),
-        ("2023-05-15 14:30:00", "fail"),
+        ("2023-15-05 14:30:00", "fail"),
+        ("2023-05-15 14:30:00", "pass"),
         ("2023-05-06 14:30:00", "warn"),
         ("2023-05-05 14:30:00", "pass"),
-        ("2023-05-15T14:30:00Z", "fail"),
-        ("2023-05-15T14:30:00.000+02:00", "fail"),
+        ("2023-05-15T14:30:00Z", "pass"),
+        ("2023-05-15T14:30:00.000+02:00", "pass"),
+        ("2023-05-15T14:30:00", "fail"),
+        ("2023-5-15 14:30:00", "fail"),
         ("2023-05-15 14:30:00Z", "fail"),
         ("2023-31-02 10:00:00", "fail"),
         ("2023-15-05 25:00:00", "fail"),
@@ -160,10 +162,13 @@ def test_request_dates(value: str, status: str) -> None:
     assert str(verdict[0]) == status, verdict[1]
 
 
-def test_an_iso_date_gets_its_seed_equivalent_in_utc() -> None:
-    verdict = judge_date("2023-05-15T14:30:00+02:00")
-    assert verdict is not None
-    assert "'2023-15-05 12:30:00'" in verdict[1]
+def test_a_refused_date_gets_its_accepted_equivalent() -> None:
+    without_zone = judge_date("2023-05-15T14:30:00")
+    assert without_zone is not None
+    assert "'2023-05-15 14:30:00'" in without_zone[1]
+    day_first = judge_date("2023-15-05 12:30:00")
+    assert day_first is not None
+    assert "'2023-05-15 12:30:00'" in day_first[1]
 
 
 # ----------------------------------------------------------------------------------------------- the command

@@ -35,9 +35,17 @@ def test_malformed_or_non_object_json_is_422(api, user_headers, raw):
 
 
 def test_a_non_json_body_on_a_json_operation_is_422(api, user_headers):
-    response = api.client.post(api.org("/checklists"), data={"title": "form"}, headers=user_headers)
+    headers = {**user_headers, "Content-Type": "text/plain"}
+    response = api.client.post(api.org("/checklists"), content=b"title=form", headers=headers)
     _assert_clean_4xx(response, 422)
     assert "application/json" in response.json()["errors"]["body"][0]
+
+
+def test_a_form_body_on_a_json_operation_is_read_like_json(api, user_headers):
+    """Laravel reads a form body like JSON; Tallyfy's SDK sends its blueprint clone as one."""
+    response = api.client.post(api.org("/checklists"), data={"title": "form"}, headers=user_headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["data"]["title"] == "form"
 
 
 def test_an_oversized_body_is_413(api, user_headers):
@@ -126,13 +134,16 @@ def test_an_unexpected_exception_is_a_detail_free_500_and_is_logged(monkeypatch,
     assert any("internal detail" in record.exc_text for record in caplog.records if record.exc_text)
 
 
-def test_a_missing_required_body_is_422_but_an_empty_object_is_fine(api, user_headers):
+def test_a_missing_required_body_is_422_and_so_is_a_put_without_its_title(api, user_headers):
     listing = api.client.get(api.org("/checklists"), headers=user_headers).json()["data"]
     path = api.org(f"/checklists/{listing[0]['id']}")
     missing = api.client.put(path, headers=user_headers)
     _assert_clean_4xx(missing, 422)
     assert list(missing.json()["errors"]) == ["body"]
-    assert api.client.put(path, json={}, headers=user_headers).status_code == 200
+    empty = api.client.put(path, json={}, headers=user_headers)
+    _assert_clean_4xx(empty, 422)
+    assert list(empty.json()["errors"]) == ["title"], "a blueprint PUT needs its title (Tallyfy's update page)"
+    assert api.client.put(path, json={"title": "Same title"}, headers=user_headers).status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -113,13 +113,13 @@ def test_a_blueprint_with_its_steps_and_kickoff_fields(api, user_headers, app_he
     full = api.client.get(api.org(f"/checklists/{blueprint_id}"), params={"with": "steps,prerun"}, headers=user_headers)
     conforms("get_blueprint", full)
     data = full.json()["data"]
-    assert [step["position"] for step in data["steps"]["data"]] == [1, 2, 3]
-    assert data["prerun"]["data"][0]["required"] is True
-    step = data["steps"]["data"][0]
-    assert step["captures"]["data"][0]["label"] == "Employee ID"
+    assert [step["position"] for step in data["steps"]] == [1, 2, 3]
+    assert data["prerun"][0]["required"] is True
+    step = data["steps"][0]
+    assert step["captures"][0]["label"] == "Employee ID"
     steps = api.client.get(api.org(f"/checklists/{blueprint_id}/steps"), headers=app_headers)
     conforms("list_blueprint_steps", steps)
-    assert [item["id"] for item in steps.json()["data"]] == [item["id"] for item in data["steps"]["data"]]
+    assert [item["id"] for item in steps.json()["data"]] == [item["id"] for item in data["steps"]]
     one = api.client.get(api.org(f"/checklists/{blueprint_id}/steps/{step['id']}"), headers=app_headers)
     conforms("get_blueprint_step", one)
     assert one.json()["data"] == step

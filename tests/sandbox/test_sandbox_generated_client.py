@@ -144,7 +144,7 @@ def test_blueprints(sandbox, user_client, app_client):
     assert links.next_.endswith("page=3")
     blueprint_id = page.parsed.data[0].id
     full = _called(get_blueprint).sync_detailed(org, blueprint_id, client=app_client, with_="steps,prerun")
-    steps = full.parsed.data.steps.data
+    steps = full.parsed.data.steps
     assert steps
     listed = _called(list_blueprint_steps).sync_detailed(org, blueprint_id, client=app_client)
     assert [step.id for step in listed.parsed.data] == [step.id for step in steps]
@@ -156,7 +156,10 @@ def test_blueprints(sandbox, user_client, app_client):
     assert created.status_code == HTTPStatus.CREATED
     new_id = created.parsed.data.id
     updated = _called(update_blueprint).sync_detailed(
-        org, new_id, client=user_client, body=BlueprintUpdate(summary="now with a summary")
+        org,
+        new_id,
+        client=user_client,
+        body=BlueprintUpdate(title=created.parsed.data.title, summary="now with a summary"),
     )
     assert updated.parsed.data.summary == "now with a summary"
     archived = _called(archive_blueprint).sync_detailed(org, new_id, client=user_client)
@@ -173,15 +176,15 @@ def test_processes_and_tasks(sandbox, user_client):
     org = sandbox.credentials.org_id
     listing = list_blueprints.sync_detailed(org, client=user_client, q="Employee onboarding")
     blueprint = get_blueprint.sync_detailed(org, listing.parsed.data[0].id, client=user_client, with_="steps,prerun")
-    kickoff = {field.label: field.id for field in blueprint.parsed.data.prerun.data}
-    steps = blueprint.parsed.data.steps.data
+    kickoff = {field.label: field.id for field in blueprint.parsed.data.prerun}
+    steps = blueprint.parsed.data.steps
     launch = ProcessLaunch.from_dict(
         {
             "checklist_id": blueprint.parsed.data.id,
             "name": "Generated-client run",
             "prerun": {kickoff["Requested by"]: "IT"},
             "tasks": {
-                steps[0].id: {"deadline": "2031-15-05 14:30:00", "owners": {"users": [sandbox.credentials.user_id]}}
+                steps[0].id: {"deadline": "2031-05-15 14:30:00", "owners": {"users": [sandbox.credentials.user_id]}}
             },
         }
     )
@@ -202,7 +205,7 @@ def test_processes_and_tasks(sandbox, user_client):
         org, process.id, client=user_client, body=ProcessUpdate(name="Renamed by the client")
     )
     assert renamed.parsed.data.name == "Renamed by the client"
-    capture_id = steps[0].captures.data[0].id
+    capture_id = steps[0].captures[0].id
     filled = _called(update_process_task).sync_detailed(
         org, process.id, tasks[0].id, client=user_client, body=TaskUpdate.from_dict({"taskdata": {capture_id: "E-7"}})
     )
@@ -218,12 +221,12 @@ def test_processes_and_tasks(sandbox, user_client):
     one = _called(get_task).sync_detailed(org, tasks[0].id, client=user_client)
     assert one.parsed.data.taskdata.additional_properties == {capture_id: "E-7"}
     oneoff = _called(create_oneoff_task).sync_detailed(
-        org, client=user_client, body=OneOffTaskCreate(title="Generated one-off", deadline="2032-01-02 03:04:05")
+        org, client=user_client, body=OneOffTaskCreate(title="Generated one-off", deadline="2032-02-01 03:04:05")
     )
     assert oneoff.status_code == HTTPStatus.CREATED
     assert oneoff.parsed.data.is_oneoff_task is True
     window = _called(list_org_tasks).sync_detailed(
-        org, client=user_client, deadline_start="2032-01-02 00:00:00", deadline_end="2032-01-02 23:59:59"
+        org, client=user_client, deadline_start_range="2032-02-01", deadline_end_range="2032-02-01"
     )
     assert [task.title for task in window.parsed.data] == ["Generated one-off"]
     archived = _called(archive_process).sync_detailed(org, process.id, client=user_client)

@@ -23,10 +23,10 @@ def test_clone_publish_archive_and_delete_a_blueprint(api, user_headers, conform
     path = api.org(f"/checklists/{copy_id}")
     source = api.client.get(api.org(f"/checklists/{source_id}"), params={"with": "steps,prerun"}, headers=user_headers)
     copy = api.client.get(path, params={"with": "steps,prerun"}, headers=user_headers).json()["data"]
-    source_steps = source.json()["data"]["steps"]["data"]
-    assert [step["title"] for step in copy["steps"]["data"]] == [step["title"] for step in source_steps]
-    assert not {step["id"] for step in copy["steps"]["data"]} & {step["id"] for step in source_steps}
-    assert len(copy["prerun"]["data"]) == len(source.json()["data"]["prerun"]["data"])
+    source_steps = source.json()["data"]["steps"]
+    assert [step["title"] for step in copy["steps"]] == [step["title"] for step in source_steps]
+    assert not {step["id"] for step in copy["steps"]} & {step["id"] for step in source_steps}
+    assert len(copy["prerun"]) == len(source.json()["data"]["prerun"])
     into_second = api.client.post(
         api.org(f"/checklists/{source_id}/clone"), json={"tenant": api.credentials.second_org_id}, headers=user_headers
     )
@@ -61,7 +61,7 @@ def test_form_fields_of_a_blueprint(api, app_headers, onboarding, conforms):
     response = api.client.get(api.org(f"/checklists/{onboarding['id']}/form-fields"), headers=app_headers)
     conforms("list_blueprint_form_fields", response)
     assert [field["id"] for field in response.json()["data"]["ko_form_fields"]] == [
-        field["id"] for field in onboarding["prerun"]["data"]
+        field["id"] for field in onboarding["prerun"]
     ]
 
 
@@ -72,13 +72,13 @@ def test_kickoff_fields_update_reorder_and_delete(api, user_headers, conforms):
     )
     blueprint_id = clone.json()["data"]["id"]
     blueprint = api.client.get(api.org(f"/checklists/{blueprint_id}"), params={"with": "prerun"}, headers=user_headers)
-    first, second = (field["id"] for field in blueprint.json()["data"]["prerun"]["data"])
+    first, second = (field["id"] for field in blueprint.json()["data"]["prerun"])
     path = api.org(f"/checklists/{blueprint_id}/preruns/{second}")
     updated = api.client.put(path, json={"label": "When", "required": True, "position": 1}, headers=user_headers)
     conforms("update_kickoff_field", updated)
     assert (updated.json()["data"]["label"], updated.json()["data"]["required"]) == ("When", True)
     order = api.client.get(api.org(f"/checklists/{blueprint_id}"), params={"with": "prerun"}, headers=user_headers)
-    assert [field["id"] for field in order.json()["data"]["prerun"]["data"]] == [second, first]
+    assert [field["id"] for field in order.json()["data"]["prerun"]] == [second, first]
     assert api.client.put(path, json={"position": 0}, headers=user_headers).status_code == 422
     deleted = api.client.delete(path, headers=user_headers)
     assert deleted.status_code == 204
@@ -86,7 +86,7 @@ def test_kickoff_fields_update_reorder_and_delete(api, user_headers, conforms):
 
 
 def test_step_captures_crud(api, user_headers, app_headers, onboarding, conforms):
-    step = onboarding["steps"]["data"][2]  # "Manager approval": no captures yet
+    step = onboarding["steps"][2]  # "Manager approval": no captures yet
     base = api.org(f"/checklists/{onboarding['id']}/steps/{step['id']}/captures")
     created = api.client.post(
         base, json={"label": "Approved budget", "field_type": "text", "required": True}, headers=user_headers

@@ -18,7 +18,7 @@ def test_update_complete_and_reopen_a_one_off_task(api, user_headers, conforms):
     path = api.org(f"/tasks/{task['id']}")
     updated = api.client.put(
         path,
-        json={"title": "Renamed", "deadline": "2030-15-01 10:00:00", "taskdata": {"note": "x"}},
+        json={"title": "Renamed", "deadline": "2030-01-15 10:00:00", "taskdata": {"note": "x"}},
         headers=user_headers,
     )
     conforms("update_oneoff_task", updated)

@@ -57,7 +57,9 @@ def test_invite_change_role_disable_and_enable(api, user_headers, conforms):
     user = invited.json()["data"]
     assert (user["email"], user["status"], user["role"]) == (email, "invited", "light")
     again = api.client.post(
-        api.org("/users/invite"), json={"email": email, "first_name": "a", "last_name": "b"}, headers=user_headers
+        api.org("/users/invite"),
+        json={"email": email, "first_name": "a", "last_name": "b", "role": "light", "message": "hi"},
+        headers=user_headers,
     )
     assert again.status_code == 422
     assert list(again.json()["errors"]) == ["email"]
@@ -80,9 +82,13 @@ def test_invite_change_role_disable_and_enable(api, user_headers, conforms):
 @pytest.mark.parametrize(
     ("body", "fields"),
     [
-        ({}, {"email", "first_name", "last_name"}),
-        ({"email": "not-an-email", "first_name": "a", "last_name": "b"}, {"email"}),
-        ({"email": "x@example.com", "first_name": "a" * 33, "last_name": "b"}, {"first_name"}),
+        ({}, {"email", "first_name", "last_name", "role", "message"}),
+        ({"email": "not-an-email", "first_name": "a", "last_name": "b", "role": "light", "message": "m"}, {"email"}),
+        (
+            {"email": "x@example.com", "first_name": "a" * 33, "last_name": "b", "role": "light", "message": "m"},
+            {"first_name"},
+        ),
+        ({"email": "y@example.com", "first_name": "a", "last_name": "b"}, {"role", "message"}),
     ],
 )
 def test_invalid_invitations_are_422(api, user_headers, body, fields):

@@ -35,7 +35,7 @@ def known_ids(api, user_headers):
     return {
         "org": api.credentials.org_id,
         "checklist_id": blueprints[0]["id"],
-        "step_id": blueprints[0]["steps"]["data"][0]["id"],
+        "step_id": blueprints[0]["steps"][0]["id"],
         "run_id": runs[0]["id"],
         "task_id": tasks[0]["id"],
     }
@@ -43,7 +43,7 @@ def known_ids(api, user_headers):
 
 @schema.parametrize()
 @settings(
-    max_examples=8,
+    max_examples=4,  # 160 operations: about what 8 examples cost over the 78 the spec had before
     deadline=None,
     derandomize=True,
     phases=[Phase.explicit, Phase.generate],

@@ -66,8 +66,8 @@ def launch_onboarding(sandbox: Sandbox, client: AuthenticatedClient) -> tuple[st
     assert isinstance(listed, BlueprintList)
     blueprint = get_blueprint.sync(org, listed.data[0].id, client=client, with_="steps,prerun")
     assert isinstance(blueprint, BlueprintEnvelope)
-    kickoff = blueprint.data.prerun.data[0]
-    first_step = blueprint.data.steps.data[0]
+    kickoff = blueprint.data.prerun[0]
+    first_step = blueprint.data.steps[0]
     prerun = ProcessLaunchPrerun.from_dict({kickoff.id: "HR"})
     tasks = ProcessLaunchTasks.from_dict({})
     tasks.additional_properties[first_step.id] = ProcessLaunchTask(owners=TaskOwners(guests=[GUEST]))
@@ -81,9 +81,9 @@ def complete_all(sandbox: Sandbox, client: AuthenticatedClient, run_id: str, blu
     org = sandbox.credentials.org_id
     listed = list_process_tasks.sync(org, run_id, client=client)
     assert isinstance(listed, TaskList)
-    required = blueprint.steps.data[0].captures.data[0]
+    required = blueprint.steps[0].captures[0]
     for task in listed.data:
-        if task.step_id == blueprint.steps.data[0].id:
+        if task.step_id == blueprint.steps[0].id:
             taskdata = TaskUpdateTaskdata.from_dict({required.id: "E-1001"})
             update_process_task.sync(org, run_id, task.id, client=client, body=TaskUpdate(taskdata=taskdata))
         complete_task.sync(org, run_id, client=client, body=TaskCompletion(task_id=task.id))
@@ -136,7 +136,7 @@ def test_a_task_payload_carries_the_form_fields_and_the_next_task(listener: Webh
     launch, first_task, *_, last_task, completion = received
     assert launch["ko-form-fields"] == {"requested-by": "HR"}
     assert list(launch["guest-links"]) == [GUEST]
-    assert first_task["this_task"]["captures"][blueprint.steps.data[0].captures.data[0].id]["value"] == "E-1001"
+    assert first_task["this_task"]["captures"][blueprint.steps[0].captures[0].id]["value"] == "E-1001"
     assert first_task["form-fields"]["employee-id"] == "E-1001"
     assert first_task["completer"]["id"] == first_task["launcher"]["id"]
     assert first_task["next_task"]["title"] == "Set up accounts"

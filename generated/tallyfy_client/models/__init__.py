@@ -9,13 +9,21 @@ from .application_user_create import ApplicationUserCreate
 from .asset import Asset
 from .asset_envelope import AssetEnvelope
 from .asset_subject import AssetSubject
+from .asset_upload import AssetUpload
+from .automated_action_write import AutomatedActionWrite
+from .automated_action_write_conditions_item import AutomatedActionWriteConditionsItem
+from .automated_action_write_then_actions_item import (
+    AutomatedActionWriteThenActionsItem,
+)
 from .blueprint import Blueprint
+from .blueprint_automated_actions_item import BlueprintAutomatedActionsItem
 from .blueprint_clone import BlueprintClone
 from .blueprint_create import BlueprintCreate
 from .blueprint_envelope import BlueprintEnvelope
 from .blueprint_form_fields import BlueprintFormFields
 from .blueprint_form_fields_envelope import BlueprintFormFieldsEnvelope
 from .blueprint_list import BlueprintList
+from .blueprint_tags_type_1 import BlueprintTagsType1
 from .blueprint_update import BlueprintUpdate
 from .capture import Capture
 from .capture_create import CaptureCreate
@@ -23,10 +31,24 @@ from .capture_create_options_item import CaptureCreateOptionsItem
 from .capture_envelope import CaptureEnvelope
 from .capture_include import CaptureInclude
 from .capture_list import CaptureList
+from .capture_move import CaptureMove
+from .capture_order import CaptureOrder
 from .capture_update import CaptureUpdate
 from .comment import Comment
 from .comment_create import CommentCreate
 from .comment_envelope import CommentEnvelope
+from .custom_field_key import CustomFieldKey
+from .custom_field_key_create import CustomFieldKeyCreate
+from .custom_field_key_envelope import CustomFieldKeyEnvelope
+from .custom_field_key_list import CustomFieldKeyList
+from .custom_field_value import CustomFieldValue
+from .custom_field_values import CustomFieldValues
+from .custom_field_values_custom_fields import CustomFieldValuesCustomFields
+from .custom_field_values_envelope import CustomFieldValuesEnvelope
+from .custom_field_values_envelope_data import CustomFieldValuesEnvelopeData
+from .custom_field_values_envelope_data_custom_fields_type_0 import (
+    CustomFieldValuesEnvelopeDataCustomFieldsType0,
+)
 from .deletion_report import DeletionReport
 from .error import Error
 from .file_upload import FileUpload
@@ -34,7 +56,9 @@ from .folder import Folder
 from .folder_create import FolderCreate
 from .folder_envelope import FolderEnvelope
 from .folder_list import FolderList
+from .folder_object_create import FolderObjectCreate
 from .folder_update import FolderUpdate
+from .form_field_value import FormFieldValue
 from .group import Group
 from .group_create import GroupCreate
 from .group_envelope import GroupEnvelope
@@ -50,8 +74,12 @@ from .kickoff_field_envelope import KickoffFieldEnvelope
 from .kickoff_field_include import KickoffFieldInclude
 from .kickoff_field_update import KickoffFieldUpdate
 from .list_meta import ListMeta
+from .micro_deadline import MicroDeadline
+from .micro_step_type import MicroStepType
+from .micro_task_create import MicroTaskCreate
 from .o_auth_error import OAuthError
 from .one_off_task_create import OneOffTaskCreate
+from .one_off_task_create_form_fields_item import OneOffTaskCreateFormFieldsItem
 from .one_off_task_update import OneOffTaskUpdate
 from .one_off_task_update_taskdata import OneOffTaskUpdateTaskdata
 from .organization import Organization
@@ -65,6 +93,7 @@ from .process import Process
 from .process_envelope import ProcessEnvelope
 from .process_launch import ProcessLaunch
 from .process_launch_prerun import ProcessLaunchPrerun
+from .process_launch_roles import ProcessLaunchRoles
 from .process_launch_task import ProcessLaunchTask
 from .process_launch_tasks import ProcessLaunchTasks
 from .process_list import ProcessList
@@ -78,20 +107,32 @@ from .process_webhook_ko_form_fields import ProcessWebhookKoFormFields
 from .process_webhook_prerun import ProcessWebhookPrerun
 from .process_webhook_process_tasks import ProcessWebhookProcessTasks
 from .process_webhook_users_item import ProcessWebhookUsersItem
+from .profile_update import ProfileUpdate
+from .record import Record
+from .record_envelope import RecordEnvelope
+from .record_list import RecordList
 from .search_result import SearchResult
 from .search_result_group import SearchResultGroup
 from .search_results import SearchResults
 from .step import Step
+from .step_assignees import StepAssignees
+from .step_create import StepCreate
 from .step_deadline import StepDeadline
 from .step_envelope import StepEnvelope
 from .step_include import StepInclude
 from .step_list import StepList
+from .step_reorder import StepReorder
+from .step_update import StepUpdate
 from .tag import Tag
+from .tag_association_create import TagAssociationCreate
 from .tag_create import TagCreate
 from .tag_envelope import TagEnvelope
+from .tag_link import TagLink
 from .tag_list import TagList
 from .tag_update import TagUpdate
 from .task import Task
+from .task_captures import TaskCaptures
+from .task_captures_taskdata import TaskCapturesTaskdata
 from .task_completion import TaskCompletion
 from .task_envelope import TaskEnvelope
 from .task_include import TaskInclude
@@ -138,13 +179,19 @@ __all__ = (
     "Asset",
     "AssetEnvelope",
     "AssetSubject",
+    "AssetUpload",
+    "AutomatedActionWrite",
+    "AutomatedActionWriteConditionsItem",
+    "AutomatedActionWriteThenActionsItem",
     "Blueprint",
+    "BlueprintAutomatedActionsItem",
     "BlueprintClone",
     "BlueprintCreate",
     "BlueprintEnvelope",
     "BlueprintFormFields",
     "BlueprintFormFieldsEnvelope",
     "BlueprintList",
+    "BlueprintTagsType1",
     "BlueprintUpdate",
     "Capture",
     "CaptureCreate",
@@ -152,10 +199,22 @@ __all__ = (
     "CaptureEnvelope",
     "CaptureInclude",
     "CaptureList",
+    "CaptureMove",
+    "CaptureOrder",
     "CaptureUpdate",
     "Comment",
     "CommentCreate",
     "CommentEnvelope",
+    "CustomFieldKey",
+    "CustomFieldKeyCreate",
+    "CustomFieldKeyEnvelope",
+    "CustomFieldKeyList",
+    "CustomFieldValue",
+    "CustomFieldValues",
+    "CustomFieldValuesCustomFields",
+    "CustomFieldValuesEnvelope",
+    "CustomFieldValuesEnvelopeData",
+    "CustomFieldValuesEnvelopeDataCustomFieldsType0",
     "DeletionReport",
     "Error",
     "FileUpload",
@@ -163,7 +222,9 @@ __all__ = (
     "FolderCreate",
     "FolderEnvelope",
     "FolderList",
+    "FolderObjectCreate",
     "FolderUpdate",
+    "FormFieldValue",
     "Group",
     "GroupCreate",
     "GroupEnvelope",
@@ -179,8 +240,12 @@ __all__ = (
     "KickoffFieldInclude",
     "KickoffFieldUpdate",
     "ListMeta",
+    "MicroDeadline",
+    "MicroStepType",
+    "MicroTaskCreate",
     "OAuthError",
     "OneOffTaskCreate",
+    "OneOffTaskCreateFormFieldsItem",
     "OneOffTaskUpdate",
     "OneOffTaskUpdateTaskdata",
     "Organization",
@@ -194,6 +259,7 @@ __all__ = (
     "ProcessEnvelope",
     "ProcessLaunch",
     "ProcessLaunchPrerun",
+    "ProcessLaunchRoles",
     "ProcessLaunchTask",
     "ProcessLaunchTasks",
     "ProcessList",
@@ -207,20 +273,32 @@ __all__ = (
     "ProcessWebhookPrerun",
     "ProcessWebhookProcessTasks",
     "ProcessWebhookUsersItem",
+    "ProfileUpdate",
+    "Record",
+    "RecordEnvelope",
+    "RecordList",
     "SearchResult",
     "SearchResultGroup",
     "SearchResults",
     "Step",
+    "StepAssignees",
+    "StepCreate",
     "StepDeadline",
     "StepEnvelope",
     "StepInclude",
     "StepList",
+    "StepReorder",
+    "StepUpdate",
     "Tag",
+    "TagAssociationCreate",
     "TagCreate",
     "TagEnvelope",
+    "TagLink",
     "TagList",
     "TagUpdate",
     "Task",
+    "TaskCaptures",
+    "TaskCapturesTaskdata",
     "TaskCompletion",
     "TaskEnvelope",
     "TaskInclude",

@@ -12,8 +12,13 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.blueprint_automated_actions_item import BlueprintAutomatedActionsItem
+    from ..models.blueprint_tags_type_1 import BlueprintTagsType1
+    from ..models.kickoff_field import KickoffField
     from ..models.kickoff_field_include import KickoffFieldInclude
+    from ..models.step import Step
     from ..models.step_include import StepInclude
+    from ..models.tag_link import TagLink
 
 
 T = TypeVar("T", bound="Blueprint")
@@ -35,14 +40,25 @@ class Blueprint:
     """ Status (open string; values not documented publicly). """
     type_: str | Unset = UNSET
     """ Blueprint type (open string), e.g. procedure, form, document. """
-    steps: StepInclude | Unset = UNSET
-    """ Steps included with `with=steps`. """
-    prerun: KickoffFieldInclude | Unset = UNSET
-    """ Kick-off form fields (API: preruns) included with `with=prerun`. """
+    steps: list[Step] | StepInclude | Unset = UNSET
+    """ The steps, with `with=steps`. Tallyfy's get-template page shows a bare array; Tallyfy's Python SDK also
+    reads `{"data": [...]}` and the CLI keeps the raw value: both shapes parse. """
+    prerun: KickoffFieldInclude | list[KickoffField] | Unset = UNSET
+    """ Kick-off form fields (API: preruns), always included (Tallyfy's get-template page and the CLI: a bare
+    array). Older readings wrap them as `{"data": [...]}` under `with=prerun`: both shapes parse. """
+    automated_actions: list[BlueprintAutomatedActionsItem] | Unset = UNSET
+    """ Automation rules, always included as a bare array (Tallyfy's get-template page, the CLI). """
+    tags: BlueprintTagsType1 | list[TagLink] | Unset = UNSET
+    """ Tags, with `with=tags`. Sources disagree: Tallyfy's get-template page shows tag objects (`id` the tag's id);
+    Tallyfy's Python SDK reads association rows (`id` the association that `untag_object` deletes, `tag_id` the
+    tag), bare or wrapped in `{"data": [...]}`. Every shape parses; the sandbox sends association rows with the
+    tag's `title` and `color`, the only shape that lets a client untag. """
     created_at: datetime.datetime | Unset = UNSET
     """ ISO 8601 Zulu, e.g. 2023-05-15T14:30:00.000Z. """
+    last_updated: datetime.datetime | Unset = UNSET
+    """ ISO 8601 Zulu (Tallyfy's get-template page and the CLI name it `last_updated`). """
     updated_at: datetime.datetime | Unset = UNSET
-    """ ISO 8601 Zulu. Tallyfy's CLI reads `last_updated` instead. """
+    """ ISO 8601 Zulu; the same moment as `last_updated`, kept for clients of the earlier reading. """
     archived_at: datetime.datetime | None | Unset = UNSET
     """ ISO 8601 Zulu; null unless archived. """
     webhook: None | str | Unset = UNSET
@@ -76,17 +92,56 @@ class Blueprint:
 
         type_ = self.type_
 
-        steps: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.steps, Unset):
+        steps: dict[str, Any] | list[dict[str, Any]] | Unset
+        if isinstance(self.steps, Unset):
+            steps = UNSET
+        elif isinstance(self.steps, list):
+            steps = []
+            for steps_type_0_item_data in self.steps:
+                steps_type_0_item = steps_type_0_item_data.to_dict()
+                steps.append(steps_type_0_item)
+
+        else:
             steps = self.steps.to_dict()
 
-        prerun: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.prerun, Unset):
+        prerun: dict[str, Any] | list[dict[str, Any]] | Unset
+        if isinstance(self.prerun, Unset):
+            prerun = UNSET
+        elif isinstance(self.prerun, list):
+            prerun = []
+            for prerun_type_0_item_data in self.prerun:
+                prerun_type_0_item = prerun_type_0_item_data.to_dict()
+                prerun.append(prerun_type_0_item)
+
+        else:
             prerun = self.prerun.to_dict()
+
+        automated_actions: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.automated_actions, Unset):
+            automated_actions = []
+            for automated_actions_item_data in self.automated_actions:
+                automated_actions_item = automated_actions_item_data.to_dict()
+                automated_actions.append(automated_actions_item)
+
+        tags: dict[str, Any] | list[dict[str, Any]] | Unset
+        if isinstance(self.tags, Unset):
+            tags = UNSET
+        elif isinstance(self.tags, list):
+            tags = []
+            for tags_type_0_item_data in self.tags:
+                tags_type_0_item = tags_type_0_item_data.to_dict()
+                tags.append(tags_type_0_item)
+
+        else:
+            tags = self.tags.to_dict()
 
         created_at: str | Unset = UNSET
         if not isinstance(self.created_at, Unset):
             created_at = self.created_at.isoformat()
+
+        last_updated: str | Unset = UNSET
+        if not isinstance(self.last_updated, Unset):
+            last_updated = self.last_updated.isoformat()
 
         updated_at: str | Unset = UNSET
         if not isinstance(self.updated_at, Unset):
@@ -129,8 +184,14 @@ class Blueprint:
             field_dict["steps"] = steps
         if prerun is not UNSET:
             field_dict["prerun"] = prerun
+        if automated_actions is not UNSET:
+            field_dict["automated_actions"] = automated_actions
+        if tags is not UNSET:
+            field_dict["tags"] = tags
         if created_at is not UNSET:
             field_dict["created_at"] = created_at
+        if last_updated is not UNSET:
+            field_dict["last_updated"] = last_updated
         if updated_at is not UNSET:
             field_dict["updated_at"] = updated_at
         if archived_at is not UNSET:
@@ -142,8 +203,15 @@ class Blueprint:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.blueprint_automated_actions_item import (
+            BlueprintAutomatedActionsItem,
+        )
+        from ..models.blueprint_tags_type_1 import BlueprintTagsType1
+        from ..models.kickoff_field import KickoffField
         from ..models.kickoff_field_include import KickoffFieldInclude
+        from ..models.step import Step
         from ..models.step_include import StepInclude
+        from ..models.tag_link import TagLink
 
         d = dict(src_dict)
         id = d.pop("id")
@@ -181,19 +249,90 @@ class Blueprint:
 
         type_ = d.pop("type", UNSET)
 
-        _steps = d.pop("steps", UNSET)
-        steps: StepInclude | Unset
-        if isinstance(_steps, Unset):
-            steps = UNSET
-        else:
-            steps = StepInclude.from_dict(_steps)
+        def _parse_steps(data: object) -> list[Step] | StepInclude | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                steps_type_0 = []
+                _steps_type_0 = data
+                for steps_type_0_item_data in _steps_type_0:
+                    steps_type_0_item = Step.from_dict(steps_type_0_item_data)
 
-        _prerun = d.pop("prerun", UNSET)
-        prerun: KickoffFieldInclude | Unset
-        if isinstance(_prerun, Unset):
-            prerun = UNSET
-        else:
-            prerun = KickoffFieldInclude.from_dict(_prerun)
+                    steps_type_0.append(steps_type_0_item)
+
+                return steps_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            steps_type_1 = StepInclude.from_dict(data)
+
+            return steps_type_1
+
+        steps = _parse_steps(d.pop("steps", UNSET))
+
+        def _parse_prerun(
+            data: object,
+        ) -> KickoffFieldInclude | list[KickoffField] | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                prerun_type_0 = []
+                _prerun_type_0 = data
+                for prerun_type_0_item_data in _prerun_type_0:
+                    prerun_type_0_item = KickoffField.from_dict(prerun_type_0_item_data)
+
+                    prerun_type_0.append(prerun_type_0_item)
+
+                return prerun_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            prerun_type_1 = KickoffFieldInclude.from_dict(data)
+
+            return prerun_type_1
+
+        prerun = _parse_prerun(d.pop("prerun", UNSET))
+
+        _automated_actions = d.pop("automated_actions", UNSET)
+        automated_actions: list[BlueprintAutomatedActionsItem] | Unset = UNSET
+        if _automated_actions is not UNSET:
+            automated_actions = []
+            for automated_actions_item_data in _automated_actions:
+                automated_actions_item = BlueprintAutomatedActionsItem.from_dict(
+                    automated_actions_item_data
+                )
+
+                automated_actions.append(automated_actions_item)
+
+        def _parse_tags(data: object) -> BlueprintTagsType1 | list[TagLink] | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                tags_type_0 = []
+                _tags_type_0 = data
+                for tags_type_0_item_data in _tags_type_0:
+                    tags_type_0_item = TagLink.from_dict(tags_type_0_item_data)
+
+                    tags_type_0.append(tags_type_0_item)
+
+                return tags_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            tags_type_1 = BlueprintTagsType1.from_dict(data)
+
+            return tags_type_1
+
+        tags = _parse_tags(d.pop("tags", UNSET))
 
         _created_at = d.pop("created_at", UNSET)
         created_at: datetime.datetime | Unset
@@ -201,6 +340,13 @@ class Blueprint:
             created_at = UNSET
         else:
             created_at = datetime.datetime.fromisoformat(_created_at)
+
+        _last_updated = d.pop("last_updated", UNSET)
+        last_updated: datetime.datetime | Unset
+        if isinstance(_last_updated, Unset):
+            last_updated = UNSET
+        else:
+            last_updated = datetime.datetime.fromisoformat(_last_updated)
 
         _updated_at = d.pop("updated_at", UNSET)
         updated_at: datetime.datetime | Unset
@@ -245,7 +391,10 @@ class Blueprint:
             type_=type_,
             steps=steps,
             prerun=prerun,
+            automated_actions=automated_actions,
+            tags=tags,
             created_at=created_at,
+            last_updated=last_updated,
             updated_at=updated_at,
             archived_at=archived_at,
             webhook=webhook,

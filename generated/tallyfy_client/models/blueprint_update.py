@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -15,9 +15,14 @@ T = TypeVar("T", bound="BlueprintUpdate")
 
 @_attrs_define
 class BlueprintUpdate:
-    """Changes to a Blueprint (API: checklist); every field is optional."""
+    """Changes to a Blueprint (API: checklist). `title` is required even when unchanged (Tallyfy's update-template page;
+    the SDK reads the blueprint first to send it); the other fields are optional.
 
-    title: str | Unset = UNSET
+    """
+
+    title: str
+    folder_id: None | str | Unset = UNSET
+    """ The folder the blueprint is filed in (how the SDK files a blueprint). """
     summary: str | Unset = UNSET
     guidance: str | Unset = UNSET
     """ Longer instructions (HTML). """
@@ -32,6 +37,12 @@ class BlueprintUpdate:
     def to_dict(self) -> dict[str, Any]:
         title = self.title
 
+        folder_id: None | str | Unset
+        if isinstance(self.folder_id, Unset):
+            folder_id = UNSET
+        else:
+            folder_id = self.folder_id
+
         summary = self.summary
 
         guidance = self.guidance
@@ -44,9 +55,13 @@ class BlueprintUpdate:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if title is not UNSET:
-            field_dict["title"] = title
+        field_dict.update(
+            {
+                "title": title,
+            }
+        )
+        if folder_id is not UNSET:
+            field_dict["folder_id"] = folder_id
         if summary is not UNSET:
             field_dict["summary"] = summary
         if guidance is not UNSET:
@@ -63,7 +78,16 @@ class BlueprintUpdate:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        title = d.pop("title", UNSET)
+        title = d.pop("title")
+
+        def _parse_folder_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        folder_id = _parse_folder_id(d.pop("folder_id", UNSET))
 
         summary = d.pop("summary", UNSET)
 
@@ -77,6 +101,7 @@ class BlueprintUpdate:
 
         blueprint_update = cls(
             title=title,
+            folder_id=folder_id,
             summary=summary,
             guidance=guidance,
             owner_id=owner_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -11,6 +11,9 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.one_off_task_create_form_fields_item import (
+        OneOffTaskCreateFormFieldsItem,
+    )
     from ..models.task_owners import TaskOwners
 
 
@@ -19,11 +22,12 @@ T = TypeVar("T", bound="OneOffTaskCreate")
 
 @_attrs_define
 class OneOffTaskCreate:
-    """A new one-off task. Newer Tallyfy docs also require task_type, owners and deadline and call the summary
-    `description`.
+    """A new one-off task. Sources disagree on the text field: Tallyfy's create-task page sends `description`, the SDK (and
+    this spec's earlier reading) `summary`; both are accepted (`description` wins when both come). The create-task page
+    also requires task_type, owners and deadline; the SDK sends title, deadline and owners.
 
         Example:
-            {'title': 'Prepare Q3 report', 'task_type': 'task', 'owners': {'users': [1001]}, 'deadline': '2023-15-05
+            {'title': 'Prepare Q3 report', 'task_type': 'task', 'owners': {'users': [1001]}, 'deadline': '2025-05-15
                 14:30:00'}
 
     """
@@ -35,16 +39,32 @@ class OneOffTaskCreate:
     owners: TaskOwners | Unset = UNSET
     """ Assignees of a task. """
     deadline: str | Unset = UNSET
-    """ A date-time sent TO the API (request bodies and query filters). Sources conflict:
-    - The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH, e.g.
-      `2023-15-05 14:30:00` is 15 May 2023.
-    - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in their tables, while their examples send ISO
-      8601 such as `2025-07-15T17:00:00Z` (which this pattern does not accept).
-    When day and month are both <= 12 the value is ambiguous between the two readings. The format
-    carries no time zone. Responses use ISO 8601 instead (see the response date fields).
+    """ A date-time sent TO the API: `Y-m-d H:i:s` (`2025-05-15 14:30:00`, month before day, no zone:
+    UTC) or ISO 8601 with a time zone (`2025-07-15T17:00:00Z`). The evidence, weighed:
+    - Tallyfy's integration guide, "Date format standards": Request (to API) `YYYY-MM-DD HH:MM:SS`
+      (https://tallyfy.com/products/pro/integrations/open-api/how-to-integrate-with-tallyfy-using-api/).
+      An older text of the same page said `YYYY-DD-MM HH:MM:SS` (day first); it was corrected.
+    - The launch-without-template and create-guest pages: `YYYY-MM-DD HH:MM:SS` / `Y-m-d H:i:s`.
+    - Tallyfy's Python SDK documents and sends `Y-m-d H:i:s` (`create_task`, launch `tasks.*.deadline`).
+    - The endpoint pages' request examples (create task, update task, launch) send ISO 8601 with `Z`.
+    Day-first values, ISO without a zone and date-only values are refused. Responses use ISO 8601
+    in UTC (see the response date fields).
      """
     summary: str | Unset = UNSET
-    """ Instructions or details (newer docs - `description`). """
+    """ Instructions or details (the SDK's name; Tallyfy's create-task page says `description`). """
+    description: str | Unset = UNSET
+    """ Instructions or details (Tallyfy's create-task page's name for `summary`). """
+    separate_task_for_each_assignee: bool | Unset = UNSET
+    everyone_must_complete: bool | Unset = UNSET
+    max_assignable: int | Unset = UNSET
+    prevent_guest_comment: bool | Unset = UNSET
+    webhook: str | Unset = UNSET
+    """ URL notified when the task completes. """
+    tags: list[str] | Unset = UNSET
+    """ Tag ids. """
+    top_secret: bool | Unset = UNSET
+    form_fields: list[OneOffTaskCreateFormFieldsItem] | Unset = UNSET
+    """ Form fields of the task (shape on Tallyfy's create-task page; kept as sent). """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -59,6 +79,31 @@ class OneOffTaskCreate:
         deadline = self.deadline
 
         summary = self.summary
+
+        description = self.description
+
+        separate_task_for_each_assignee = self.separate_task_for_each_assignee
+
+        everyone_must_complete = self.everyone_must_complete
+
+        max_assignable = self.max_assignable
+
+        prevent_guest_comment = self.prevent_guest_comment
+
+        webhook = self.webhook
+
+        tags: list[str] | Unset = UNSET
+        if not isinstance(self.tags, Unset):
+            tags = self.tags
+
+        top_secret = self.top_secret
+
+        form_fields: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.form_fields, Unset):
+            form_fields = []
+            for form_fields_item_data in self.form_fields:
+                form_fields_item = form_fields_item_data.to_dict()
+                form_fields.append(form_fields_item)
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -75,11 +120,34 @@ class OneOffTaskCreate:
             field_dict["deadline"] = deadline
         if summary is not UNSET:
             field_dict["summary"] = summary
+        if description is not UNSET:
+            field_dict["description"] = description
+        if separate_task_for_each_assignee is not UNSET:
+            field_dict["separate_task_for_each_assignee"] = (
+                separate_task_for_each_assignee
+            )
+        if everyone_must_complete is not UNSET:
+            field_dict["everyone_must_complete"] = everyone_must_complete
+        if max_assignable is not UNSET:
+            field_dict["max_assignable"] = max_assignable
+        if prevent_guest_comment is not UNSET:
+            field_dict["prevent_guest_comment"] = prevent_guest_comment
+        if webhook is not UNSET:
+            field_dict["webhook"] = webhook
+        if tags is not UNSET:
+            field_dict["tags"] = tags
+        if top_secret is not UNSET:
+            field_dict["top_secret"] = top_secret
+        if form_fields is not UNSET:
+            field_dict["form_fields"] = form_fields
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.one_off_task_create_form_fields_item import (
+            OneOffTaskCreateFormFieldsItem,
+        )
         from ..models.task_owners import TaskOwners
 
         d = dict(src_dict)
@@ -98,12 +166,50 @@ class OneOffTaskCreate:
 
         summary = d.pop("summary", UNSET)
 
+        description = d.pop("description", UNSET)
+
+        separate_task_for_each_assignee = d.pop(
+            "separate_task_for_each_assignee", UNSET
+        )
+
+        everyone_must_complete = d.pop("everyone_must_complete", UNSET)
+
+        max_assignable = d.pop("max_assignable", UNSET)
+
+        prevent_guest_comment = d.pop("prevent_guest_comment", UNSET)
+
+        webhook = d.pop("webhook", UNSET)
+
+        tags = cast(list[str], d.pop("tags", UNSET))
+
+        top_secret = d.pop("top_secret", UNSET)
+
+        _form_fields = d.pop("form_fields", UNSET)
+        form_fields: list[OneOffTaskCreateFormFieldsItem] | Unset = UNSET
+        if _form_fields is not UNSET:
+            form_fields = []
+            for form_fields_item_data in _form_fields:
+                form_fields_item = OneOffTaskCreateFormFieldsItem.from_dict(
+                    form_fields_item_data
+                )
+
+                form_fields.append(form_fields_item)
+
         one_off_task_create = cls(
             title=title,
             task_type=task_type,
             owners=owners,
             deadline=deadline,
             summary=summary,
+            description=description,
+            separate_task_for_each_assignee=separate_task_for_each_assignee,
+            everyone_must_complete=everyone_must_complete,
+            max_assignable=max_assignable,
+            prevent_guest_comment=prevent_guest_comment,
+            webhook=webhook,
+            tags=tags,
+            top_secret=top_secret,
+            form_fields=form_fields,
         )
 
         one_off_task_create.additional_properties = d

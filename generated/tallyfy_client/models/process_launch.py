@@ -12,6 +12,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.process_launch_prerun import ProcessLaunchPrerun
+    from ..models.process_launch_roles import ProcessLaunchRoles
     from ..models.process_launch_tasks import ProcessLaunchTasks
 
 
@@ -25,7 +26,7 @@ class ProcessLaunch:
     Example:
         {'checklist_id': '0123456789abcdef0123456789abcdef', 'name': 'Onboarding - Jane Doe', 'prerun':
             {'fedcba9876543210fedcba9876543210': 'Jane Doe'}, 'tasks': {'00112233445566778899aabbccddeeff': {'deadline':
-            '2023-15-05 14:30:00', 'owners': {'users': [1001]}}}}
+            '2025-05-15 14:30:00', 'owners': {'users': [1001]}}}}
 
     """
 
@@ -47,6 +48,16 @@ class ProcessLaunch:
     """ User ids to give access to the process. """
     groups: list[str] | Unset = UNSET
     """ Group ids to give access to the process. """
+    user_id: int | Unset = UNSET
+    """ Launch on behalf of this member (Tallyfy's launch page); they own the process. """
+    starred: bool | Unset = UNSET
+    is_public: bool | Unset = UNSET
+    parent_id: str | Unset = UNSET
+    """ A parent process (Tallyfy's launch page). """
+    roles: ProcessLaunchRoles | Unset = UNSET
+    """ Role assignments (Tallyfy's launch page, the SDK); the shape is not documented. """
+    folders: list[str] | Unset = UNSET
+    """ Folder ids to file the process in. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -78,6 +89,22 @@ class ProcessLaunch:
         if not isinstance(self.groups, Unset):
             groups = self.groups
 
+        user_id = self.user_id
+
+        starred = self.starred
+
+        is_public = self.is_public
+
+        parent_id = self.parent_id
+
+        roles: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.roles, Unset):
+            roles = self.roles.to_dict()
+
+        folders: list[str] | Unset = UNSET
+        if not isinstance(self.folders, Unset):
+            folders = self.folders
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -101,12 +128,25 @@ class ProcessLaunch:
             field_dict["users"] = users
         if groups is not UNSET:
             field_dict["groups"] = groups
+        if user_id is not UNSET:
+            field_dict["user_id"] = user_id
+        if starred is not UNSET:
+            field_dict["starred"] = starred
+        if is_public is not UNSET:
+            field_dict["is_public"] = is_public
+        if parent_id is not UNSET:
+            field_dict["parent_id"] = parent_id
+        if roles is not UNSET:
+            field_dict["roles"] = roles
+        if folders is not UNSET:
+            field_dict["folders"] = folders
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.process_launch_prerun import ProcessLaunchPrerun
+        from ..models.process_launch_roles import ProcessLaunchRoles
         from ..models.process_launch_tasks import ProcessLaunchTasks
 
         d = dict(src_dict)
@@ -138,6 +178,23 @@ class ProcessLaunch:
 
         groups = cast(list[str], d.pop("groups", UNSET))
 
+        user_id = d.pop("user_id", UNSET)
+
+        starred = d.pop("starred", UNSET)
+
+        is_public = d.pop("is_public", UNSET)
+
+        parent_id = d.pop("parent_id", UNSET)
+
+        _roles = d.pop("roles", UNSET)
+        roles: ProcessLaunchRoles | Unset
+        if isinstance(_roles, Unset):
+            roles = UNSET
+        else:
+            roles = ProcessLaunchRoles.from_dict(_roles)
+
+        folders = cast(list[str], d.pop("folders", UNSET))
+
         process_launch = cls(
             checklist_id=checklist_id,
             name=name,
@@ -148,6 +205,12 @@ class ProcessLaunch:
             tags=tags,
             users=users,
             groups=groups,
+            user_id=user_id,
+            starred=starred,
+            is_public=is_public,
+            parent_id=parent_id,
+            roles=roles,
+            folders=folders,
         )
 
         process_launch.additional_properties = d

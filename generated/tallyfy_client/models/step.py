@@ -11,6 +11,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.capture import Capture
     from ..models.capture_include import CaptureInclude
     from ..models.step_deadline import StepDeadline
 
@@ -33,8 +34,21 @@ class Step:
     """ Order within the blueprint, from 1. """
     task_type: str | Unset = UNSET
     """ Task type (open string), e.g. task, approval, expiring, email, expiring_email. """
-    captures: CaptureInclude | Unset = UNSET
-    """ Task form fields (API: captures) included with a step. """
+    captures: CaptureInclude | list[Capture] | Unset = UNSET
+    """ The step's Task form fields (API: captures). Tallyfy's Python SDK reads a bare array; the earlier reading of
+    this spec wrapped them as `{"data": [...]}`: both shapes parse, the sandbox sends the array. """
+    summary: None | str | Unset = UNSET
+    """ The step's instructions (the SDK names them `summary`; steps have no `description`). """
+    step_type: str | Unset = UNSET
+    """ The step's type as the SDK names it (open string); the same value as `task_type`. """
+    assignees: list[int] | Unset = UNSET
+    """ Member ids the step's task is assigned to (the SDK's reading). """
+    guests: list[str] | Unset = UNSET
+    """ Guest emails the step's task is assigned to. """
+    groups: list[str] | Unset = UNSET
+    """ Group ids the step's task is assigned to. """
+    everyone_must_complete: bool | Unset = UNSET
+    """ Every assignee must complete the task (`all`), not just one (`any`). """
     deadline: StepDeadline | Unset = UNSET
     """ Relative deadline rule (shape not documented publicly; e.g. a value, a unit and what it counts from). """
     webhook: None | str | Unset = UNSET
@@ -54,9 +68,39 @@ class Step:
 
         task_type = self.task_type
 
-        captures: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.captures, Unset):
+        captures: dict[str, Any] | list[dict[str, Any]] | Unset
+        if isinstance(self.captures, Unset):
+            captures = UNSET
+        elif isinstance(self.captures, list):
+            captures = []
+            for captures_type_0_item_data in self.captures:
+                captures_type_0_item = captures_type_0_item_data.to_dict()
+                captures.append(captures_type_0_item)
+
+        else:
             captures = self.captures.to_dict()
+
+        summary: None | str | Unset
+        if isinstance(self.summary, Unset):
+            summary = UNSET
+        else:
+            summary = self.summary
+
+        step_type = self.step_type
+
+        assignees: list[int] | Unset = UNSET
+        if not isinstance(self.assignees, Unset):
+            assignees = self.assignees
+
+        guests: list[str] | Unset = UNSET
+        if not isinstance(self.guests, Unset):
+            guests = self.guests
+
+        groups: list[str] | Unset = UNSET
+        if not isinstance(self.groups, Unset):
+            groups = self.groups
+
+        everyone_must_complete = self.everyone_must_complete
 
         deadline: dict[str, Any] | Unset = UNSET
         if not isinstance(self.deadline, Unset):
@@ -87,6 +131,18 @@ class Step:
             field_dict["task_type"] = task_type
         if captures is not UNSET:
             field_dict["captures"] = captures
+        if summary is not UNSET:
+            field_dict["summary"] = summary
+        if step_type is not UNSET:
+            field_dict["step_type"] = step_type
+        if assignees is not UNSET:
+            field_dict["assignees"] = assignees
+        if guests is not UNSET:
+            field_dict["guests"] = guests
+        if groups is not UNSET:
+            field_dict["groups"] = groups
+        if everyone_must_complete is not UNSET:
+            field_dict["everyone_must_complete"] = everyone_must_complete
         if deadline is not UNSET:
             field_dict["deadline"] = deadline
         if webhook is not UNSET:
@@ -96,6 +152,7 @@ class Step:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.capture import Capture
         from ..models.capture_include import CaptureInclude
         from ..models.step_deadline import StepDeadline
 
@@ -112,12 +169,48 @@ class Step:
 
         task_type = d.pop("task_type", UNSET)
 
-        _captures = d.pop("captures", UNSET)
-        captures: CaptureInclude | Unset
-        if isinstance(_captures, Unset):
-            captures = UNSET
-        else:
-            captures = CaptureInclude.from_dict(_captures)
+        def _parse_captures(data: object) -> CaptureInclude | list[Capture] | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                captures_type_0 = []
+                _captures_type_0 = data
+                for captures_type_0_item_data in _captures_type_0:
+                    captures_type_0_item = Capture.from_dict(captures_type_0_item_data)
+
+                    captures_type_0.append(captures_type_0_item)
+
+                return captures_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            captures_type_1 = CaptureInclude.from_dict(data)
+
+            return captures_type_1
+
+        captures = _parse_captures(d.pop("captures", UNSET))
+
+        def _parse_summary(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        summary = _parse_summary(d.pop("summary", UNSET))
+
+        step_type = d.pop("step_type", UNSET)
+
+        assignees = cast(list[int], d.pop("assignees", UNSET))
+
+        guests = cast(list[str], d.pop("guests", UNSET))
+
+        groups = cast(list[str], d.pop("groups", UNSET))
+
+        everyone_must_complete = d.pop("everyone_must_complete", UNSET)
 
         _deadline = d.pop("deadline", UNSET)
         deadline: StepDeadline | Unset
@@ -143,6 +236,12 @@ class Step:
             position=position,
             task_type=task_type,
             captures=captures,
+            summary=summary,
+            step_type=step_type,
+            assignees=assignees,
+            guests=guests,
+            groups=groups,
+            everyone_must_complete=everyone_must_complete,
             deadline=deadline,
             webhook=webhook,
         )

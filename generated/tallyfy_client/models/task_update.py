@@ -24,13 +24,16 @@ class TaskUpdate:
 
     title: str | Unset = UNSET
     deadline: str | Unset = UNSET
-    """ A date-time sent TO the API (request bodies and query filters). Sources conflict:
-    - The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH, e.g.
-      `2023-15-05 14:30:00` is 15 May 2023.
-    - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in their tables, while their examples send ISO
-      8601 such as `2025-07-15T17:00:00Z` (which this pattern does not accept).
-    When day and month are both <= 12 the value is ambiguous between the two readings. The format
-    carries no time zone. Responses use ISO 8601 instead (see the response date fields).
+    """ A date-time sent TO the API: `Y-m-d H:i:s` (`2025-05-15 14:30:00`, month before day, no zone:
+    UTC) or ISO 8601 with a time zone (`2025-07-15T17:00:00Z`). The evidence, weighed:
+    - Tallyfy's integration guide, "Date format standards": Request (to API) `YYYY-MM-DD HH:MM:SS`
+      (https://tallyfy.com/products/pro/integrations/open-api/how-to-integrate-with-tallyfy-using-api/).
+      An older text of the same page said `YYYY-DD-MM HH:MM:SS` (day first); it was corrected.
+    - The launch-without-template and create-guest pages: `YYYY-MM-DD HH:MM:SS` / `Y-m-d H:i:s`.
+    - Tallyfy's Python SDK documents and sends `Y-m-d H:i:s` (`create_task`, launch `tasks.*.deadline`).
+    - The endpoint pages' request examples (create task, update task, launch) send ISO 8601 with `Z`.
+    Day-first values, ISO without a zone and date-only values are refused. Responses use ISO 8601
+    in UTC (see the response date fields).
      """
     owners: TaskOwners | Unset = UNSET
     """ Assignees of a task. """

@@ -8,15 +8,14 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="UserInvite")
 
 
 @_attrs_define
 class UserInvite:
-    """An invitation. Tallyfy's docs require all five fields (role one of admin, standard, light; names at most 32
-    characters); Tallyfy's Swagger (as quoted by Tallyfy's CLI) documents only email, first_name and last_name.
+    """An invitation. Tallyfy's invite-member page requires all five fields (role one of admin, standard, light; names at
+    most 32 characters), and the spec follows it; Tallyfy's Swagger (as quoted by Tallyfy's CLI) documents only email,
+    first_name and last_name, and the SDK sends `message` only when given one.
 
         Example:
             {'email': 'jane@example.com', 'first_name': 'Jane', 'last_name': 'Doe', 'role': 'standard', 'message': 'Welcome
@@ -27,9 +26,9 @@ class UserInvite:
     email: str
     first_name: str
     last_name: str
-    role: str | Unset = UNSET
+    role: str
     """ Role (open string), e.g. admin, standard, light. """
-    message: str | Unset = UNSET
+    message: str
     """ Personal message in the invitation email. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -51,12 +50,10 @@ class UserInvite:
                 "email": email,
                 "first_name": first_name,
                 "last_name": last_name,
+                "role": role,
+                "message": message,
             }
         )
-        if role is not UNSET:
-            field_dict["role"] = role
-        if message is not UNSET:
-            field_dict["message"] = message
 
         return field_dict
 
@@ -69,9 +66,9 @@ class UserInvite:
 
         last_name = d.pop("last_name")
 
-        role = d.pop("role", UNSET)
+        role = d.pop("role")
 
-        message = d.pop("message", UNSET)
+        message = d.pop("message")
 
         user_invite = cls(
             email=email,

@@ -1,4 +1,5 @@
-"""`date-format`: dates sent TO the API against the seed's `YYYY-DD-MM HH:MM:SS` (day before month)."""
+"""`date-format`: dates sent TO the API against the one date rule (`tallyfy_diag._date_rule`): `Y-m-d H:i:s` or
+ISO 8601 with a zone; day-first `YYYY-DD-MM`, a missing zone, a missing time or slashes are mistakes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,15 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from tallyfy_diag._constants import REQUEST_DATE_FORMAT
+from tallyfy_diag._date_rule import (
+    DAY_FIRST_TEXT,
+    DOCS_URL,
+    ISO_WITH_ZONE_PATTERN,
+    REQUEST_DATE_EXAMPLE,
+    REQUEST_DATE_FORMAT,
+    REQUEST_DATE_PATTERN,
+    RULE_TEXT,
+)
 from tallyfy_diag.diagnostics._evidence import Evidence
 from tallyfy_diag.diagnostics._references import DATE_FORMATS
 from tallyfy_diag.diagnostics._registry import REGISTRY, Status, Verdict, passed, skipped
@@ -20,9 +29,9 @@ _SEED: Final = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2}) (\d{1,2}):(\d{2}):(\d{2}
 _DATE_ONLY: Final = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _SLASHED: Final = re.compile(r"\d{1,2}/\d{1,2}/\d{2,4}(?:[ T].*)?")
 _MONTHS: Final = calendar.month_name
-ZONE_NOTE: Final = (
-    "The request format carries no time zone; this tool assumes UTC (send UTC times): Tallyfy's guide names none."
-)
+_ACCEPTED_PLAIN: Final = re.compile(REQUEST_DATE_PATTERN)
+_ACCEPTED_ISO: Final = re.compile(ISO_WITH_ZONE_PATTERN)
+ZONE_NOTE: Final = "Y-m-d H:i:s carries no time zone; this tool assumes UTC (send UTC times, or ISO 8601 with a zone)."
 
 
 def _walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
@@ -56,7 +65,7 @@ def _valid(year: int, month: int, day: int, clock: tuple[int, int, int] = (0, 0,
     return 1 <= day <= calendar.monthrange(year, month)[1]
 
 
-def _seed(year: int, month: int, day: int, clock: tuple[int, int, int]) -> str:
+def _plain(year: int, month: int, day: int, clock: tuple[int, int, int]) -> str:
     return datetime(year, month, day, *clock, tzinfo=UTC).strftime(REQUEST_DATE_FORMAT)
 
 
@@ -68,45 +77,53 @@ def judge_date(value: str) -> tuple[Status, str] | None:
         second = int(iso.group(6) or 0)
         if not _valid(year, month, day, (hour, minute, second)):
             return Status.FAIL, f"{value!r} is ISO 8601 and not even a real date"
+        if _ACCEPTED_ISO.fullmatch(value):
+            return Status.PASS, f"{value!r} is ISO 8601 with a time zone"
         try:
             moment = datetime.fromisoformat(value.replace("z", "Z").replace(" UTC", "Z"))
         except ValueError:
             moment = datetime(year, month, day, hour, minute, second)
         if moment.tzinfo is not None:
             moment = moment.astimezone(UTC)
-        seed_value = moment.strftime(REQUEST_DATE_FORMAT)
         return Status.FAIL, (
-            f"{value!r} is ISO 8601 (T, Z or an offset; what isoformat() gives): send {seed_value!r}"
-            " (YYYY-DD-MM HH:MM:SS, UTC)"
+            f"{value!r} is ISO 8601 without a time zone after a T (what isoformat() gives for a naive datetime):"
+            f" send {moment.strftime(REQUEST_DATE_FORMAT)!r} (Y-m-d H:i:s, UTC) or add Z"
         )
-    seed = _SEED.fullmatch(value)
-    if seed:
-        year, first, second_field, hour, minute, second = (int(part) for part in seed.groups())
+    plain = _SEED.fullmatch(value)
+    if plain:
+        year, first, second_field, hour, minute, second = (int(part) for part in plain.groups())
         clock = (hour, minute, second)
-        as_seed = _valid(year, second_field, first, clock)  # YYYY-DD-MM: first is the day
-        as_iso = _valid(year, first, second_field, clock)  # YYYY-MM-DD: first is the month
-        if not as_seed and not as_iso:
+        as_rule = _valid(year, first, second_field, clock)  # Y-m-d: first is the month
+        as_day_first = _valid(year, second_field, first, clock)  # the superseded YYYY-DD-MM
+        if not as_rule and not as_day_first:
             return Status.FAIL, f"{value!r} is not a real date or time in either reading"
-        if not as_seed:
+        if not as_rule:
             return Status.FAIL, (
-                f"{value!r} is YYYY-MM-DD ({first} is a month, {second_field} a day) but Tallyfy reads"
-                f" YYYY-DD-MM: send {_seed(year, first, second_field, clock)!r}"
+                f"{value!r} is day-first ({DAY_FIRST_TEXT}, an older text of Tallyfy's guide) but Tallyfy reads"
+                f" Y-m-d H:i:s: send {_plain(year, second_field, first, clock)!r}"
             )
-        if as_iso and first != second_field:
+        if not _ACCEPTED_PLAIN.fullmatch(value):
+            return (
+                Status.FAIL,
+                f"{value!r} needs two digits in every field: send {_plain(year, first, second_field, clock)!r}",
+            )
+        if as_day_first and first != second_field:
             return Status.WARN, (
-                f"{value!r} is ambiguous: {first} {_MONTHS[second_field]} as Tallyfy's YYYY-DD-MM, but"
-                f" {second_field} {_MONTHS[first]} under YYYY-MM-DD (newer docs)"
+                f"{value!r} is read as {second_field} {_MONTHS[first]} (Y-m-d); if it was written day-first"
+                f" ({DAY_FIRST_TEXT}, an older guide) it meant {first} {_MONTHS[second_field]}"
             )
-        return Status.PASS, f"{value!r} is YYYY-DD-MM HH:MM:SS ({first} {_MONTHS[second_field]} {year})"
+        return Status.PASS, f"{value!r} is Y-m-d H:i:s ({second_field} {_MONTHS[first]} {year})"
     date_only = _DATE_ONLY.fullmatch(value)
     if date_only:
-        return Status.WARN, f"{value!r} has no time: the request format is YYYY-DD-MM HH:MM:SS"
+        return Status.WARN, f"{value!r} has no time: request dates are {RULE_TEXT} (date-only values are filters)"
     if _SLASHED.fullmatch(value):
-        return Status.FAIL, f"{value!r} uses slashes: the request format is YYYY-DD-MM HH:MM:SS"
+        return Status.FAIL, f"{value!r} uses slashes: request dates are {RULE_TEXT}"
     return None
 
 
-@REGISTRY.register("date-format", "Request dates in Tallyfy's request format", DATE_FORMATS)
+@REGISTRY.register(
+    "date-format", "Request dates in Tallyfy's format", DOCS_URL + "; https://www.rfc-editor.org/rfc/rfc3339"
+)
 def date_format(evidence: Evidence) -> Verdict:
     request = evidence.request
     if request is None:
@@ -119,8 +136,8 @@ def date_format(evidence: Evidence) -> Verdict:
     if not judged:
         return skipped("no dates in the request")
     fix = (
-        "Format request dates as YYYY-DD-MM HH:MM:SS in UTC, e.g. 2023-15-05 14:30:00 for 15 May 2023 14:30;"
-        " use an unambiguous day > 12 in tests."
+        f"Format request dates as Y-m-d H:i:s in UTC, e.g. {REQUEST_DATE_EXAMPLE} for 15 May 2025 14:30, or as"
+        " ISO 8601 with a zone (2025-05-15T14:30:00Z); use a day > 12 in tests to catch day-first mistakes."
     )
     worst = Status.FAIL if any(s is Status.FAIL for _, s, _ in judged) else None
     worst = worst or (Status.WARN if any(s is Status.WARN for _, s, _ in judged) else Status.PASS)
@@ -128,7 +145,7 @@ def date_format(evidence: Evidence) -> Verdict:
     others = [f"{where}: {text}" for where, status, text in judged if status is not worst]
     facts = {"fields": [where for where, _, _ in judged]}
     if worst is Status.PASS:
-        return passed(f"{len(judged)} request date(s) in YYYY-DD-MM HH:MM:SS", ZONE_NOTE, **facts)
+        return passed(f"{len(judged)} request date(s) in {RULE_TEXT}", ZONE_NOTE, **facts)
     count = sum(1 for _, status, _ in judged if status is worst)
     title = lines[0] if count == 1 else f"{count} of {len(judged)} request dates: {lines[0]}"
     rest = lines[1:] + others

@@ -98,13 +98,16 @@ def sync_detailed(
 ) -> Response[BlueprintEnvelope | Error | ValidationError]:
     """Update a blueprint
 
-     Updates a Blueprint (API: checklist). Send only the fields to change. Needs a user context.
+     Updates a Blueprint (API: checklist). Send `title` (required even when unchanged) and the fields to
+    change. Needs a user context.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
         checklist_id (str): Blueprint (API: checklist) id, 32 lowercase hex characters.
-        body (BlueprintUpdate): Changes to a Blueprint (API: checklist); every field is optional.
+        body (BlueprintUpdate): Changes to a Blueprint (API: checklist). `title` is required even
+            when unchanged (Tallyfy's update-template page; the SDK reads the blueprint first to send
+            it); the other fields are optional.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -136,13 +139,16 @@ def sync(
 ) -> BlueprintEnvelope | Error | ValidationError | None:
     """Update a blueprint
 
-     Updates a Blueprint (API: checklist). Send only the fields to change. Needs a user context.
+     Updates a Blueprint (API: checklist). Send `title` (required even when unchanged) and the fields to
+    change. Needs a user context.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
         checklist_id (str): Blueprint (API: checklist) id, 32 lowercase hex characters.
-        body (BlueprintUpdate): Changes to a Blueprint (API: checklist); every field is optional.
+        body (BlueprintUpdate): Changes to a Blueprint (API: checklist). `title` is required even
+            when unchanged (Tallyfy's update-template page; the SDK reads the blueprint first to send
+            it); the other fields are optional.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -169,13 +175,16 @@ async def asyncio_detailed(
 ) -> Response[BlueprintEnvelope | Error | ValidationError]:
     """Update a blueprint
 
-     Updates a Blueprint (API: checklist). Send only the fields to change. Needs a user context.
+     Updates a Blueprint (API: checklist). Send `title` (required even when unchanged) and the fields to
+    change. Needs a user context.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
         checklist_id (str): Blueprint (API: checklist) id, 32 lowercase hex characters.
-        body (BlueprintUpdate): Changes to a Blueprint (API: checklist); every field is optional.
+        body (BlueprintUpdate): Changes to a Blueprint (API: checklist). `title` is required even
+            when unchanged (Tallyfy's update-template page; the SDK reads the blueprint first to send
+            it); the other fields are optional.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -205,13 +214,16 @@ async def asyncio(
 ) -> BlueprintEnvelope | Error | ValidationError | None:
     """Update a blueprint
 
-     Updates a Blueprint (API: checklist). Send only the fields to change. Needs a user context.
+     Updates a Blueprint (API: checklist). Send `title` (required even when unchanged) and the fields to
+    change. Needs a user context.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
         checklist_id (str): Blueprint (API: checklist) id, 32 lowercase hex characters.
-        body (BlueprintUpdate): Changes to a Blueprint (API: checklist); every field is optional.
+        body (BlueprintUpdate): Changes to a Blueprint (API: checklist). `title` is required even
+            when unchanged (Tallyfy's update-template page; the SDK reads the blueprint first to send
+            it); the other fields are optional.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

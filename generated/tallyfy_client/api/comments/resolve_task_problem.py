@@ -101,7 +101,8 @@ def sync_detailed(
      Resolves a problem thread on a Task of a Process (API: run) or a one-off task, naming it by
     `thread_id`, with an optional resolution comment. Tallyfy's terminology table also lists
     `/runs/{id}/resolved-threads` and `/checklists/{id}/resolved-threads` (Blueprint (API: checklist));
-    this spec describes the task reading used by Tallyfy's SDK. Needs a user context.
+    this spec describes the task reading used by Tallyfy's SDK, whose top-level `resolve_task_issues`
+    cannot reach it (it never passes `thread_id`). Needs a user context.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
@@ -142,7 +143,8 @@ def sync(
      Resolves a problem thread on a Task of a Process (API: run) or a one-off task, naming it by
     `thread_id`, with an optional resolution comment. Tallyfy's terminology table also lists
     `/runs/{id}/resolved-threads` and `/checklists/{id}/resolved-threads` (Blueprint (API: checklist));
-    this spec describes the task reading used by Tallyfy's SDK. Needs a user context.
+    this spec describes the task reading used by Tallyfy's SDK, whose top-level `resolve_task_issues`
+    cannot reach it (it never passes `thread_id`). Needs a user context.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
@@ -178,7 +180,8 @@ async def asyncio_detailed(
      Resolves a problem thread on a Task of a Process (API: run) or a one-off task, naming it by
     `thread_id`, with an optional resolution comment. Tallyfy's terminology table also lists
     `/runs/{id}/resolved-threads` and `/checklists/{id}/resolved-threads` (Blueprint (API: checklist));
-    this spec describes the task reading used by Tallyfy's SDK. Needs a user context.
+    this spec describes the task reading used by Tallyfy's SDK, whose top-level `resolve_task_issues`
+    cannot reach it (it never passes `thread_id`). Needs a user context.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
@@ -217,7 +220,8 @@ async def asyncio(
      Resolves a problem thread on a Task of a Process (API: run) or a one-off task, naming it by
     `thread_id`, with an optional resolution comment. Tallyfy's terminology table also lists
     `/runs/{id}/resolved-threads` and `/checklists/{id}/resolved-threads` (Blueprint (API: checklist));
-    this spec describes the task reading used by Tallyfy's SDK. Needs a user context.
+    this spec describes the task reading used by Tallyfy's SDK, whose top-level `resolve_task_issues`
+    cannot reach it (it never passes `thread_id`). Needs a user context.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by

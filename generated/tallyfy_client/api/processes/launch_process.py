@@ -105,7 +105,7 @@ def sync_detailed(
         body (ProcessLaunch): Launch of a Process (API: run) from a Blueprint (API: checklist).
             Example: {'checklist_id': '0123456789abcdef0123456789abcdef', 'name': 'Onboarding - Jane
             Doe', 'prerun': {'fedcba9876543210fedcba9876543210': 'Jane Doe'}, 'tasks':
-            {'00112233445566778899aabbccddeeff': {'deadline': '2023-15-05 14:30:00', 'owners':
+            {'00112233445566778899aabbccddeeff': {'deadline': '2025-05-15 14:30:00', 'owners':
             {'users': [1001]}}}}.
 
     Raises:
@@ -146,7 +146,7 @@ def sync(
         body (ProcessLaunch): Launch of a Process (API: run) from a Blueprint (API: checklist).
             Example: {'checklist_id': '0123456789abcdef0123456789abcdef', 'name': 'Onboarding - Jane
             Doe', 'prerun': {'fedcba9876543210fedcba9876543210': 'Jane Doe'}, 'tasks':
-            {'00112233445566778899aabbccddeeff': {'deadline': '2023-15-05 14:30:00', 'owners':
+            {'00112233445566778899aabbccddeeff': {'deadline': '2025-05-15 14:30:00', 'owners':
             {'users': [1001]}}}}.
 
     Raises:
@@ -182,7 +182,7 @@ async def asyncio_detailed(
         body (ProcessLaunch): Launch of a Process (API: run) from a Blueprint (API: checklist).
             Example: {'checklist_id': '0123456789abcdef0123456789abcdef', 'name': 'Onboarding - Jane
             Doe', 'prerun': {'fedcba9876543210fedcba9876543210': 'Jane Doe'}, 'tasks':
-            {'00112233445566778899aabbccddeeff': {'deadline': '2023-15-05 14:30:00', 'owners':
+            {'00112233445566778899aabbccddeeff': {'deadline': '2025-05-15 14:30:00', 'owners':
             {'users': [1001]}}}}.
 
     Raises:
@@ -221,7 +221,7 @@ async def asyncio(
         body (ProcessLaunch): Launch of a Process (API: run) from a Blueprint (API: checklist).
             Example: {'checklist_id': '0123456789abcdef0123456789abcdef', 'name': 'Onboarding - Jane
             Doe', 'prerun': {'fedcba9876543210fedcba9876543210': 'Jane Doe'}, 'tasks':
-            {'00112233445566778899aabbccddeeff': {'deadline': '2023-15-05 14:30:00', 'owners':
+            {'00112233445566778899aabbccddeeff': {'deadline': '2025-05-15 14:30:00', 'owners':
             {'users': [1001]}}}}.
 
     Raises:

@@ -28,6 +28,11 @@ def _get_kwargs(
     type_: str | Unset = UNSET,
     with_: str | Unset = UNSET,
     sort: str | Unset = UNSET,
+    tag_ids: str | Unset = UNSET,
+    untagged: bool | Unset = UNSET,
+    starred: bool | Unset = UNSET,
+    groups: str | Unset = UNSET,
+    without_pagination: bool | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -53,6 +58,16 @@ def _get_kwargs(
     params["with"] = with_
 
     params["sort"] = sort
+
+    params["tag_ids"] = tag_ids
+
+    params["untagged"] = untagged
+
+    params["starred"] = starred
+
+    params["groups"] = groups
+
+    params["without_pagination"] = without_pagination
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -132,6 +147,11 @@ def sync_detailed(
     type_: str | Unset = UNSET,
     with_: str | Unset = UNSET,
     sort: str | Unset = UNSET,
+    tag_ids: str | Unset = UNSET,
+    untagged: bool | Unset = UNSET,
+    starred: bool | Unset = UNSET,
+    groups: str | Unset = UNSET,
+    without_pagination: bool | Unset = UNSET,
 ) -> Response[Error | ProcessList | ValidationError]:
     """List processes
 
@@ -158,6 +178,11 @@ def sync_detailed(
             Included relations come wrapped as `{"data": ...}`.
         sort (str | Unset): Sort order (open string; a leading `-` sorts descending, e.g.
             `-created_at`).
+        tag_ids (str | Unset): Comma-separated tag ids.
+        untagged (bool | Unset): true: only processes with no tags.
+        starred (bool | Unset): Filter by starred.
+        groups (str | Unset): Comma-separated group ids.
+        without_pagination (bool | Unset): true: every result in one answer.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -180,6 +205,11 @@ def sync_detailed(
         type_=type_,
         with_=with_,
         sort=sort,
+        tag_ids=tag_ids,
+        untagged=untagged,
+        starred=starred,
+        groups=groups,
+        without_pagination=without_pagination,
     )
 
     response = client.get_httpx_client().request(
@@ -204,6 +234,11 @@ def sync(
     type_: str | Unset = UNSET,
     with_: str | Unset = UNSET,
     sort: str | Unset = UNSET,
+    tag_ids: str | Unset = UNSET,
+    untagged: bool | Unset = UNSET,
+    starred: bool | Unset = UNSET,
+    groups: str | Unset = UNSET,
+    without_pagination: bool | Unset = UNSET,
 ) -> Error | ProcessList | ValidationError | None:
     """List processes
 
@@ -230,6 +265,11 @@ def sync(
             Included relations come wrapped as `{"data": ...}`.
         sort (str | Unset): Sort order (open string; a leading `-` sorts descending, e.g.
             `-created_at`).
+        tag_ids (str | Unset): Comma-separated tag ids.
+        untagged (bool | Unset): true: only processes with no tags.
+        starred (bool | Unset): Filter by starred.
+        groups (str | Unset): Comma-separated group ids.
+        without_pagination (bool | Unset): true: every result in one answer.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -253,6 +293,11 @@ def sync(
         type_=type_,
         with_=with_,
         sort=sort,
+        tag_ids=tag_ids,
+        untagged=untagged,
+        starred=starred,
+        groups=groups,
+        without_pagination=without_pagination,
     ).parsed
 
 
@@ -271,6 +316,11 @@ async def asyncio_detailed(
     type_: str | Unset = UNSET,
     with_: str | Unset = UNSET,
     sort: str | Unset = UNSET,
+    tag_ids: str | Unset = UNSET,
+    untagged: bool | Unset = UNSET,
+    starred: bool | Unset = UNSET,
+    groups: str | Unset = UNSET,
+    without_pagination: bool | Unset = UNSET,
 ) -> Response[Error | ProcessList | ValidationError]:
     """List processes
 
@@ -297,6 +347,11 @@ async def asyncio_detailed(
             Included relations come wrapped as `{"data": ...}`.
         sort (str | Unset): Sort order (open string; a leading `-` sorts descending, e.g.
             `-created_at`).
+        tag_ids (str | Unset): Comma-separated tag ids.
+        untagged (bool | Unset): true: only processes with no tags.
+        starred (bool | Unset): Filter by starred.
+        groups (str | Unset): Comma-separated group ids.
+        without_pagination (bool | Unset): true: every result in one answer.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -319,6 +374,11 @@ async def asyncio_detailed(
         type_=type_,
         with_=with_,
         sort=sort,
+        tag_ids=tag_ids,
+        untagged=untagged,
+        starred=starred,
+        groups=groups,
+        without_pagination=without_pagination,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -341,6 +401,11 @@ async def asyncio(
     type_: str | Unset = UNSET,
     with_: str | Unset = UNSET,
     sort: str | Unset = UNSET,
+    tag_ids: str | Unset = UNSET,
+    untagged: bool | Unset = UNSET,
+    starred: bool | Unset = UNSET,
+    groups: str | Unset = UNSET,
+    without_pagination: bool | Unset = UNSET,
 ) -> Error | ProcessList | ValidationError | None:
     """List processes
 
@@ -367,6 +432,11 @@ async def asyncio(
             Included relations come wrapped as `{"data": ...}`.
         sort (str | Unset): Sort order (open string; a leading `-` sorts descending, e.g.
             `-created_at`).
+        tag_ids (str | Unset): Comma-separated tag ids.
+        untagged (bool | Unset): true: only processes with no tags.
+        starred (bool | Unset): Filter by starred.
+        groups (str | Unset): Comma-separated group ids.
+        without_pagination (bool | Unset): true: every result in one answer.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -391,5 +461,10 @@ async def asyncio(
             type_=type_,
             with_=with_,
             sort=sort,
+            tag_ids=tag_ids,
+            untagged=untagged,
+            starred=starred,
+            groups=groups,
+            without_pagination=without_pagination,
         )
     ).parsed

@@ -101,10 +101,12 @@ def sync_detailed(
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
-        body (OneOffTaskCreate): A new one-off task. Newer Tallyfy docs also require task_type,
-            owners and deadline and call the summary `description`. Example: {'title': 'Prepare Q3
-            report', 'task_type': 'task', 'owners': {'users': [1001]}, 'deadline': '2023-15-05
-            14:30:00'}.
+        body (OneOffTaskCreate): A new one-off task. Sources disagree on the text field: Tallyfy's
+            create-task page sends `description`, the SDK (and this spec's earlier reading) `summary`;
+            both are accepted (`description` wins when both come). The create-task page also requires
+            task_type, owners and deadline; the SDK sends title, deadline and owners. Example:
+            {'title': 'Prepare Q3 report', 'task_type': 'task', 'owners': {'users': [1001]},
+            'deadline': '2025-05-15 14:30:00'}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -140,10 +142,12 @@ def sync(
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
-        body (OneOffTaskCreate): A new one-off task. Newer Tallyfy docs also require task_type,
-            owners and deadline and call the summary `description`. Example: {'title': 'Prepare Q3
-            report', 'task_type': 'task', 'owners': {'users': [1001]}, 'deadline': '2023-15-05
-            14:30:00'}.
+        body (OneOffTaskCreate): A new one-off task. Sources disagree on the text field: Tallyfy's
+            create-task page sends `description`, the SDK (and this spec's earlier reading) `summary`;
+            both are accepted (`description` wins when both come). The create-task page also requires
+            task_type, owners and deadline; the SDK sends title, deadline and owners. Example:
+            {'title': 'Prepare Q3 report', 'task_type': 'task', 'owners': {'users': [1001]},
+            'deadline': '2025-05-15 14:30:00'}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -174,10 +178,12 @@ async def asyncio_detailed(
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
-        body (OneOffTaskCreate): A new one-off task. Newer Tallyfy docs also require task_type,
-            owners and deadline and call the summary `description`. Example: {'title': 'Prepare Q3
-            report', 'task_type': 'task', 'owners': {'users': [1001]}, 'deadline': '2023-15-05
-            14:30:00'}.
+        body (OneOffTaskCreate): A new one-off task. Sources disagree on the text field: Tallyfy's
+            create-task page sends `description`, the SDK (and this spec's earlier reading) `summary`;
+            both are accepted (`description` wins when both come). The create-task page also requires
+            task_type, owners and deadline; the SDK sends title, deadline and owners. Example:
+            {'title': 'Prepare Q3 report', 'task_type': 'task', 'owners': {'users': [1001]},
+            'deadline': '2025-05-15 14:30:00'}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -211,10 +217,12 @@ async def asyncio(
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
-        body (OneOffTaskCreate): A new one-off task. Newer Tallyfy docs also require task_type,
-            owners and deadline and call the summary `description`. Example: {'title': 'Prepare Q3
-            report', 'task_type': 'task', 'owners': {'users': [1001]}, 'deadline': '2023-15-05
-            14:30:00'}.
+        body (OneOffTaskCreate): A new one-off task. Sources disagree on the text field: Tallyfy's
+            create-task page sends `description`, the SDK (and this spec's earlier reading) `summary`;
+            both are accepted (`description` wins when both come). The create-task page also requires
+            task_type, owners and deadline; the SDK sends title, deadline and owners. Example:
+            {'title': 'Prepare Q3 report', 'task_type': 'task', 'owners': {'users': [1001]},
+            'deadline': '2025-05-15 14:30:00'}.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

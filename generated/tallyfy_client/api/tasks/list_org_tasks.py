@@ -23,8 +23,24 @@ def _get_kwargs(
     owners: str | Unset = UNSET,
     with_: str | Unset = UNSET,
     sort: str | Unset = UNSET,
-    deadline_start: str | Unset = UNSET,
-    deadline_end: str | Unset = UNSET,
+    deadline_start_range: str | Unset = UNSET,
+    deadline_end_range: str | Unset = UNSET,
+    q: str | Unset = UNSET,
+    guests: str | Unset = UNSET,
+    roles: str | Unset = UNSET,
+    groups: str | Unset = UNSET,
+    tag: str | Unset = UNSET,
+    folder: str | Unset = UNSET,
+    created: str | Unset = UNSET,
+    deadline_on: str | Unset = UNSET,
+    deadline_before: str | Unset = UNSET,
+    deadline_after: str | Unset = UNSET,
+    is_oneoff: bool | Unset = UNSET,
+    unassigned: bool | Unset = UNSET,
+    archived: str | Unset = UNSET,
+    without_pagination: bool | Unset = UNSET,
+    custom_field_key: str | Unset = UNSET,
+    custom_field_value: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -41,9 +57,41 @@ def _get_kwargs(
 
     params["sort"] = sort
 
-    params["deadline_start"] = deadline_start
+    params["deadline_start_range"] = deadline_start_range
 
-    params["deadline_end"] = deadline_end
+    params["deadline_end_range"] = deadline_end_range
+
+    params["q"] = q
+
+    params["guests"] = guests
+
+    params["roles"] = roles
+
+    params["groups"] = groups
+
+    params["tag"] = tag
+
+    params["folder"] = folder
+
+    params["created"] = created
+
+    params["deadline_on"] = deadline_on
+
+    params["deadline_before"] = deadline_before
+
+    params["deadline_after"] = deadline_after
+
+    params["is_oneoff"] = is_oneoff
+
+    params["unassigned"] = unassigned
+
+    params["archived"] = archived
+
+    params["without_pagination"] = without_pagination
+
+    params["custom_field_key"] = custom_field_key
+
+    params["custom_field_value"] = custom_field_value
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -118,15 +166,31 @@ def sync_detailed(
     owners: str | Unset = UNSET,
     with_: str | Unset = UNSET,
     sort: str | Unset = UNSET,
-    deadline_start: str | Unset = UNSET,
-    deadline_end: str | Unset = UNSET,
+    deadline_start_range: str | Unset = UNSET,
+    deadline_end_range: str | Unset = UNSET,
+    q: str | Unset = UNSET,
+    guests: str | Unset = UNSET,
+    roles: str | Unset = UNSET,
+    groups: str | Unset = UNSET,
+    tag: str | Unset = UNSET,
+    folder: str | Unset = UNSET,
+    created: str | Unset = UNSET,
+    deadline_on: str | Unset = UNSET,
+    deadline_before: str | Unset = UNSET,
+    deadline_after: str | Unset = UNSET,
+    is_oneoff: bool | Unset = UNSET,
+    unassigned: bool | Unset = UNSET,
+    archived: str | Unset = UNSET,
+    without_pagination: bool | Unset = UNSET,
+    custom_field_key: str | Unset = UNSET,
+    custom_field_value: str | Unset = UNSET,
 ) -> Response[Error | TaskList | ValidationError]:
     """List the organization's tasks
 
      Lists Tasks across all Processes (API: runs) and one-off tasks of the organization, one page at a
-    time. Needs a user context. Deadline filters: this spec follows the older naming `deadline_start` /
-    `deadline_end` with request dates (see `RequestDate`); newer Tallyfy docs name them
-    `deadline_start_range` / `deadline_end_range` and give `YYYY-MM-DD` values.
+    time. Needs a user context. The filters are those of Tallyfy's list-tasks page; the sandbox applies
+    `q`, `status`, `owners`, `is_oneoff`, `unassigned`, `archived` and the deadline range, and accepts
+    the rest.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
@@ -142,26 +206,30 @@ def sync_detailed(
             (API: checklists), `tasks,checklist` on processes (API: runs), `run,step` on tasks.
             Included relations come wrapped as `{"data": ...}`.
         sort (str | Unset): Sort order (open string, e.g. deadline, -deadline, newest, problems).
-        deadline_start (str | Unset): A date-time sent TO the API (request bodies and query
-            filters). Sources conflict:
-            - The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH, e.g.
-              `2023-15-05 14:30:00` is 15 May 2023.
-            - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in their tables, while their examples send ISO
-              8601 such as `2025-07-15T17:00:00Z` (which this pattern does not accept).
-            When day and month are both <= 12 the value is ambiguous between the two readings. The
-            format
-            carries no time zone. Responses use ISO 8601 instead (see the response date fields).
-             Example: 2023-15-05 14:30:00.
-        deadline_end (str | Unset): A date-time sent TO the API (request bodies and query
-            filters). Sources conflict:
-            - The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH, e.g.
-              `2023-15-05 14:30:00` is 15 May 2023.
-            - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in their tables, while their examples send ISO
-              8601 such as `2025-07-15T17:00:00Z` (which this pattern does not accept).
-            When day and month are both <= 12 the value is ambiguous between the two readings. The
-            format
-            carries no time zone. Responses use ISO 8601 instead (see the response date fields).
-             Example: 2023-15-05 14:30:00.
+        deadline_start_range (str | Unset): A day sent TO the API as a filter: `YYYY-MM-DD`
+            (Tallyfy's list-tasks page and the SDK's `deadline_start_range` / `deadline_end_range`); a
+            full request date (see `RequestDate`) is read as its day. Example: 2025-05-15.
+        deadline_end_range (str | Unset): A day sent TO the API as a filter: `YYYY-MM-DD`
+            (Tallyfy's list-tasks page and the SDK's `deadline_start_range` / `deadline_end_range`); a
+            full request date (see `RequestDate`) is read as its day. Example: 2025-05-15.
+        q (str | Unset): Search by process name or step name.
+        guests (str | Unset): Comma-separated guest emails.
+        roles (str | Unset): Comma-separated role ids.
+        groups (str | Unset): Comma-separated group ids.
+        tag (str | Unset): A tag to filter by.
+        folder (str | Unset): A folder id.
+        created (str | Unset): Creation day `YYYY-MM-DD`, or a range `YYYY-MM-DD:YYYY-MM-DD`.
+        deadline_on (str | Unset): Tasks due on this day (`YYYY-MM-DD`); takes precedence over the
+            ranges.
+        deadline_before (str | Unset): Tasks due before this day (`YYYY-MM-DD`).
+        deadline_after (str | Unset): Tasks due after this day (`YYYY-MM-DD`).
+        is_oneoff (bool | Unset): true: one-off tasks only; false: process tasks only.
+        unassigned (bool | Unset): true: only tasks with no assignee.
+        archived (str | Unset): true: include archived tasks; only: archived tasks only.
+        without_pagination (bool | Unset): true: every result in one answer.
+        custom_field_key (str | Unset): With custom_field_value: tasks whose custom field has that
+            value (custom fields page).
+        custom_field_value (str | Unset): The value for custom_field_key.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -179,8 +247,24 @@ def sync_detailed(
         owners=owners,
         with_=with_,
         sort=sort,
-        deadline_start=deadline_start,
-        deadline_end=deadline_end,
+        deadline_start_range=deadline_start_range,
+        deadline_end_range=deadline_end_range,
+        q=q,
+        guests=guests,
+        roles=roles,
+        groups=groups,
+        tag=tag,
+        folder=folder,
+        created=created,
+        deadline_on=deadline_on,
+        deadline_before=deadline_before,
+        deadline_after=deadline_after,
+        is_oneoff=is_oneoff,
+        unassigned=unassigned,
+        archived=archived,
+        without_pagination=without_pagination,
+        custom_field_key=custom_field_key,
+        custom_field_value=custom_field_value,
     )
 
     response = client.get_httpx_client().request(
@@ -200,15 +284,31 @@ def sync(
     owners: str | Unset = UNSET,
     with_: str | Unset = UNSET,
     sort: str | Unset = UNSET,
-    deadline_start: str | Unset = UNSET,
-    deadline_end: str | Unset = UNSET,
+    deadline_start_range: str | Unset = UNSET,
+    deadline_end_range: str | Unset = UNSET,
+    q: str | Unset = UNSET,
+    guests: str | Unset = UNSET,
+    roles: str | Unset = UNSET,
+    groups: str | Unset = UNSET,
+    tag: str | Unset = UNSET,
+    folder: str | Unset = UNSET,
+    created: str | Unset = UNSET,
+    deadline_on: str | Unset = UNSET,
+    deadline_before: str | Unset = UNSET,
+    deadline_after: str | Unset = UNSET,
+    is_oneoff: bool | Unset = UNSET,
+    unassigned: bool | Unset = UNSET,
+    archived: str | Unset = UNSET,
+    without_pagination: bool | Unset = UNSET,
+    custom_field_key: str | Unset = UNSET,
+    custom_field_value: str | Unset = UNSET,
 ) -> Error | TaskList | ValidationError | None:
     """List the organization's tasks
 
      Lists Tasks across all Processes (API: runs) and one-off tasks of the organization, one page at a
-    time. Needs a user context. Deadline filters: this spec follows the older naming `deadline_start` /
-    `deadline_end` with request dates (see `RequestDate`); newer Tallyfy docs name them
-    `deadline_start_range` / `deadline_end_range` and give `YYYY-MM-DD` values.
+    time. Needs a user context. The filters are those of Tallyfy's list-tasks page; the sandbox applies
+    `q`, `status`, `owners`, `is_oneoff`, `unassigned`, `archived` and the deadline range, and accepts
+    the rest.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
@@ -224,26 +324,30 @@ def sync(
             (API: checklists), `tasks,checklist` on processes (API: runs), `run,step` on tasks.
             Included relations come wrapped as `{"data": ...}`.
         sort (str | Unset): Sort order (open string, e.g. deadline, -deadline, newest, problems).
-        deadline_start (str | Unset): A date-time sent TO the API (request bodies and query
-            filters). Sources conflict:
-            - The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH, e.g.
-              `2023-15-05 14:30:00` is 15 May 2023.
-            - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in their tables, while their examples send ISO
-              8601 such as `2025-07-15T17:00:00Z` (which this pattern does not accept).
-            When day and month are both <= 12 the value is ambiguous between the two readings. The
-            format
-            carries no time zone. Responses use ISO 8601 instead (see the response date fields).
-             Example: 2023-15-05 14:30:00.
-        deadline_end (str | Unset): A date-time sent TO the API (request bodies and query
-            filters). Sources conflict:
-            - The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH, e.g.
-              `2023-15-05 14:30:00` is 15 May 2023.
-            - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in their tables, while their examples send ISO
-              8601 such as `2025-07-15T17:00:00Z` (which this pattern does not accept).
-            When day and month are both <= 12 the value is ambiguous between the two readings. The
-            format
-            carries no time zone. Responses use ISO 8601 instead (see the response date fields).
-             Example: 2023-15-05 14:30:00.
+        deadline_start_range (str | Unset): A day sent TO the API as a filter: `YYYY-MM-DD`
+            (Tallyfy's list-tasks page and the SDK's `deadline_start_range` / `deadline_end_range`); a
+            full request date (see `RequestDate`) is read as its day. Example: 2025-05-15.
+        deadline_end_range (str | Unset): A day sent TO the API as a filter: `YYYY-MM-DD`
+            (Tallyfy's list-tasks page and the SDK's `deadline_start_range` / `deadline_end_range`); a
+            full request date (see `RequestDate`) is read as its day. Example: 2025-05-15.
+        q (str | Unset): Search by process name or step name.
+        guests (str | Unset): Comma-separated guest emails.
+        roles (str | Unset): Comma-separated role ids.
+        groups (str | Unset): Comma-separated group ids.
+        tag (str | Unset): A tag to filter by.
+        folder (str | Unset): A folder id.
+        created (str | Unset): Creation day `YYYY-MM-DD`, or a range `YYYY-MM-DD:YYYY-MM-DD`.
+        deadline_on (str | Unset): Tasks due on this day (`YYYY-MM-DD`); takes precedence over the
+            ranges.
+        deadline_before (str | Unset): Tasks due before this day (`YYYY-MM-DD`).
+        deadline_after (str | Unset): Tasks due after this day (`YYYY-MM-DD`).
+        is_oneoff (bool | Unset): true: one-off tasks only; false: process tasks only.
+        unassigned (bool | Unset): true: only tasks with no assignee.
+        archived (str | Unset): true: include archived tasks; only: archived tasks only.
+        without_pagination (bool | Unset): true: every result in one answer.
+        custom_field_key (str | Unset): With custom_field_value: tasks whose custom field has that
+            value (custom fields page).
+        custom_field_value (str | Unset): The value for custom_field_key.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -262,8 +366,24 @@ def sync(
         owners=owners,
         with_=with_,
         sort=sort,
-        deadline_start=deadline_start,
-        deadline_end=deadline_end,
+        deadline_start_range=deadline_start_range,
+        deadline_end_range=deadline_end_range,
+        q=q,
+        guests=guests,
+        roles=roles,
+        groups=groups,
+        tag=tag,
+        folder=folder,
+        created=created,
+        deadline_on=deadline_on,
+        deadline_before=deadline_before,
+        deadline_after=deadline_after,
+        is_oneoff=is_oneoff,
+        unassigned=unassigned,
+        archived=archived,
+        without_pagination=without_pagination,
+        custom_field_key=custom_field_key,
+        custom_field_value=custom_field_value,
     ).parsed
 
 
@@ -277,15 +397,31 @@ async def asyncio_detailed(
     owners: str | Unset = UNSET,
     with_: str | Unset = UNSET,
     sort: str | Unset = UNSET,
-    deadline_start: str | Unset = UNSET,
-    deadline_end: str | Unset = UNSET,
+    deadline_start_range: str | Unset = UNSET,
+    deadline_end_range: str | Unset = UNSET,
+    q: str | Unset = UNSET,
+    guests: str | Unset = UNSET,
+    roles: str | Unset = UNSET,
+    groups: str | Unset = UNSET,
+    tag: str | Unset = UNSET,
+    folder: str | Unset = UNSET,
+    created: str | Unset = UNSET,
+    deadline_on: str | Unset = UNSET,
+    deadline_before: str | Unset = UNSET,
+    deadline_after: str | Unset = UNSET,
+    is_oneoff: bool | Unset = UNSET,
+    unassigned: bool | Unset = UNSET,
+    archived: str | Unset = UNSET,
+    without_pagination: bool | Unset = UNSET,
+    custom_field_key: str | Unset = UNSET,
+    custom_field_value: str | Unset = UNSET,
 ) -> Response[Error | TaskList | ValidationError]:
     """List the organization's tasks
 
      Lists Tasks across all Processes (API: runs) and one-off tasks of the organization, one page at a
-    time. Needs a user context. Deadline filters: this spec follows the older naming `deadline_start` /
-    `deadline_end` with request dates (see `RequestDate`); newer Tallyfy docs name them
-    `deadline_start_range` / `deadline_end_range` and give `YYYY-MM-DD` values.
+    time. Needs a user context. The filters are those of Tallyfy's list-tasks page; the sandbox applies
+    `q`, `status`, `owners`, `is_oneoff`, `unassigned`, `archived` and the deadline range, and accepts
+    the rest.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
@@ -301,26 +437,30 @@ async def asyncio_detailed(
             (API: checklists), `tasks,checklist` on processes (API: runs), `run,step` on tasks.
             Included relations come wrapped as `{"data": ...}`.
         sort (str | Unset): Sort order (open string, e.g. deadline, -deadline, newest, problems).
-        deadline_start (str | Unset): A date-time sent TO the API (request bodies and query
-            filters). Sources conflict:
-            - The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH, e.g.
-              `2023-15-05 14:30:00` is 15 May 2023.
-            - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in their tables, while their examples send ISO
-              8601 such as `2025-07-15T17:00:00Z` (which this pattern does not accept).
-            When day and month are both <= 12 the value is ambiguous between the two readings. The
-            format
-            carries no time zone. Responses use ISO 8601 instead (see the response date fields).
-             Example: 2023-15-05 14:30:00.
-        deadline_end (str | Unset): A date-time sent TO the API (request bodies and query
-            filters). Sources conflict:
-            - The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH, e.g.
-              `2023-15-05 14:30:00` is 15 May 2023.
-            - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in their tables, while their examples send ISO
-              8601 such as `2025-07-15T17:00:00Z` (which this pattern does not accept).
-            When day and month are both <= 12 the value is ambiguous between the two readings. The
-            format
-            carries no time zone. Responses use ISO 8601 instead (see the response date fields).
-             Example: 2023-15-05 14:30:00.
+        deadline_start_range (str | Unset): A day sent TO the API as a filter: `YYYY-MM-DD`
+            (Tallyfy's list-tasks page and the SDK's `deadline_start_range` / `deadline_end_range`); a
+            full request date (see `RequestDate`) is read as its day. Example: 2025-05-15.
+        deadline_end_range (str | Unset): A day sent TO the API as a filter: `YYYY-MM-DD`
+            (Tallyfy's list-tasks page and the SDK's `deadline_start_range` / `deadline_end_range`); a
+            full request date (see `RequestDate`) is read as its day. Example: 2025-05-15.
+        q (str | Unset): Search by process name or step name.
+        guests (str | Unset): Comma-separated guest emails.
+        roles (str | Unset): Comma-separated role ids.
+        groups (str | Unset): Comma-separated group ids.
+        tag (str | Unset): A tag to filter by.
+        folder (str | Unset): A folder id.
+        created (str | Unset): Creation day `YYYY-MM-DD`, or a range `YYYY-MM-DD:YYYY-MM-DD`.
+        deadline_on (str | Unset): Tasks due on this day (`YYYY-MM-DD`); takes precedence over the
+            ranges.
+        deadline_before (str | Unset): Tasks due before this day (`YYYY-MM-DD`).
+        deadline_after (str | Unset): Tasks due after this day (`YYYY-MM-DD`).
+        is_oneoff (bool | Unset): true: one-off tasks only; false: process tasks only.
+        unassigned (bool | Unset): true: only tasks with no assignee.
+        archived (str | Unset): true: include archived tasks; only: archived tasks only.
+        without_pagination (bool | Unset): true: every result in one answer.
+        custom_field_key (str | Unset): With custom_field_value: tasks whose custom field has that
+            value (custom fields page).
+        custom_field_value (str | Unset): The value for custom_field_key.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -338,8 +478,24 @@ async def asyncio_detailed(
         owners=owners,
         with_=with_,
         sort=sort,
-        deadline_start=deadline_start,
-        deadline_end=deadline_end,
+        deadline_start_range=deadline_start_range,
+        deadline_end_range=deadline_end_range,
+        q=q,
+        guests=guests,
+        roles=roles,
+        groups=groups,
+        tag=tag,
+        folder=folder,
+        created=created,
+        deadline_on=deadline_on,
+        deadline_before=deadline_before,
+        deadline_after=deadline_after,
+        is_oneoff=is_oneoff,
+        unassigned=unassigned,
+        archived=archived,
+        without_pagination=without_pagination,
+        custom_field_key=custom_field_key,
+        custom_field_value=custom_field_value,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -357,15 +513,31 @@ async def asyncio(
     owners: str | Unset = UNSET,
     with_: str | Unset = UNSET,
     sort: str | Unset = UNSET,
-    deadline_start: str | Unset = UNSET,
-    deadline_end: str | Unset = UNSET,
+    deadline_start_range: str | Unset = UNSET,
+    deadline_end_range: str | Unset = UNSET,
+    q: str | Unset = UNSET,
+    guests: str | Unset = UNSET,
+    roles: str | Unset = UNSET,
+    groups: str | Unset = UNSET,
+    tag: str | Unset = UNSET,
+    folder: str | Unset = UNSET,
+    created: str | Unset = UNSET,
+    deadline_on: str | Unset = UNSET,
+    deadline_before: str | Unset = UNSET,
+    deadline_after: str | Unset = UNSET,
+    is_oneoff: bool | Unset = UNSET,
+    unassigned: bool | Unset = UNSET,
+    archived: str | Unset = UNSET,
+    without_pagination: bool | Unset = UNSET,
+    custom_field_key: str | Unset = UNSET,
+    custom_field_value: str | Unset = UNSET,
 ) -> Error | TaskList | ValidationError | None:
     """List the organization's tasks
 
      Lists Tasks across all Processes (API: runs) and one-off tasks of the organization, one page at a
-    time. Needs a user context. Deadline filters: this spec follows the older naming `deadline_start` /
-    `deadline_end` with request dates (see `RequestDate`); newer Tallyfy docs name them
-    `deadline_start_range` / `deadline_end_range` and give `YYYY-MM-DD` values.
+    time. Needs a user context. The filters are those of Tallyfy's list-tasks page; the sandbox applies
+    `q`, `status`, `owners`, `is_oneoff`, `unassigned`, `archived` and the deadline range, and accepts
+    the rest.
 
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
@@ -381,26 +553,30 @@ async def asyncio(
             (API: checklists), `tasks,checklist` on processes (API: runs), `run,step` on tasks.
             Included relations come wrapped as `{"data": ...}`.
         sort (str | Unset): Sort order (open string, e.g. deadline, -deadline, newest, problems).
-        deadline_start (str | Unset): A date-time sent TO the API (request bodies and query
-            filters). Sources conflict:
-            - The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH, e.g.
-              `2023-15-05 14:30:00` is 15 May 2023.
-            - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in their tables, while their examples send ISO
-              8601 such as `2025-07-15T17:00:00Z` (which this pattern does not accept).
-            When day and month are both <= 12 the value is ambiguous between the two readings. The
-            format
-            carries no time zone. Responses use ISO 8601 instead (see the response date fields).
-             Example: 2023-15-05 14:30:00.
-        deadline_end (str | Unset): A date-time sent TO the API (request bodies and query
-            filters). Sources conflict:
-            - The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH, e.g.
-              `2023-15-05 14:30:00` is 15 May 2023.
-            - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in their tables, while their examples send ISO
-              8601 such as `2025-07-15T17:00:00Z` (which this pattern does not accept).
-            When day and month are both <= 12 the value is ambiguous between the two readings. The
-            format
-            carries no time zone. Responses use ISO 8601 instead (see the response date fields).
-             Example: 2023-15-05 14:30:00.
+        deadline_start_range (str | Unset): A day sent TO the API as a filter: `YYYY-MM-DD`
+            (Tallyfy's list-tasks page and the SDK's `deadline_start_range` / `deadline_end_range`); a
+            full request date (see `RequestDate`) is read as its day. Example: 2025-05-15.
+        deadline_end_range (str | Unset): A day sent TO the API as a filter: `YYYY-MM-DD`
+            (Tallyfy's list-tasks page and the SDK's `deadline_start_range` / `deadline_end_range`); a
+            full request date (see `RequestDate`) is read as its day. Example: 2025-05-15.
+        q (str | Unset): Search by process name or step name.
+        guests (str | Unset): Comma-separated guest emails.
+        roles (str | Unset): Comma-separated role ids.
+        groups (str | Unset): Comma-separated group ids.
+        tag (str | Unset): A tag to filter by.
+        folder (str | Unset): A folder id.
+        created (str | Unset): Creation day `YYYY-MM-DD`, or a range `YYYY-MM-DD:YYYY-MM-DD`.
+        deadline_on (str | Unset): Tasks due on this day (`YYYY-MM-DD`); takes precedence over the
+            ranges.
+        deadline_before (str | Unset): Tasks due before this day (`YYYY-MM-DD`).
+        deadline_after (str | Unset): Tasks due after this day (`YYYY-MM-DD`).
+        is_oneoff (bool | Unset): true: one-off tasks only; false: process tasks only.
+        unassigned (bool | Unset): true: only tasks with no assignee.
+        archived (str | Unset): true: include archived tasks; only: archived tasks only.
+        without_pagination (bool | Unset): true: every result in one answer.
+        custom_field_key (str | Unset): With custom_field_value: tasks whose custom field has that
+            value (custom fields page).
+        custom_field_value (str | Unset): The value for custom_field_key.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -420,7 +596,23 @@ async def asyncio(
             owners=owners,
             with_=with_,
             sort=sort,
-            deadline_start=deadline_start,
-            deadline_end=deadline_end,
+            deadline_start_range=deadline_start_range,
+            deadline_end_range=deadline_end_range,
+            q=q,
+            guests=guests,
+            roles=roles,
+            groups=groups,
+            tag=tag,
+            folder=folder,
+            created=created,
+            deadline_on=deadline_on,
+            deadline_before=deadline_before,
+            deadline_after=deadline_after,
+            is_oneoff=is_oneoff,
+            unassigned=unassigned,
+            archived=archived,
+            without_pagination=without_pagination,
+            custom_field_key=custom_field_key,
+            custom_field_value=custom_field_value,
         )
     ).parsed

@@ -104,9 +104,10 @@ def sync_detailed(
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
-        body (UserInvite): An invitation. Tallyfy's docs require all five fields (role one of
-            admin, standard, light; names at most 32 characters); Tallyfy's Swagger (as quoted by
-            Tallyfy's CLI) documents only email, first_name and last_name. Example: {'email':
+        body (UserInvite): An invitation. Tallyfy's invite-member page requires all five fields
+            (role one of admin, standard, light; names at most 32 characters), and the spec follows
+            it; Tallyfy's Swagger (as quoted by Tallyfy's CLI) documents only email, first_name and
+            last_name, and the SDK sends `message` only when given one. Example: {'email':
             'jane@example.com', 'first_name': 'Jane', 'last_name': 'Doe', 'role': 'standard',
             'message': 'Welcome aboard.'}.
 
@@ -147,9 +148,10 @@ def sync(
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
-        body (UserInvite): An invitation. Tallyfy's docs require all five fields (role one of
-            admin, standard, light; names at most 32 characters); Tallyfy's Swagger (as quoted by
-            Tallyfy's CLI) documents only email, first_name and last_name. Example: {'email':
+        body (UserInvite): An invitation. Tallyfy's invite-member page requires all five fields
+            (role one of admin, standard, light; names at most 32 characters), and the spec follows
+            it; Tallyfy's Swagger (as quoted by Tallyfy's CLI) documents only email, first_name and
+            last_name, and the SDK sends `message` only when given one. Example: {'email':
             'jane@example.com', 'first_name': 'Jane', 'last_name': 'Doe', 'role': 'standard',
             'message': 'Welcome aboard.'}.
 
@@ -185,9 +187,10 @@ async def asyncio_detailed(
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
-        body (UserInvite): An invitation. Tallyfy's docs require all five fields (role one of
-            admin, standard, light; names at most 32 characters); Tallyfy's Swagger (as quoted by
-            Tallyfy's CLI) documents only email, first_name and last_name. Example: {'email':
+        body (UserInvite): An invitation. Tallyfy's invite-member page requires all five fields
+            (role one of admin, standard, light; names at most 32 characters), and the spec follows
+            it; Tallyfy's Swagger (as quoted by Tallyfy's CLI) documents only email, first_name and
+            last_name, and the SDK sends `message` only when given one. Example: {'email':
             'jane@example.com', 'first_name': 'Jane', 'last_name': 'Doe', 'role': 'standard',
             'message': 'Welcome aboard.'}.
 
@@ -226,9 +229,10 @@ async def asyncio(
     Args:
         org (str): Organization id (a 32-character hex string in practice). Listed by
             `list_my_organizations`; shown in Tallyfy under Settings > Organization.
-        body (UserInvite): An invitation. Tallyfy's docs require all five fields (role one of
-            admin, standard, light; names at most 32 characters); Tallyfy's Swagger (as quoted by
-            Tallyfy's CLI) documents only email, first_name and last_name. Example: {'email':
+        body (UserInvite): An invitation. Tallyfy's invite-member page requires all five fields
+            (role one of admin, standard, light; names at most 32 characters), and the spec follows
+            it; Tallyfy's Swagger (as quoted by Tallyfy's CLI) documents only email, first_name and
+            last_name, and the SDK sends `message` only when given one. Example: {'email':
             'jane@example.com', 'first_name': 'Jane', 'last_name': 'Doe', 'role': 'standard',
             'message': 'Welcome aboard.'}.
 
