@@ -15,11 +15,17 @@ import tallyfy_client.api.applications.provision_application_user as _applicatio
 import tallyfy_client.api.auth.issue_token as _auth__issue_token
 import tallyfy_client.api.blueprints.archive_blueprint as _blueprints__archive_blueprint
 import tallyfy_client.api.blueprints.clone_blueprint as _blueprints__clone_blueprint
+import tallyfy_client.api.blueprints.clone_blueprint_step as _blueprints__clone_blueprint_step
+import tallyfy_client.api.blueprints.create_automated_action as _blueprints__create_automated_action
 import tallyfy_client.api.blueprints.create_blueprint as _blueprints__create_blueprint
+import tallyfy_client.api.blueprints.create_blueprint_step as _blueprints__create_blueprint_step
 import tallyfy_client.api.blueprints.create_step_capture as _blueprints__create_step_capture
+import tallyfy_client.api.blueprints.delete_automated_action as _blueprints__delete_automated_action
 import tallyfy_client.api.blueprints.delete_blueprint as _blueprints__delete_blueprint
+import tallyfy_client.api.blueprints.delete_blueprint_step as _blueprints__delete_blueprint_step
 import tallyfy_client.api.blueprints.delete_kickoff_field as _blueprints__delete_kickoff_field
 import tallyfy_client.api.blueprints.delete_step_capture as _blueprints__delete_step_capture
+import tallyfy_client.api.blueprints.edit_step_type_micro as _blueprints__edit_step_type_micro
 import tallyfy_client.api.blueprints.get_blueprint as _blueprints__get_blueprint
 import tallyfy_client.api.blueprints.get_blueprint_step as _blueprints__get_blueprint_step
 import tallyfy_client.api.blueprints.get_step_capture as _blueprints__get_step_capture
@@ -27,65 +33,147 @@ import tallyfy_client.api.blueprints.list_blueprint_form_fields as _blueprints__
 import tallyfy_client.api.blueprints.list_blueprint_steps as _blueprints__list_blueprint_steps
 import tallyfy_client.api.blueprints.list_blueprints as _blueprints__list_blueprints
 import tallyfy_client.api.blueprints.list_step_captures as _blueprints__list_step_captures
+import tallyfy_client.api.blueprints.move_step_capture as _blueprints__move_step_capture
 import tallyfy_client.api.blueprints.publish_blueprint as _blueprints__publish_blueprint
+import tallyfy_client.api.blueprints.reorder_blueprint_step as _blueprints__reorder_blueprint_step
+import tallyfy_client.api.blueprints.reorder_step_captures as _blueprints__reorder_step_captures
+import tallyfy_client.api.blueprints.update_automated_action as _blueprints__update_automated_action
 import tallyfy_client.api.blueprints.update_blueprint as _blueprints__update_blueprint
+import tallyfy_client.api.blueprints.update_blueprint_step as _blueprints__update_blueprint_step
 import tallyfy_client.api.blueprints.update_kickoff_field as _blueprints__update_kickoff_field
 import tallyfy_client.api.blueprints.update_step_capture as _blueprints__update_step_capture
+import tallyfy_client.api.comments.bot_comment_on_task as _comments__bot_comment_on_task
 import tallyfy_client.api.comments.comment_on_task as _comments__comment_on_task
+import tallyfy_client.api.comments.delete_comment as _comments__delete_comment
 import tallyfy_client.api.comments.report_task_problem as _comments__report_task_problem
 import tallyfy_client.api.comments.resolve_task_problem as _comments__resolve_task_problem
+import tallyfy_client.api.comments.update_comment as _comments__update_comment
+import tallyfy_client.api.custom_fields.create_custom_field_key as _custom_fields__create_custom_field_key
+import tallyfy_client.api.custom_fields.delete_folder_custom_field as _custom_fields__delete_folder_custom_field
+import tallyfy_client.api.custom_fields.delete_guest_custom_field as _custom_fields__delete_guest_custom_field
+import tallyfy_client.api.custom_fields.delete_member_custom_field as _custom_fields__delete_member_custom_field
+import tallyfy_client.api.custom_fields.delete_process_custom_field as _custom_fields__delete_process_custom_field
+import tallyfy_client.api.custom_fields.delete_process_task_custom_field as _custom_fields__delete_process_task_custom_field
+import tallyfy_client.api.custom_fields.delete_tag_custom_field as _custom_fields__delete_tag_custom_field
+import tallyfy_client.api.custom_fields.get_blueprint_custom_fields as _custom_fields__get_blueprint_custom_fields
+import tallyfy_client.api.custom_fields.get_capture_custom_fields as _custom_fields__get_capture_custom_fields
+import tallyfy_client.api.custom_fields.get_folder_custom_fields as _custom_fields__get_folder_custom_fields
+import tallyfy_client.api.custom_fields.get_guest_custom_fields as _custom_fields__get_guest_custom_fields
+import tallyfy_client.api.custom_fields.get_kickoff_field_custom_fields as _custom_fields__get_kickoff_field_custom_fields
+import tallyfy_client.api.custom_fields.get_member_custom_fields as _custom_fields__get_member_custom_fields
+import tallyfy_client.api.custom_fields.get_process_custom_fields as _custom_fields__get_process_custom_fields
+import tallyfy_client.api.custom_fields.get_process_task_custom_fields as _custom_fields__get_process_task_custom_fields
+import tallyfy_client.api.custom_fields.get_step_custom_fields as _custom_fields__get_step_custom_fields
+import tallyfy_client.api.custom_fields.get_tag_custom_fields as _custom_fields__get_tag_custom_fields
+import tallyfy_client.api.custom_fields.list_custom_field_keys as _custom_fields__list_custom_field_keys
+import tallyfy_client.api.custom_fields.patch_folder_custom_field as _custom_fields__patch_folder_custom_field
+import tallyfy_client.api.custom_fields.patch_guest_custom_field as _custom_fields__patch_guest_custom_field
+import tallyfy_client.api.custom_fields.patch_member_custom_field as _custom_fields__patch_member_custom_field
+import tallyfy_client.api.custom_fields.patch_process_custom_field as _custom_fields__patch_process_custom_field
+import tallyfy_client.api.custom_fields.patch_process_task_custom_field as _custom_fields__patch_process_task_custom_field
+import tallyfy_client.api.custom_fields.patch_tag_custom_field as _custom_fields__patch_tag_custom_field
+import tallyfy_client.api.custom_fields.set_blueprint_custom_fields as _custom_fields__set_blueprint_custom_fields
+import tallyfy_client.api.custom_fields.set_capture_custom_fields as _custom_fields__set_capture_custom_fields
+import tallyfy_client.api.custom_fields.set_folder_custom_fields as _custom_fields__set_folder_custom_fields
+import tallyfy_client.api.custom_fields.set_guest_custom_fields as _custom_fields__set_guest_custom_fields
+import tallyfy_client.api.custom_fields.set_kickoff_field_custom_fields as _custom_fields__set_kickoff_field_custom_fields
+import tallyfy_client.api.custom_fields.set_member_custom_fields as _custom_fields__set_member_custom_fields
+import tallyfy_client.api.custom_fields.set_process_custom_fields as _custom_fields__set_process_custom_fields
+import tallyfy_client.api.custom_fields.set_process_task_custom_fields as _custom_fields__set_process_task_custom_fields
+import tallyfy_client.api.custom_fields.set_step_custom_fields as _custom_fields__set_step_custom_fields
+import tallyfy_client.api.custom_fields.set_tag_custom_fields as _custom_fields__set_tag_custom_fields
+import tallyfy_client.api.files.delete_asset as _files__delete_asset
+import tallyfy_client.api.files.delete_file as _files__delete_file
 import tallyfy_client.api.files.download_file as _files__download_file
+import tallyfy_client.api.files.download_file_by_link as _files__download_file_by_link
+import tallyfy_client.api.files.get_asset as _files__get_asset
+import tallyfy_client.api.files.get_file as _files__get_file
+import tallyfy_client.api.files.upload_asset as _files__upload_asset
 import tallyfy_client.api.files.upload_file as _files__upload_file
+import tallyfy_client.api.files.upload_file_by_form as _files__upload_file_by_form
+import tallyfy_client.api.folders.add_folder_object as _folders__add_folder_object
 import tallyfy_client.api.folders.create_folder as _folders__create_folder
 import tallyfy_client.api.folders.delete_folder as _folders__delete_folder
 import tallyfy_client.api.folders.get_folder as _folders__get_folder
 import tallyfy_client.api.folders.list_folders as _folders__list_folders
+import tallyfy_client.api.folders.remove_folder_object as _folders__remove_folder_object
 import tallyfy_client.api.folders.update_folder as _folders__update_folder
 import tallyfy_client.api.groups.create_group as _groups__create_group
 import tallyfy_client.api.groups.delete_group as _groups__delete_group
 import tallyfy_client.api.groups.get_group as _groups__get_group
 import tallyfy_client.api.groups.list_groups as _groups__list_groups
 import tallyfy_client.api.groups.update_group as _groups__update_group
+import tallyfy_client.api.guests.convert_guest_to_member as _guests__convert_guest_to_member
 import tallyfy_client.api.guests.create_guest as _guests__create_guest
 import tallyfy_client.api.guests.delete_guest as _guests__delete_guest
+import tallyfy_client.api.guests.disable_guest as _guests__disable_guest
+import tallyfy_client.api.guests.enable_guest as _guests__enable_guest
 import tallyfy_client.api.guests.get_guest as _guests__get_guest
 import tallyfy_client.api.guests.list_guests as _guests__list_guests
+import tallyfy_client.api.guests.list_guests_brief as _guests__list_guests_brief
+import tallyfy_client.api.guests.set_guest_form_field_value as _guests__set_guest_form_field_value
 import tallyfy_client.api.guests.update_guest as _guests__update_guest
 import tallyfy_client.api.identity.get_me as _identity__get_me
+import tallyfy_client.api.identity.get_my_membership as _identity__get_my_membership
 import tallyfy_client.api.identity.get_organization as _identity__get_organization
 import tallyfy_client.api.identity.list_my_organizations as _identity__list_my_organizations
+import tallyfy_client.api.identity.update_my_membership as _identity__update_my_membership
 import tallyfy_client.api.identity.update_organization as _identity__update_organization
 import tallyfy_client.api.processes.activate_process as _processes__activate_process
 import tallyfy_client.api.processes.archive_process as _processes__archive_process
+import tallyfy_client.api.processes.complete_kickoff as _processes__complete_kickoff
 import tallyfy_client.api.processes.delete_process as _processes__delete_process
+import tallyfy_client.api.processes.export_process as _processes__export_process
 import tallyfy_client.api.processes.get_process as _processes__get_process
 import tallyfy_client.api.processes.launch_process as _processes__launch_process
+import tallyfy_client.api.processes.list_process_form_fields as _processes__list_process_form_fields
 import tallyfy_client.api.processes.list_processes as _processes__list_processes
+import tallyfy_client.api.processes.reopen_kickoff as _processes__reopen_kickoff
 import tallyfy_client.api.processes.update_process as _processes__update_process
 import tallyfy_client.api.search.search as _search__search
 import tallyfy_client.api.tags.create_tag as _tags__create_tag
 import tallyfy_client.api.tags.delete_tag as _tags__delete_tag
 import tallyfy_client.api.tags.get_tag as _tags__get_tag
 import tallyfy_client.api.tags.list_tags as _tags__list_tags
+import tallyfy_client.api.tags.tag_object as _tags__tag_object
+import tallyfy_client.api.tags.untag_object as _tags__untag_object
 import tallyfy_client.api.tags.update_tag as _tags__update_tag
 import tallyfy_client.api.tasks.archive_oneoff_task as _tasks__archive_oneoff_task
+import tallyfy_client.api.tasks.clone_task as _tasks__clone_task
 import tallyfy_client.api.tasks.complete_oneoff_task as _tasks__complete_oneoff_task
 import tallyfy_client.api.tasks.complete_task as _tasks__complete_task
 import tallyfy_client.api.tasks.create_oneoff_task as _tasks__create_oneoff_task
+import tallyfy_client.api.tasks.create_task_micro as _tasks__create_task_micro
 import tallyfy_client.api.tasks.delete_oneoff_task as _tasks__delete_oneoff_task
+import tallyfy_client.api.tasks.edit_task_deadline_micro as _tasks__edit_task_deadline_micro
+import tallyfy_client.api.tasks.get_process_task as _tasks__get_process_task
 import tallyfy_client.api.tasks.get_task as _tasks__get_task
+import tallyfy_client.api.tasks.list_guest_tasks as _tasks__list_guest_tasks
 import tallyfy_client.api.tasks.list_my_tasks as _tasks__list_my_tasks
 import tallyfy_client.api.tasks.list_org_tasks as _tasks__list_org_tasks
 import tallyfy_client.api.tasks.list_process_tasks as _tasks__list_process_tasks
+import tallyfy_client.api.tasks.list_user_tasks as _tasks__list_user_tasks
+import tallyfy_client.api.tasks.remove_task_assignee_micro as _tasks__remove_task_assignee_micro
+import tallyfy_client.api.tasks.remove_task_guest_micro as _tasks__remove_task_guest_micro
 import tallyfy_client.api.tasks.reopen_oneoff_task as _tasks__reopen_oneoff_task
 import tallyfy_client.api.tasks.reopen_task as _tasks__reopen_task
+import tallyfy_client.api.tasks.reopen_task_by_post as _tasks__reopen_task_by_post
+import tallyfy_client.api.tasks.restore_task as _tasks__restore_task
+import tallyfy_client.api.tasks.save_task_captures as _tasks__save_task_captures
+import tallyfy_client.api.tasks.set_form_field_value as _tasks__set_form_field_value
 import tallyfy_client.api.tasks.update_oneoff_task as _tasks__update_oneoff_task
 import tallyfy_client.api.tasks.update_process_task as _tasks__update_process_task
+import tallyfy_client.api.users.approve_user as _users__approve_user
+import tallyfy_client.api.users.convert_user_to_guest as _users__convert_user_to_guest
+import tallyfy_client.api.users.delete_user as _users__delete_user
 import tallyfy_client.api.users.disable_user as _users__disable_user
 import tallyfy_client.api.users.enable_user as _users__enable_user
 import tallyfy_client.api.users.get_user as _users__get_user
 import tallyfy_client.api.users.invite_user as _users__invite_user
 import tallyfy_client.api.users.list_users as _users__list_users
+import tallyfy_client.api.users.list_users_brief as _users__list_users_brief
+import tallyfy_client.api.users.remove_user as _users__remove_user
+import tallyfy_client.api.users.update_user as _users__update_user
 import tallyfy_client.api.users.update_user_role as _users__update_user_role
 from tallyfy_client.models import (
     ActivityFeed,
@@ -93,6 +181,10 @@ from tallyfy_client.models import (
     ApplicationUserCreate,
     Asset,
     AssetEnvelope,
+    AssetUpload,
+    AutomatedActionWrite,
+    AutomatedActionWriteConditionsItem,
+    AutomatedActionWriteThenActionsItem,
     Blueprint,
     BlueprintClone,
     BlueprintCreate,
@@ -106,17 +198,30 @@ from tallyfy_client.models import (
     CaptureCreateOptionsItem,
     CaptureEnvelope,
     CaptureList,
+    CaptureMove,
+    CaptureOrder,
     CaptureUpdate,
     Comment,
     CommentCreate,
     CommentEnvelope,
+    CustomFieldKey,
+    CustomFieldKeyCreate,
+    CustomFieldKeyEnvelope,
+    CustomFieldKeyList,
+    CustomFieldValue,
+    CustomFieldValues,
+    CustomFieldValuesCustomFields,
+    CustomFieldValuesEnvelope,
+    CustomFieldValuesEnvelopeData,
     DeletionReport,
     FileUpload,
     Folder,
     FolderCreate,
     FolderEnvelope,
     FolderList,
+    FolderObjectCreate,
     FolderUpdate,
+    FormFieldValue,
     Group,
     GroupCreate,
     GroupEnvelope,
@@ -130,7 +235,11 @@ from tallyfy_client.models import (
     KickoffField,
     KickoffFieldEnvelope,
     KickoffFieldUpdate,
+    MicroDeadline,
+    MicroStepType,
+    MicroTaskCreate,
     OneOffTaskCreate,
+    OneOffTaskCreateFormFieldsItem,
     OneOffTaskUpdate,
     OneOffTaskUpdateTaskdata,
     Organization,
@@ -142,21 +251,33 @@ from tallyfy_client.models import (
     ProcessEnvelope,
     ProcessLaunch,
     ProcessLaunchPrerun,
+    ProcessLaunchRoles,
     ProcessLaunchTask,
     ProcessLaunchTasks,
     ProcessList,
     ProcessUpdate,
     ProcessUpdatePrerun,
+    ProfileUpdate,
+    Record,
+    RecordEnvelope,
+    RecordList,
     SearchResults,
     Step,
+    StepAssignees,
+    StepCreate,
     StepEnvelope,
     StepList,
+    StepReorder,
+    StepUpdate,
     Tag,
+    TagAssociationCreate,
     TagCreate,
     TagEnvelope,
     TagList,
     TagUpdate,
     Task,
+    TaskCaptures,
+    TaskCapturesTaskdata,
     TaskCompletion,
     TaskEnvelope,
     TaskList,
@@ -192,7 +313,10 @@ OPERATIONS: Final[dict[str, tuple[str, str]]] = {
     "update_blueprint": ("blueprints", "update"),
     "archive_blueprint": ("blueprints", "archive"),
     "list_blueprint_steps": ("blueprints", "list_steps"),
+    "create_blueprint_step": ("blueprints", "create_step"),
     "get_blueprint_step": ("blueprints", "get_step"),
+    "update_blueprint_step": ("blueprints", "update_step"),
+    "delete_blueprint_step": ("blueprints", "delete_step"),
     "delete_blueprint": ("blueprints", "delete"),
     "clone_blueprint": ("blueprints", "clone"),
     "publish_blueprint": ("blueprints", "publish"),
@@ -200,6 +324,7 @@ OPERATIONS: Final[dict[str, tuple[str, str]]] = {
     "update_kickoff_field": ("blueprints", "update_kickoff_field"),
     "delete_kickoff_field": ("blueprints", "delete_kickoff_field"),
     "list_step_captures": ("blueprints", "list_step_captures"),
+    "reorder_step_captures": ("blueprints", "reorder_step_captures"),
     "create_step_capture": ("blueprints", "create_step_capture"),
     "get_step_capture": ("blueprints", "get_step_capture"),
     "update_step_capture": ("blueprints", "update_step_capture"),
@@ -217,8 +342,10 @@ OPERATIONS: Final[dict[str, tuple[str, str]]] = {
     "update_oneoff_task": ("tasks", "update_oneoff_task"),
     "archive_oneoff_task": ("tasks", "archive_oneoff_task"),
     "list_process_tasks": ("tasks", "list_process_tasks"),
+    "get_process_task": ("tasks", "get_process_task"),
     "update_process_task": ("tasks", "update_process_task"),
     "complete_task": ("tasks", "complete"),
+    "reopen_task_by_post": ("tasks", "reopen_by_post"),
     "reopen_task": ("tasks", "reopen"),
     "delete_oneoff_task": ("tasks", "delete_oneoff_task"),
     "complete_oneoff_task": ("tasks", "complete_oneoff_task"),
@@ -230,6 +357,8 @@ OPERATIONS: Final[dict[str, tuple[str, str]]] = {
     "list_users": ("users", "list"),
     "invite_user": ("users", "invite"),
     "get_user": ("users", "get"),
+    "update_user": ("users", "update"),
+    "remove_user": ("users", "remove"),
     "update_user_role": ("users", "update_role"),
     "disable_user": ("users", "disable"),
     "enable_user": ("users", "enable"),
@@ -259,6 +388,86 @@ OPERATIONS: Final[dict[str, tuple[str, str]]] = {
     "list_activity_feeds": ("activity", "list_feeds"),
     "provision_application_user": ("applications", "provision_user"),
     "issue_application_user_token": ("applications", "issue_user_token"),
+    "clone_blueprint_step": ("blueprints", "clone_step"),
+    "reorder_blueprint_step": ("blueprints", "reorder_step"),
+    "move_step_capture": ("blueprints", "move_step_capture"),
+    "create_automated_action": ("blueprints", "create_automated_action"),
+    "update_automated_action": ("blueprints", "update_automated_action"),
+    "delete_automated_action": ("blueprints", "delete_automated_action"),
+    "tag_object": ("tags", "tag_object"),
+    "untag_object": ("tags", "untag_object"),
+    "complete_kickoff": ("processes", "complete_kickoff"),
+    "reopen_kickoff": ("processes", "reopen_kickoff"),
+    "export_process": ("processes", "export"),
+    "list_process_form_fields": ("processes", "list_form_fields"),
+    "restore_task": ("tasks", "restore"),
+    "clone_task": ("tasks", "clone"),
+    "save_task_captures": ("tasks", "save_captures"),
+    "list_user_tasks": ("tasks", "list_user_tasks"),
+    "list_guest_tasks": ("tasks", "list_guest_tasks"),
+    "update_comment": ("comments", "update"),
+    "delete_comment": ("comments", "delete"),
+    "bot_comment_on_task": ("comments", "bot_on_task"),
+    "get_my_membership": ("identity", "get_my_membership"),
+    "update_my_membership": ("identity", "update_my_membership"),
+    "list_users_brief": ("users", "list_brief"),
+    "list_guests_brief": ("guests", "list_brief"),
+    "delete_user": ("users", "delete"),
+    "approve_user": ("users", "approve"),
+    "convert_user_to_guest": ("users", "convert_to_guest"),
+    "enable_guest": ("guests", "enable"),
+    "disable_guest": ("guests", "disable"),
+    "convert_guest_to_member": ("guests", "convert_to_member"),
+    "set_guest_form_field_value": ("guests", "set_form_field_value"),
+    "set_form_field_value": ("tasks", "set_form_field_value"),
+    "add_folder_object": ("folders", "add_object"),
+    "remove_folder_object": ("folders", "remove_object"),
+    "upload_asset": ("files", "upload_asset"),
+    "get_asset": ("files", "get_asset"),
+    "delete_asset": ("files", "delete_asset"),
+    "get_file": ("files", "get"),
+    "delete_file": ("files", "delete"),
+    "download_file_by_link": ("files", "download_by_link"),
+    "upload_file_by_form": ("files", "upload_by_form"),
+    "list_custom_field_keys": ("custom_fields", "list_keys"),
+    "create_custom_field_key": ("custom_fields", "create_key"),
+    "get_process_custom_fields": ("custom_fields", "get_process_custom_fields"),
+    "set_process_custom_fields": ("custom_fields", "set_process_custom_fields"),
+    "delete_process_custom_field": ("custom_fields", "delete_process_custom_field"),
+    "patch_process_custom_field": ("custom_fields", "patch_process_custom_field"),
+    "get_process_task_custom_fields": ("custom_fields", "get_process_task_custom_fields"),
+    "set_process_task_custom_fields": ("custom_fields", "set_process_task_custom_fields"),
+    "delete_process_task_custom_field": ("custom_fields", "delete_process_task_custom_field"),
+    "patch_process_task_custom_field": ("custom_fields", "patch_process_task_custom_field"),
+    "get_member_custom_fields": ("custom_fields", "get_member_custom_fields"),
+    "set_member_custom_fields": ("custom_fields", "set_member_custom_fields"),
+    "delete_member_custom_field": ("custom_fields", "delete_member_custom_field"),
+    "patch_member_custom_field": ("custom_fields", "patch_member_custom_field"),
+    "get_guest_custom_fields": ("custom_fields", "get_guest_custom_fields"),
+    "set_guest_custom_fields": ("custom_fields", "set_guest_custom_fields"),
+    "delete_guest_custom_field": ("custom_fields", "delete_guest_custom_field"),
+    "patch_guest_custom_field": ("custom_fields", "patch_guest_custom_field"),
+    "get_folder_custom_fields": ("custom_fields", "get_folder_custom_fields"),
+    "set_folder_custom_fields": ("custom_fields", "set_folder_custom_fields"),
+    "delete_folder_custom_field": ("custom_fields", "delete_folder_custom_field"),
+    "patch_folder_custom_field": ("custom_fields", "patch_folder_custom_field"),
+    "get_tag_custom_fields": ("custom_fields", "get_tag_custom_fields"),
+    "set_tag_custom_fields": ("custom_fields", "set_tag_custom_fields"),
+    "delete_tag_custom_field": ("custom_fields", "delete_tag_custom_field"),
+    "patch_tag_custom_field": ("custom_fields", "patch_tag_custom_field"),
+    "get_blueprint_custom_fields": ("custom_fields", "get_blueprint_custom_fields"),
+    "set_blueprint_custom_fields": ("custom_fields", "set_blueprint_custom_fields"),
+    "get_step_custom_fields": ("custom_fields", "get_step_custom_fields"),
+    "set_step_custom_fields": ("custom_fields", "set_step_custom_fields"),
+    "get_capture_custom_fields": ("custom_fields", "get_capture_custom_fields"),
+    "set_capture_custom_fields": ("custom_fields", "set_capture_custom_fields"),
+    "get_kickoff_field_custom_fields": ("custom_fields", "get_kickoff_field_custom_fields"),
+    "set_kickoff_field_custom_fields": ("custom_fields", "set_kickoff_field_custom_fields"),
+    "create_task_micro": ("tasks", "create_micro"),
+    "edit_task_deadline_micro": ("tasks", "edit_deadline_micro"),
+    "remove_task_guest_micro": ("tasks", "remove_guest_micro"),
+    "remove_task_assignee_micro": ("tasks", "remove_assignee_micro"),
+    "edit_step_type_micro": ("blueprints", "edit_step_type_micro"),
 }
 """Where each operation is on the facade: operationId -> (resource, method)."""
 
@@ -402,6 +611,50 @@ class IdentityResource(SyncResource):
         return expect(
             _identity__update_organization._parse_response(client=self._tf.client, response=_response),
             OrganizationEnvelope,
+            _response,
+        ).data
+
+    def get_my_membership(self, *, org: str | None = None) -> User:
+        """Get my membership of an organization.
+
+        `GET /organizations/{org}/me` (operation `get_my_membership`).
+
+        Returns the current user as a member of this organization (the SDK's `get_current_user_info`).
+
+        Args:
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(_identity__get_my_membership._get_kwargs(org=self._org(org)))
+        return expect(
+            _identity__get_my_membership._parse_response(client=self._tf.client, response=_response),
+            UserEnvelope,
+            _response,
+        ).data
+
+    def update_my_membership(
+        self,
+        *,
+        first_name: str | Unset = UNSET,
+        last_name: str | Unset = UNSET,
+        job_title: str | Unset = UNSET,
+        timezone: str | Unset = UNSET,
+        org: str | None = None,
+    ) -> User:
+        """Update the current user's profile.
+
+        `PUT /organizations/{org}/me` (operation `update_my_membership`).
+
+        Updates the current user's own profile in this organization (first and last name, job title,
+        timezone).
+
+        Args:
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = ProfileUpdate(first_name=first_name, last_name=last_name, job_title=job_title, timezone=timezone)
+        _response = self._send(_identity__update_my_membership._get_kwargs(org=self._org(org), body=_body))
+        return expect(
+            _identity__update_my_membership._parse_response(client=self._tf.client, response=_response),
+            UserEnvelope,
             _response,
         ).data
 
@@ -597,7 +850,8 @@ class BlueprintsResource(SyncResource):
         self,
         checklist_id: str,
         *,
-        title: str | Unset = UNSET,
+        title: str,
+        folder_id: str | Unset | None = UNSET,
         summary: str | Unset = UNSET,
         guidance: str | Unset = UNSET,
         owner_id: int | Unset = UNSET,
@@ -609,10 +863,12 @@ class BlueprintsResource(SyncResource):
 
         `PUT /organizations/{org}/checklists/{checklist_id}` (operation `update_blueprint`).
 
-        Updates a Blueprint (API: checklist). Send only the fields to change. Needs a user context.
+        Updates a Blueprint (API: checklist). Send `title` (required even when unchanged) and the fields to
+        change. Needs a user context.
 
         Args:
             checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            folder_id: The folder the blueprint is filed in (how the SDK files a blueprint).
             guidance: Longer instructions (HTML).
             owner_id: User id of the owner.
             type_: Blueprint type (open string), e.g. procedure, form, document.
@@ -620,7 +876,13 @@ class BlueprintsResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _body = BlueprintUpdate(
-            title=title, summary=summary, guidance=guidance, owner_id=owner_id, type_=type_, webhook=webhook
+            title=title,
+            folder_id=folder_id,
+            summary=summary,
+            guidance=guidance,
+            owner_id=owner_id,
+            type_=type_,
+            webhook=webhook,
         )
         _response = self._send(
             _blueprints__update_blueprint._get_kwargs(org=self._org(org), checklist_id=checklist_id, body=_body)
@@ -675,6 +937,41 @@ class BlueprintsResource(SyncResource):
             _response,
         ).data
 
+    def create_step(
+        self,
+        checklist_id: str,
+        *,
+        title: str,
+        summary: str | Unset = UNSET,
+        position: int | Unset = UNSET,
+        task_type: str | Unset = UNSET,
+        assignees: StepAssignees | Unset = UNSET,
+        org: str | None = None,
+    ) -> Step:
+        """Add a step to a blueprint.
+
+        `POST /organizations/{org}/checklists/{checklist_id}/steps` (operation `create_blueprint_step`).
+
+        Adds a Step to a Blueprint (API: checklist). The SDK sends `title`, `summary`, `position`,
+        `task_type` and `assignees`.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            position: Place in the blueprint
+            task_type: Task type (open string), e.g. task, approval, expiring, email.
+            assignees: Who a step's task goes to.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = StepCreate(title=title, summary=summary, position=position, task_type=task_type, assignees=assignees)
+        _response = self._send(
+            _blueprints__create_blueprint_step._get_kwargs(org=self._org(org), checklist_id=checklist_id, body=_body)
+        )
+        return expect(
+            _blueprints__create_blueprint_step._parse_response(client=self._tf.client, response=_response),
+            StepEnvelope,
+            _response,
+        ).data
+
     def get_step(self, checklist_id: str, step_id: str, *, org: str | None = None) -> Step:
         """Get a blueprint step.
 
@@ -697,6 +994,61 @@ class BlueprintsResource(SyncResource):
             StepEnvelope,
             _response,
         ).data
+
+    def update_step(
+        self,
+        checklist_id: str,
+        step_id: str,
+        *,
+        title: str | Unset = UNSET,
+        summary: str | Unset = UNSET,
+        task_type: str | Unset = UNSET,
+        assignees: StepAssignees | Unset = UNSET,
+        org: str | None = None,
+    ) -> Step:
+        """Update a blueprint step.
+
+        `PUT /organizations/{org}/checklists/{checklist_id}/steps/{step_id}` (operation `update_blueprint_step`).
+
+        Updates one Step of a Blueprint (API: checklist): title, summary, assignees, deadline. The SDK and
+        the MCP server send the fields to change (for example `summary` or `assignees`).
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            assignees: Who a step's task goes to.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = StepUpdate(title=title, summary=summary, task_type=task_type, assignees=assignees)
+        _response = self._send(
+            _blueprints__update_blueprint_step._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, step_id=step_id, body=_body
+            )
+        )
+        return expect(
+            _blueprints__update_blueprint_step._parse_response(client=self._tf.client, response=_response),
+            StepEnvelope,
+            _response,
+        ).data
+
+    def delete_step(self, checklist_id: str, step_id: str, *, org: str | None = None) -> None:
+        """Delete a blueprint step.
+
+        `DELETE /organizations/{org}/checklists/{checklist_id}/steps/{step_id}` (operation `delete_blueprint_step`).
+
+        Removes a Step from a Blueprint (API: checklist). Processes (API: runs) already launched keep their
+        tasks.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _blueprints__delete_blueprint_step._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, step_id=step_id
+            )
+        )
 
     def delete(self, checklist_id: str, *, org: str | None = None) -> DeletionReport:
         """Permanently delete a blueprint.
@@ -896,6 +1248,34 @@ class BlueprintsResource(SyncResource):
             _response,
         ).data
 
+    def reorder_step_captures(
+        self, checklist_id: str, step_id: str, *, capture_id: str, position: int, org: str | None = None
+    ) -> builtins.list[Capture]:
+        """Reorder the form fields of a step.
+
+        `PUT /organizations/{org}/checklists/{checklist_id}/steps/{step_id}/captures` (operation `reorder_step_captures`).
+
+        Moves one Task form field (API: capture) of a Step of a Blueprint (API: checklist) to a new
+        `position` (from 1); the others shift. One field per request, as Tallyfy's SDK sends it.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            position: The field's new place, from 1.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CaptureOrder(capture_id=capture_id, position=position)
+        _response = self._send(
+            _blueprints__reorder_step_captures._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, step_id=step_id, body=_body
+            )
+        )
+        return expect(
+            _blueprints__reorder_step_captures._parse_response(client=self._tf.client, response=_response),
+            CaptureList,
+            _response,
+        ).data
+
     def create_step_capture(
         self,
         checklist_id: str,
@@ -1030,6 +1410,201 @@ class BlueprintsResource(SyncResource):
             )
         )
 
+    def clone_step(self, checklist_id: str, step_id: str, *, org: str | None = None) -> Step:
+        """Clone a blueprint step.
+
+        `POST /organizations/{org}/checklists/{checklist_id}/steps/{step_id}/clone` (operation `clone_blueprint_step`).
+
+        Copies a Step, with its Task form fields (API: captures), into the same Blueprint (API: checklist),
+        placed after the original.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _blueprints__clone_blueprint_step._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, step_id=step_id
+            )
+        )
+        return expect(
+            _blueprints__clone_blueprint_step._parse_response(client=self._tf.client, response=_response),
+            StepEnvelope,
+            _response,
+        ).data
+
+    def reorder_step(self, checklist_id: str, step_id: str, *, position: int, org: str | None = None) -> Step:
+        """Move a blueprint step.
+
+        `PUT /organizations/{org}/checklists/{checklist_id}/steps/{step_id}/reorder` (operation `reorder_blueprint_step`).
+
+        Moves a Step of a Blueprint (API: checklist) to a new `position` (from 1); the other steps shift.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            position: The step's new place
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = StepReorder(position=position)
+        _response = self._send(
+            _blueprints__reorder_blueprint_step._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, step_id=step_id, body=_body
+            )
+        )
+        return expect(
+            _blueprints__reorder_blueprint_step._parse_response(client=self._tf.client, response=_response),
+            StepEnvelope,
+            _response,
+        ).data
+
+    def move_step_capture(
+        self,
+        checklist_id: str,
+        step_id: str,
+        capture_id: str,
+        *,
+        to_step_id: str | Unset = UNSET,
+        target_step_id: str | Unset = UNSET,
+        position: int | Unset = UNSET,
+        org: str | None = None,
+    ) -> Capture:
+        """Move a form field to another step.
+
+        `PUT /organizations/{org}/checklists/{checklist_id}/steps/{step_id}/captures/{capture_id}/move-out` (operation `move_step_capture`).
+
+        Moves a Task form field (API: capture) from this Step to the Step named by `to_step_id` (n8n) or
+        `target_step_id` (SDK) in the same Blueprint (API: checklist). The sources name the target
+        differently; the sandbox accepts both.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            capture_id: Task form field (API: capture) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CaptureMove(to_step_id=to_step_id, target_step_id=target_step_id, position=position)
+        _response = self._send(
+            _blueprints__move_step_capture._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, step_id=step_id, capture_id=capture_id, body=_body
+            )
+        )
+        return expect(
+            _blueprints__move_step_capture._parse_response(client=self._tf.client, response=_response),
+            CaptureEnvelope,
+            _response,
+        ).data
+
+    def create_automated_action(
+        self,
+        checklist_id: str,
+        *,
+        automated_alias: str | Unset = UNSET,
+        conditions: builtins.list[AutomatedActionWriteConditionsItem] | Unset = UNSET,
+        then_actions: builtins.list[AutomatedActionWriteThenActionsItem] | Unset = UNSET,
+        org: str | None = None,
+    ) -> Record:
+        """Add an automation rule to a blueprint.
+
+        `POST /organizations/{org}/checklists/{checklist_id}/automated-actions` (operation `create_automated_action`).
+
+        Adds an automated action (if-this-then-that rule) to a Blueprint (API: checklist). There is no GET
+        route: the rules come inline in the blueprint's `automated_actions` (the CLI reads them there).
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = AutomatedActionWrite(automated_alias=automated_alias, conditions=conditions, then_actions=then_actions)
+        _response = self._send(
+            _blueprints__create_automated_action._get_kwargs(org=self._org(org), checklist_id=checklist_id, body=_body)
+        )
+        return expect(
+            _blueprints__create_automated_action._parse_response(client=self._tf.client, response=_response),
+            RecordEnvelope,
+            _response,
+        ).data
+
+    def update_automated_action(
+        self,
+        checklist_id: str,
+        automation_id: str,
+        *,
+        automated_alias: str | Unset = UNSET,
+        conditions: builtins.list[AutomatedActionWriteConditionsItem] | Unset = UNSET,
+        then_actions: builtins.list[AutomatedActionWriteThenActionsItem] | Unset = UNSET,
+        org: str | None = None,
+    ) -> Record:
+        """Update an automation rule.
+
+        `PUT /organizations/{org}/checklists/{checklist_id}/automated-actions/{automation_id}` (operation `update_automated_action`).
+
+        Replaces an automated action of a Blueprint (API: checklist).
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            automation_id: Automated action id (as the blueprint's `automated_actions` list it).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = AutomatedActionWrite(automated_alias=automated_alias, conditions=conditions, then_actions=then_actions)
+        _response = self._send(
+            _blueprints__update_automated_action._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, automation_id=automation_id, body=_body
+            )
+        )
+        return expect(
+            _blueprints__update_automated_action._parse_response(client=self._tf.client, response=_response),
+            RecordEnvelope,
+            _response,
+        ).data
+
+    def delete_automated_action(self, checklist_id: str, automation_id: str, *, org: str | None = None) -> None:
+        """Delete an automation rule.
+
+        `DELETE /organizations/{org}/checklists/{checklist_id}/automated-actions/{automation_id}` (operation `delete_automated_action`).
+
+        Removes an automated action from a Blueprint (API: checklist).
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            automation_id: Automated action id (as the blueprint's `automated_actions` list it).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _blueprints__delete_automated_action._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, automation_id=automation_id
+            )
+        )
+
+    def edit_step_type_micro(self, checklist_id: str, step_id: str, *, step_type: str, org: str | None = None) -> Step:
+        """Set whether all or any assignee completes a step (micro-function route).
+
+        `PUT /processes/micro-functions/organizations/{org}/blueprints/{checklist_id}/steps/{step_id}/edit-step-type` (operation `edit_step_type_micro`).
+
+        Sets a Step of a Blueprint (API: checklist) to need `all` assignees or `any` one (`stepType`). Only
+        the Power Platform connector (2021) shows this micro-functions route (its `/processes/` prefix names
+        no Process or run), under the same `/api` base; no other source does, so prefer the documented
+        routes.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            step_type: all or any (open string).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = MicroStepType(step_type=step_type)
+        _response = self._send(
+            _blueprints__edit_step_type_micro._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, step_id=step_id, body=_body
+            )
+        )
+        return expect(
+            _blueprints__edit_step_type_micro._parse_response(client=self._tf.client, response=_response),
+            StepEnvelope,
+            _response,
+        ).data
+
 
 class ProcessesResource(SyncResource):
     """Processes (API: runs), launched from blueprints."""
@@ -1050,6 +1625,11 @@ class ProcessesResource(SyncResource):
         type_: str | Unset = UNSET,
         with_: str | Unset = UNSET,
         sort: str | Unset = UNSET,
+        tag_ids: str | Unset = UNSET,
+        untagged: bool | Unset = UNSET,
+        starred: bool | Unset = UNSET,
+        groups: str | Unset = UNSET,
+        without_pagination: bool | Unset = UNSET,
         org: str | None = None,
     ) -> Page[Process]:
         """List processes.
@@ -1075,6 +1655,11 @@ class ProcessesResource(SyncResource):
                 `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
                 wrapped as `{"data": ...}`.
             sort: Sort order (open string; a leading `-` sorts descending, e.g. `-created_at`).
+            tag_ids: Comma-separated tag ids.
+            untagged: true: only processes with no tags.
+            starred: Filter by starred.
+            groups: Comma-separated group ids.
+            without_pagination: true: every result in one answer.
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(
@@ -1091,6 +1676,11 @@ class ProcessesResource(SyncResource):
                 type_=type_,
                 with_=with_,
                 sort=sort,
+                tag_ids=tag_ids,
+                untagged=untagged,
+                starred=starred,
+                groups=groups,
+                without_pagination=without_pagination,
             )
         )
         _parsed = expect(
@@ -1113,6 +1703,11 @@ class ProcessesResource(SyncResource):
         type_: str | Unset = UNSET,
         with_: str | Unset = UNSET,
         sort: str | Unset = UNSET,
+        tag_ids: str | Unset = UNSET,
+        untagged: bool | Unset = UNSET,
+        starred: bool | Unset = UNSET,
+        groups: str | Unset = UNSET,
+        without_pagination: bool | Unset = UNSET,
         org: str | None = None,
     ) -> Iterator[Process]:
         """List processes.
@@ -1134,6 +1729,11 @@ class ProcessesResource(SyncResource):
                 `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
                 wrapped as `{"data": ...}`.
             sort: Sort order (open string; a leading `-` sorts descending, e.g. `-created_at`).
+            tag_ids: Comma-separated tag ids.
+            untagged: true: only processes with no tags.
+            starred: Filter by starred.
+            groups: Comma-separated group ids.
+            without_pagination: true: every result in one answer.
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
@@ -1149,6 +1749,11 @@ class ProcessesResource(SyncResource):
                 type_=type_,
                 with_=with_,
                 sort=sort,
+                tag_ids=tag_ids,
+                untagged=untagged,
+                starred=starred,
+                groups=groups,
+                without_pagination=without_pagination,
                 org=org,
                 page=_number,
             )
@@ -1166,6 +1771,12 @@ class ProcessesResource(SyncResource):
         tags: builtins.list[str] | Unset = UNSET,
         users: builtins.list[int] | Unset = UNSET,
         groups: builtins.list[str] | Unset = UNSET,
+        user_id: int | Unset = UNSET,
+        starred: bool | Unset = UNSET,
+        is_public: bool | Unset = UNSET,
+        parent_id: str | Unset = UNSET,
+        roles: ProcessLaunchRoles | Unset | Mapping[str, Any] = UNSET,
+        folders: builtins.list[str] | Unset = UNSET,
         org: str | None = None,
     ) -> Process:
         """Launch a process.
@@ -1186,6 +1797,10 @@ class ProcessesResource(SyncResource):
             tags: Tag ids.
             users: User ids to give access to the process.
             groups: Group ids to give access to the process.
+            user_id: Launch on behalf of this member (Tallyfy's launch page); they own the process.
+            parent_id: A parent process (Tallyfy's launch page).
+            roles: Role assignments (Tallyfy's launch page, the SDK); the shape is not documented.
+            folders: Folder ids to file the process in.
             org: The organization; the client's `org_id` when omitted.
         """
         _body = ProcessLaunch(
@@ -1198,6 +1813,12 @@ class ProcessesResource(SyncResource):
             tags=tags,
             users=users,
             groups=groups,
+            user_id=user_id,
+            starred=starred,
+            is_public=is_public,
+            parent_id=parent_id,
+            roles=UNSET if isinstance(roles, Unset) else as_model(ProcessLaunchRoles, roles),
+            folders=folders,
         )
         _response = self._send(_processes__launch_process._get_kwargs(org=self._org(org), body=_body))
         return expect(
@@ -1324,6 +1945,80 @@ class ProcessesResource(SyncResource):
         """
         _response = self._send(_processes__delete_process._get_kwargs(org=self._org(org), run_id=run_id))
 
+    def complete_kickoff(self, run_id: str, *, org: str | None = None) -> Process:
+        """Complete a process's kick-off form.
+
+        `POST /organizations/{org}/runs/{run_id}/complete-prerun` (operation `complete_kickoff`).
+
+        Marks the Kick-off form (API: prerun) of a Process (API: run) as completed. No body.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(_processes__complete_kickoff._get_kwargs(org=self._org(org), run_id=run_id))
+        return expect(
+            _processes__complete_kickoff._parse_response(client=self._tf.client, response=_response),
+            ProcessEnvelope,
+            _response,
+        ).data
+
+    def reopen_kickoff(self, run_id: str, *, org: str | None = None) -> Process:
+        """Reopen a process's kick-off form.
+
+        `DELETE /organizations/{org}/runs/{run_id}/complete-prerun` (operation `reopen_kickoff`).
+
+        Reopens the completed Kick-off form (API: prerun) of a Process (API: run).
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(_processes__reopen_kickoff._get_kwargs(org=self._org(org), run_id=run_id))
+        return expect(
+            _processes__reopen_kickoff._parse_response(client=self._tf.client, response=_response),
+            ProcessEnvelope,
+            _response,
+        ).data
+
+    def export(self, run_id: str, *, org: str | None = None) -> Record:
+        """Export a process.
+
+        `POST /organizations/{org}/runs/{run_id}/export` (operation `export_process`).
+
+        Exports a Process (API: run) with its tasks and form values. The CLI sends it with no body and reads
+        any JSON answer; the shape is not documented.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(_processes__export_process._get_kwargs(org=self._org(org), run_id=run_id))
+        return expect(
+            _processes__export_process._parse_response(client=self._tf.client, response=_response),
+            RecordEnvelope,
+            _response,
+        ).data
+
+    def list_form_fields(self, run_id: str, *, org: str | None = None) -> builtins.list[Record]:
+        """List a process's form fields.
+
+        `GET /organizations/{org}/runs/{run_id}/form-fields` (operation `list_process_form_fields`).
+
+        Lists the Kick-off form fields (API: preruns) and Task form fields (API: captures) of a Process
+        (API: run), as the n8n node reads them.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(_processes__list_process_form_fields._get_kwargs(org=self._org(org), run_id=run_id))
+        return expect(
+            _processes__list_process_form_fields._parse_response(client=self._tf.client, response=_response),
+            RecordList,
+            _response,
+        ).data
+
 
 class TasksResource(SyncResource):
     """Tasks in processes and one-off tasks."""
@@ -1339,8 +2034,24 @@ class TasksResource(SyncResource):
         owners: str | Unset = UNSET,
         with_: str | Unset = UNSET,
         sort: str | Unset = UNSET,
-        deadline_start: str | Unset | datetime | date = UNSET,
-        deadline_end: str | Unset | datetime | date = UNSET,
+        deadline_start_range: str | Unset = UNSET,
+        deadline_end_range: str | Unset = UNSET,
+        q: str | Unset = UNSET,
+        guests: str | Unset = UNSET,
+        roles: str | Unset = UNSET,
+        groups: str | Unset = UNSET,
+        tag: str | Unset = UNSET,
+        folder: str | Unset = UNSET,
+        created: str | Unset = UNSET,
+        deadline_on: str | Unset = UNSET,
+        deadline_before: str | Unset = UNSET,
+        deadline_after: str | Unset = UNSET,
+        is_oneoff: bool | Unset = UNSET,
+        unassigned: bool | Unset = UNSET,
+        archived: str | Unset = UNSET,
+        without_pagination: bool | Unset = UNSET,
+        custom_field_key: str | Unset = UNSET,
+        custom_field_value: str | Unset = UNSET,
         org: str | None = None,
     ) -> Page[Task]:
         """List the organization's tasks.
@@ -1348,9 +2059,9 @@ class TasksResource(SyncResource):
         `GET /organizations/{org}/tasks` (operation `list_org_tasks`).
 
         Lists Tasks across all Processes (API: runs) and one-off tasks of the organization, one page at a
-        time. Needs a user context. Deadline filters: this spec follows the older naming `deadline_start` /
-        `deadline_end` with request dates (see `RequestDate`); newer Tallyfy docs name them
-        `deadline_start_range` / `deadline_end_range` and give `YYYY-MM-DD` values.
+        time. Needs a user context. The filters are those of Tallyfy's list-tasks page; the sandbox applies
+        `q`, `status`, `owners`, `is_oneoff`, `unassigned`, `archived` and the deadline range, and accepts
+        the rest.
 
         Args:
             page: Page number, starting at 1.
@@ -1364,12 +2075,28 @@ class TasksResource(SyncResource):
                 `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
                 wrapped as `{"data": ...}`.
             sort: Sort order (open string, e.g. deadline, -deadline, newest, problems).
-            deadline_start: Only tasks due at or after this time (a request date, see `RequestDate`). Newer
-                Tallyfy docs name this filter `deadline_start_range` and give it as `YYYY-MM-DD`; sources
-                conflict.
-            deadline_end: Only tasks due at or before this time (a request date, see `RequestDate`). Newer
-                Tallyfy docs name this filter `deadline_end_range` and give it as `YYYY-MM-DD`; sources
-                conflict.
+            deadline_start_range: Only tasks due on or after this day (`YYYY-MM-DD`, see `RequestDay`).
+                Tallyfy's list-tasks page and the SDK name it `deadline_start_range`; an earlier reading of
+                this spec called it `deadline_start`.
+            deadline_end_range: Only tasks due on or before this day (`YYYY-MM-DD`, see `RequestDay`; the
+                whole day counts). An earlier reading of this spec called it `deadline_end`.
+            q: Search by process name or step name.
+            guests: Comma-separated guest emails.
+            roles: Comma-separated role ids.
+            groups: Comma-separated group ids.
+            tag: A tag to filter by.
+            folder: A folder id.
+            created: Creation day `YYYY-MM-DD`, or a range `YYYY-MM-DD:YYYY-MM-DD`.
+            deadline_on: Tasks due on this day (`YYYY-MM-DD`); takes precedence over the ranges.
+            deadline_before: Tasks due before this day (`YYYY-MM-DD`).
+            deadline_after: Tasks due after this day (`YYYY-MM-DD`).
+            is_oneoff: true: one-off tasks only; false: process tasks only.
+            unassigned: true: only tasks with no assignee.
+            archived: true: include archived tasks; only: archived tasks only.
+            without_pagination: true: every result in one answer.
+            custom_field_key: With custom_field_value: tasks whose custom field has that value (custom
+                fields page).
+            custom_field_value: The value for custom_field_key.
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(
@@ -1381,8 +2108,24 @@ class TasksResource(SyncResource):
                 owners=owners,
                 with_=with_,
                 sort=sort,
-                deadline_start=self._date(deadline_start),
-                deadline_end=self._date(deadline_end),
+                deadline_start_range=deadline_start_range,
+                deadline_end_range=deadline_end_range,
+                q=q,
+                guests=guests,
+                roles=roles,
+                groups=groups,
+                tag=tag,
+                folder=folder,
+                created=created,
+                deadline_on=deadline_on,
+                deadline_before=deadline_before,
+                deadline_after=deadline_after,
+                is_oneoff=is_oneoff,
+                unassigned=unassigned,
+                archived=archived,
+                without_pagination=without_pagination,
+                custom_field_key=custom_field_key,
+                custom_field_value=custom_field_value,
             )
         )
         _parsed = expect(
@@ -1398,8 +2141,24 @@ class TasksResource(SyncResource):
         owners: str | Unset = UNSET,
         with_: str | Unset = UNSET,
         sort: str | Unset = UNSET,
-        deadline_start: str | Unset | datetime | date = UNSET,
-        deadline_end: str | Unset | datetime | date = UNSET,
+        deadline_start_range: str | Unset = UNSET,
+        deadline_end_range: str | Unset = UNSET,
+        q: str | Unset = UNSET,
+        guests: str | Unset = UNSET,
+        roles: str | Unset = UNSET,
+        groups: str | Unset = UNSET,
+        tag: str | Unset = UNSET,
+        folder: str | Unset = UNSET,
+        created: str | Unset = UNSET,
+        deadline_on: str | Unset = UNSET,
+        deadline_before: str | Unset = UNSET,
+        deadline_after: str | Unset = UNSET,
+        is_oneoff: bool | Unset = UNSET,
+        unassigned: bool | Unset = UNSET,
+        archived: str | Unset = UNSET,
+        without_pagination: bool | Unset = UNSET,
+        custom_field_key: str | Unset = UNSET,
+        custom_field_value: str | Unset = UNSET,
         org: str | None = None,
     ) -> Iterator[Task]:
         """List the organization's tasks.
@@ -1416,12 +2175,28 @@ class TasksResource(SyncResource):
                 `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
                 wrapped as `{"data": ...}`.
             sort: Sort order (open string, e.g. deadline, -deadline, newest, problems).
-            deadline_start: Only tasks due at or after this time (a request date, see `RequestDate`). Newer
-                Tallyfy docs name this filter `deadline_start_range` and give it as `YYYY-MM-DD`; sources
-                conflict.
-            deadline_end: Only tasks due at or before this time (a request date, see `RequestDate`). Newer
-                Tallyfy docs name this filter `deadline_end_range` and give it as `YYYY-MM-DD`; sources
-                conflict.
+            deadline_start_range: Only tasks due on or after this day (`YYYY-MM-DD`, see `RequestDay`).
+                Tallyfy's list-tasks page and the SDK name it `deadline_start_range`; an earlier reading of
+                this spec called it `deadline_start`.
+            deadline_end_range: Only tasks due on or before this day (`YYYY-MM-DD`, see `RequestDay`; the
+                whole day counts). An earlier reading of this spec called it `deadline_end`.
+            q: Search by process name or step name.
+            guests: Comma-separated guest emails.
+            roles: Comma-separated role ids.
+            groups: Comma-separated group ids.
+            tag: A tag to filter by.
+            folder: A folder id.
+            created: Creation day `YYYY-MM-DD`, or a range `YYYY-MM-DD:YYYY-MM-DD`.
+            deadline_on: Tasks due on this day (`YYYY-MM-DD`); takes precedence over the ranges.
+            deadline_before: Tasks due before this day (`YYYY-MM-DD`).
+            deadline_after: Tasks due after this day (`YYYY-MM-DD`).
+            is_oneoff: true: one-off tasks only; false: process tasks only.
+            unassigned: true: only tasks with no assignee.
+            archived: true: include archived tasks; only: archived tasks only.
+            without_pagination: true: every result in one answer.
+            custom_field_key: With custom_field_value: tasks whose custom field has that value (custom
+                fields page).
+            custom_field_value: The value for custom_field_key.
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
@@ -1432,8 +2207,24 @@ class TasksResource(SyncResource):
                 owners=owners,
                 with_=with_,
                 sort=sort,
-                deadline_start=deadline_start,
-                deadline_end=deadline_end,
+                deadline_start_range=deadline_start_range,
+                deadline_end_range=deadline_end_range,
+                q=q,
+                guests=guests,
+                roles=roles,
+                groups=groups,
+                tag=tag,
+                folder=folder,
+                created=created,
+                deadline_on=deadline_on,
+                deadline_before=deadline_before,
+                deadline_after=deadline_after,
+                is_oneoff=is_oneoff,
+                unassigned=unassigned,
+                archived=archived,
+                without_pagination=without_pagination,
+                custom_field_key=custom_field_key,
+                custom_field_value=custom_field_value,
                 org=org,
                 page=_number,
             )
@@ -1447,6 +2238,15 @@ class TasksResource(SyncResource):
         owners: TaskOwners | Unset = UNSET,
         deadline: str | Unset | datetime | date = UNSET,
         summary: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        separate_task_for_each_assignee: bool | Unset = UNSET,
+        everyone_must_complete: bool | Unset = UNSET,
+        max_assignable: int | Unset = UNSET,
+        prevent_guest_comment: bool | Unset = UNSET,
+        webhook: str | Unset = UNSET,
+        tags: builtins.list[str] | Unset = UNSET,
+        top_secret: bool | Unset = UNSET,
+        form_fields: builtins.list[OneOffTaskCreateFormFieldsItem] | Unset = UNSET,
         org: str | None = None,
     ) -> Task:
         """Create a one-off task.
@@ -1460,18 +2260,39 @@ class TasksResource(SyncResource):
             title: Task title (max 600 characters).
             task_type: Task type (open string), e.g. task, approval, expiring, email.
             owners: Assignees of a task.
-            deadline: A date-time sent TO the API (request bodies and query filters). Sources conflict: -
-                The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH, e.g.
-                `2023-15-05 14:30:00` is 15 May 2023. - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in their
-                tables, while their examples send ISO 8601 such as `2025-07-15T17:00:00Z` (which this
-                pattern does not accept). When day and month are both <= 12 the value is ambiguous between
-                the two readings. The format carries no time zone. Responses use ISO 8601 instead (see the
-                response date fields).
-            summary: Instructions or details (newer docs - `description`).
+            deadline: A date-time sent TO the API: `Y-m-d H:i:s` (`2025-05-15 14:30:00`, month before day,
+                no zone: UTC) or ISO 8601 with a time zone (`2025-07-15T17:00:00Z`). The evidence, weighed:
+                - Tallyfy's integration guide, "Date format standards": Request (to API) `YYYY-MM-DD
+                HH:MM:SS` (https://tallyfy.com/products/pro/integrations/open-api/how-to-integrate-with-
+                tallyfy-using-api/). An older text of the same page said `YYYY-DD-MM HH:MM:SS` (day first);
+                it was corrected. - The launch-without-template and create-guest pages: `YYYY-MM-DD
+                HH:MM:SS` / `Y-m-d H:i:s`. - Tallyfy's Python SDK documents and sends `Y-m-d H:i:s`
+                (`create_task`, launch `tasks.*.deadline`). - The endpoint pages' request examples (create
+                task, update task, launch) send ISO 8601 with `Z`. Day-first values, ISO without a zone and
+                date-only values are refused. Responses use ISO 8601 in UTC (see the response date fields).
+            summary: Instructions or details (the SDK's name; Tallyfy's create-task page says
+                `description`).
+            description: Instructions or details (Tallyfy's create-task page's name for `summary`).
+            webhook: URL notified when the task completes.
+            tags: Tag ids.
+            form_fields: Form fields of the task (shape on Tallyfy's create-task page; kept as sent).
             org: The organization; the client's `org_id` when omitted.
         """
         _body = OneOffTaskCreate(
-            title=title, task_type=task_type, owners=owners, deadline=self._date(deadline), summary=summary
+            title=title,
+            task_type=task_type,
+            owners=owners,
+            deadline=self._date(deadline),
+            summary=summary,
+            description=description,
+            separate_task_for_each_assignee=separate_task_for_each_assignee,
+            everyone_must_complete=everyone_must_complete,
+            max_assignable=max_assignable,
+            prevent_guest_comment=prevent_guest_comment,
+            webhook=webhook,
+            tags=tags,
+            top_secret=top_secret,
+            form_fields=form_fields,
         )
         _response = self._send(_tasks__create_oneoff_task._get_kwargs(org=self._org(org), body=_body))
         return expect(
@@ -1522,13 +2343,16 @@ class TasksResource(SyncResource):
             title: Task title (max 600 characters).
             summary: Instructions or details (newer docs - `description`).
             task_type: Task type (open string), e.g. task, approval, expiring, email.
-            deadline: A date-time sent TO the API (request bodies and query filters). Sources conflict: -
-                The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH, e.g.
-                `2023-15-05 14:30:00` is 15 May 2023. - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in their
-                tables, while their examples send ISO 8601 such as `2025-07-15T17:00:00Z` (which this
-                pattern does not accept). When day and month are both <= 12 the value is ambiguous between
-                the two readings. The format carries no time zone. Responses use ISO 8601 instead (see the
-                response date fields).
+            deadline: A date-time sent TO the API: `Y-m-d H:i:s` (`2025-05-15 14:30:00`, month before day,
+                no zone: UTC) or ISO 8601 with a time zone (`2025-07-15T17:00:00Z`). The evidence, weighed:
+                - Tallyfy's integration guide, "Date format standards": Request (to API) `YYYY-MM-DD
+                HH:MM:SS` (https://tallyfy.com/products/pro/integrations/open-api/how-to-integrate-with-
+                tallyfy-using-api/). An older text of the same page said `YYYY-DD-MM HH:MM:SS` (day first);
+                it was corrected. - The launch-without-template and create-guest pages: `YYYY-MM-DD
+                HH:MM:SS` / `Y-m-d H:i:s`. - Tallyfy's Python SDK documents and sends `Y-m-d H:i:s`
+                (`create_task`, launch `tasks.*.deadline`). - The endpoint pages' request examples (create
+                task, update task, launch) send ISO 8601 with `Z`. Day-first values, ISO without a zone and
+                date-only values are refused. Responses use ISO 8601 in UTC (see the response date fields).
             owners: Assignees of a task.
             taskdata: Task form field (API: capture) values keyed by capture id.
             org: The organization; the client's `org_id` when omitted.
@@ -1623,6 +2447,32 @@ class TasksResource(SyncResource):
             lambda _number: self.list_process_tasks(run_id, per_page=per_page, with_=with_, org=org, page=_number)
         )
 
+    def get_process_task(
+        self, run_id: str, task_id: str, *, with_: str | Unset = UNSET, org: str | None = None
+    ) -> Task:
+        """Get a task of a process.
+
+        `GET /organizations/{org}/runs/{run_id}/tasks/{task_id}` (operation `get_process_task`).
+
+        Returns one Task of a Process (API: run). Same task as `get_task`, addressed through its process.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            task_id: Task id, 32 lowercase hex characters.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _tasks__get_process_task._get_kwargs(org=self._org(org), run_id=run_id, task_id=task_id, with_=with_)
+        )
+        return expect(
+            _tasks__get_process_task._parse_response(client=self._tf.client, response=_response),
+            TaskEnvelope,
+            _response,
+        ).data
+
     def update_process_task(
         self,
         run_id: str,
@@ -1645,13 +2495,16 @@ class TasksResource(SyncResource):
         Args:
             run_id: Process (API: run) id, 32 lowercase hex characters.
             task_id: Task id, 32 lowercase hex characters.
-            deadline: A date-time sent TO the API (request bodies and query filters). Sources conflict: -
-                The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH, e.g.
-                `2023-15-05 14:30:00` is 15 May 2023. - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in their
-                tables, while their examples send ISO 8601 such as `2025-07-15T17:00:00Z` (which this
-                pattern does not accept). When day and month are both <= 12 the value is ambiguous between
-                the two readings. The format carries no time zone. Responses use ISO 8601 instead (see the
-                response date fields).
+            deadline: A date-time sent TO the API: `Y-m-d H:i:s` (`2025-05-15 14:30:00`, month before day,
+                no zone: UTC) or ISO 8601 with a time zone (`2025-07-15T17:00:00Z`). The evidence, weighed:
+                - Tallyfy's integration guide, "Date format standards": Request (to API) `YYYY-MM-DD
+                HH:MM:SS` (https://tallyfy.com/products/pro/integrations/open-api/how-to-integrate-with-
+                tallyfy-using-api/). An older text of the same page said `YYYY-DD-MM HH:MM:SS` (day first);
+                it was corrected. - The launch-without-template and create-guest pages: `YYYY-MM-DD
+                HH:MM:SS` / `Y-m-d H:i:s`. - Tallyfy's Python SDK documents and sends `Y-m-d H:i:s`
+                (`create_task`, launch `tasks.*.deadline`). - The endpoint pages' request examples (create
+                task, update task, launch) send ISO 8601 with `Z`. Day-first values, ISO without a zone and
+                date-only values are refused. Responses use ISO 8601 in UTC (see the response date fields).
             owners: Assignees of a task.
             taskdata: Task form field (API: capture) values keyed by capture id.
             org: The organization; the client's `org_id` when omitted.
@@ -1692,6 +2545,29 @@ class TasksResource(SyncResource):
         _response = self._send(_tasks__complete_task._get_kwargs(org=self._org(org), run_id=run_id, body=_body))
         return expect(
             _tasks__complete_task._parse_response(client=self._tf.client, response=_response), TaskEnvelope, _response
+        ).data
+
+    def reopen_by_post(self, run_id: str, task_id: str, *, org: str | None = None) -> Task:
+        """Reopen a task of a process (POST, as the 2021 connector sends it).
+
+        `POST /organizations/{org}/runs/{run_id}/completed-tasks/{task_id}` (operation `reopen_task_by_post`).
+
+        Reopens a completed Task of a Process (API: run). Tallyfy's docs, CLI, SDK and n8n node send DELETE
+        (`reopen_task`); only the Power Platform connector (2021) sends POST. Recorded as a disagreement;
+        the sandbox reopens on either.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            task_id: Task id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _tasks__reopen_task_by_post._get_kwargs(org=self._org(org), run_id=run_id, task_id=task_id)
+        )
+        return expect(
+            _tasks__reopen_task_by_post._parse_response(client=self._tf.client, response=_response),
+            TaskEnvelope,
+            _response,
         ).data
 
     def reopen(self, run_id: str, task_id: str, *, org: str | None = None) -> Task:
@@ -1841,6 +2717,351 @@ class TasksResource(SyncResource):
             )
         )
 
+    def restore(self, task_id: str, *, org: str | None = None) -> Task:
+        """Restore an archived one-off task.
+
+        `PUT /organizations/{org}/tasks/{task_id}/restore` (operation `restore_task`).
+
+        Un-archives a one-off Task archived with `archive_oneoff_task`.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(_tasks__restore_task._get_kwargs(org=self._org(org), task_id=task_id))
+        return expect(
+            _tasks__restore_task._parse_response(client=self._tf.client, response=_response), TaskEnvelope, _response
+        ).data
+
+    def clone(self, task_id: str, *, org: str | None = None) -> Task:
+        """Clone a one-off task.
+
+        `POST /organizations/{org}/tasks/{task_id}/clone` (operation `clone_task`).
+
+        Copies a one-off Task (the n8n node sends no body).
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(_tasks__clone_task._get_kwargs(org=self._org(org), task_id=task_id))
+        return expect(
+            _tasks__clone_task._parse_response(client=self._tf.client, response=_response), TaskEnvelope, _response
+        ).data
+
+    def save_captures(
+        self, task_id: str, *, taskdata: TaskCapturesTaskdata | Mapping[str, Any], org: str | None = None
+    ) -> Task:
+        """Save form field values on a task.
+
+        `POST /organizations/{org}/tasks/{task_id}/captures` (operation `save_task_captures`).
+
+        Saves Task form field (API: capture) values on a task, `{"taskdata": {capture_id: value}}`, as
+        Tallyfy's Postman and Workato pages show. `update_process_task` and `update_oneoff_task` take the
+        same `taskdata`.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            taskdata: Task form field (API capture) id to its value.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = TaskCaptures(taskdata=as_model(TaskCapturesTaskdata, taskdata))
+        _response = self._send(_tasks__save_task_captures._get_kwargs(org=self._org(org), task_id=task_id, body=_body))
+        return expect(
+            _tasks__save_task_captures._parse_response(client=self._tf.client, response=_response),
+            TaskEnvelope,
+            _response,
+        ).data
+
+    def list_user_tasks(
+        self,
+        user_id: int,
+        *,
+        page: int | Unset = 1,
+        per_page: int | Unset = 10,
+        with_: str | Unset = UNSET,
+        status: str | Unset = UNSET,
+        org: str | None = None,
+    ) -> Page[Task]:
+        """List a member's tasks.
+
+        `GET /organizations/{org}/users/{user_id}/tasks` (operation `list_user_tasks`).
+
+        Lists the Tasks assigned to one member, one page at a time.
+
+        Args:
+            user_id: Member (user) id, an integer.
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            status: Filter by task status (open string).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _tasks__list_user_tasks._get_kwargs(
+                org=self._org(org), user_id=user_id, page=page, per_page=per_page, with_=with_, status=status
+            )
+        )
+        _parsed = expect(
+            _tasks__list_user_tasks._parse_response(client=self._tf.client, response=_response), TaskList, _response
+        )
+        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+
+    def iter_user_tasks(
+        self,
+        user_id: int,
+        *,
+        per_page: int = MAX_PER_PAGE,
+        with_: str | Unset = UNSET,
+        status: str | Unset = UNSET,
+        org: str | None = None,
+    ) -> Iterator[Task]:
+        """List a member's tasks.
+
+        `GET /organizations/{org}/users/{user_id}/tasks` (operation `list_user_tasks`).
+
+        Every item of `list_user_tasks`, page after page, one page in memory at a time (`per_page` items).
+
+        Args:
+            user_id: Member (user) id, an integer.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            status: Filter by task status (open string).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        org = self._org(org)
+        return self._iterate(
+            lambda _number: self.list_user_tasks(
+                user_id, per_page=per_page, with_=with_, status=status, org=org, page=_number
+            )
+        )
+
+    def list_guest_tasks(
+        self,
+        guest_email: str,
+        *,
+        page: int | Unset = 1,
+        per_page: int | Unset = 10,
+        with_: str | Unset = UNSET,
+        status: str | Unset = UNSET,
+        org: str | None = None,
+    ) -> Page[Task]:
+        """List a guest's tasks.
+
+        `GET /organizations/{org}/guests/{guest_email}/tasks` (operation `list_guest_tasks`).
+
+        Lists the Tasks assigned to one guest (by email; the SDK calls the argument `guest_id`).
+
+        Args:
+            guest_email: The guest's email address (guests have no id in the API); URL-encode it (`@`
+                becomes `%40`).
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            status: Filter by task status (open string).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _tasks__list_guest_tasks._get_kwargs(
+                org=self._org(org), guest_email=guest_email, page=page, per_page=per_page, with_=with_, status=status
+            )
+        )
+        _parsed = expect(
+            _tasks__list_guest_tasks._parse_response(client=self._tf.client, response=_response), TaskList, _response
+        )
+        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+
+    def iter_guest_tasks(
+        self,
+        guest_email: str,
+        *,
+        per_page: int = MAX_PER_PAGE,
+        with_: str | Unset = UNSET,
+        status: str | Unset = UNSET,
+        org: str | None = None,
+    ) -> Iterator[Task]:
+        """List a guest's tasks.
+
+        `GET /organizations/{org}/guests/{guest_email}/tasks` (operation `list_guest_tasks`).
+
+        Every item of `list_guest_tasks`, page after page, one page in memory at a time (`per_page` items).
+
+        Args:
+            guest_email: The guest's email address (guests have no id in the API); URL-encode it (`@`
+                becomes `%40`).
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            status: Filter by task status (open string).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        org = self._org(org)
+        return self._iterate(
+            lambda _number: self.list_guest_tasks(
+                guest_email, per_page=per_page, with_=with_, status=status, org=org, page=_number
+            )
+        )
+
+    def set_form_field_value(
+        self,
+        *,
+        task_id: str | Unset = UNSET,
+        capture_id: str | Unset = UNSET,
+        value: Any | Unset = UNSET,
+        org: str | None = None,
+    ) -> Record:
+        """Save one form field value.
+
+        `PUT /organizations/{org}/form-field/value` (operation `set_form_field_value`).
+
+        Saves one Task form field (API: capture) value on a task: `task_id`, `capture_id` and `value` (the
+        n8n node).
+
+        Args:
+            value: The value
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = FormFieldValue(task_id=task_id, capture_id=capture_id, value=value)
+        _response = self._send(_tasks__set_form_field_value._get_kwargs(org=self._org(org), body=_body))
+        return expect(
+            _tasks__set_form_field_value._parse_response(client=self._tf.client, response=_response),
+            RecordEnvelope,
+            _response,
+        ).data
+
+    def create_micro(
+        self,
+        *,
+        name: str,
+        task_type: str,
+        deadline: str | datetime | date,
+        description: str | Unset = UNSET,
+        owners: TaskOwners | Unset = UNSET,
+        org: str | None = None,
+    ) -> Task:
+        """Create a one-off task (micro-function route).
+
+        `POST /processes/micro-functions/organizations/{org}/tasks` (operation `create_task_micro`).
+
+        Creates a one-off task from `name`, `description`, `task_type`, `deadline` and `owners`. Only the
+        Power Platform connector (2021) shows this micro-functions route (its `/processes/` prefix names no
+        Process or run), under the same `/api` base; no other source does, so prefer the documented routes.
+        `create_oneoff_task` is the documented route.
+
+        Args:
+            task_type: task, approval, email or expiring (open string).
+            deadline: A date-time sent TO the API: `Y-m-d H:i:s` (`2025-05-15 14:30:00`, month before day,
+                no zone: UTC) or ISO 8601 with a time zone (`2025-07-15T17:00:00Z`). The evidence, weighed:
+                - Tallyfy's integration guide, "Date format standards": Request (to API) `YYYY-MM-DD
+                HH:MM:SS` (https://tallyfy.com/products/pro/integrations/open-api/how-to-integrate-with-
+                tallyfy-using-api/). An older text of the same page said `YYYY-DD-MM HH:MM:SS` (day first);
+                it was corrected. - The launch-without-template and create-guest pages: `YYYY-MM-DD
+                HH:MM:SS` / `Y-m-d H:i:s`. - Tallyfy's Python SDK documents and sends `Y-m-d H:i:s`
+                (`create_task`, launch `tasks.*.deadline`). - The endpoint pages' request examples (create
+                task, update task, launch) send ISO 8601 with `Z`. Day-first values, ISO without a zone and
+                date-only values are refused. Responses use ISO 8601 in UTC (see the response date fields).
+            owners: Assignees of a task.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = MicroTaskCreate(
+            name=name, task_type=task_type, deadline=self._date(deadline), description=description, owners=owners
+        )
+        _response = self._send(_tasks__create_task_micro._get_kwargs(org=self._org(org), body=_body))
+        return expect(
+            _tasks__create_task_micro._parse_response(client=self._tf.client, response=_response),
+            TaskEnvelope,
+            _response,
+        ).data
+
+    def edit_deadline_micro(self, task_id: str, *, deadline: str | datetime | date, org: str | None = None) -> Task:
+        """Change a task's deadline (micro-function route).
+
+        `PUT /processes/micro-functions/organizations/{org}/tasks/{task_id}/edit-deadline` (operation `edit_task_deadline_micro`).
+
+        Sets a task's deadline from `Deadline` (a request date). Only the Power Platform connector (2021)
+        shows this micro-functions route (its `/processes/` prefix names no Process or run), under the same
+        `/api` base; no other source does, so prefer the documented routes.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            deadline: A date-time sent TO the API: `Y-m-d H:i:s` (`2025-05-15 14:30:00`, month before day,
+                no zone: UTC) or ISO 8601 with a time zone (`2025-07-15T17:00:00Z`). The evidence, weighed:
+                - Tallyfy's integration guide, "Date format standards": Request (to API) `YYYY-MM-DD
+                HH:MM:SS` (https://tallyfy.com/products/pro/integrations/open-api/how-to-integrate-with-
+                tallyfy-using-api/). An older text of the same page said `YYYY-DD-MM HH:MM:SS` (day first);
+                it was corrected. - The launch-without-template and create-guest pages: `YYYY-MM-DD
+                HH:MM:SS` / `Y-m-d H:i:s`. - Tallyfy's Python SDK documents and sends `Y-m-d H:i:s`
+                (`create_task`, launch `tasks.*.deadline`). - The endpoint pages' request examples (create
+                task, update task, launch) send ISO 8601 with `Z`. Day-first values, ISO without a zone and
+                date-only values are refused. Responses use ISO 8601 in UTC (see the response date fields).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = MicroDeadline(deadline=self._date(deadline))
+        _response = self._send(
+            _tasks__edit_task_deadline_micro._get_kwargs(org=self._org(org), task_id=task_id, body=_body)
+        )
+        return expect(
+            _tasks__edit_task_deadline_micro._parse_response(client=self._tf.client, response=_response),
+            TaskEnvelope,
+            _response,
+        ).data
+
+    def remove_guest_micro(self, task_id: str, guest_email: str, *, org: str | None = None) -> Task:
+        """Unassign a guest from a task (micro-function route).
+
+        `PUT /processes/micro-functions/organizations/{org}/tasks/{task_id}/remove-guest/{guest_email}` (operation `remove_task_guest_micro`).
+
+        Removes a guest from a task's assignees. Only the Power Platform connector (2021) shows this micro-
+        functions route (its `/processes/` prefix names no Process or run), under the same `/api` base; no
+        other source does, so prefer the documented routes.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            guest_email: The guest's email address (guests have no id in the API); URL-encode it (`@`
+                becomes `%40`).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _tasks__remove_task_guest_micro._get_kwargs(org=self._org(org), task_id=task_id, guest_email=guest_email)
+        )
+        return expect(
+            _tasks__remove_task_guest_micro._parse_response(client=self._tf.client, response=_response),
+            TaskEnvelope,
+            _response,
+        ).data
+
+    def remove_assignee_micro(self, task_id: str, user_id: int, *, org: str | None = None) -> Task:
+        """Unassign a member from a task (micro-function route).
+
+        `PUT /processes/micro-functions/organizations/{org}/tasks/{task_id}/remove-assignee/{user_id}` (operation `remove_task_assignee_micro`).
+
+        Removes a member from a task's assignees. Only the Power Platform connector (2021) shows this micro-
+        functions route (its `/processes/` prefix names no Process or run), under the same `/api` base; no
+        other source does, so prefer the documented routes.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            user_id: Member (user) id, an integer.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _tasks__remove_task_assignee_micro._get_kwargs(org=self._org(org), task_id=task_id, user_id=user_id)
+        )
+        return expect(
+            _tasks__remove_task_assignee_micro._parse_response(client=self._tf.client, response=_response),
+            TaskEnvelope,
+            _response,
+        ).data
+
 
 class CommentsResource(SyncResource):
     """Comments and problem threads on tasks."""
@@ -1923,7 +3144,8 @@ class CommentsResource(SyncResource):
         Resolves a problem thread on a Task of a Process (API: run) or a one-off task, naming it by
         `thread_id`, with an optional resolution comment. Tallyfy's terminology table also lists
         `/runs/{id}/resolved-threads` and `/checklists/{id}/resolved-threads` (Blueprint (API: checklist));
-        this spec describes the task reading used by Tallyfy's SDK. Needs a user context.
+        this spec describes the task reading used by Tallyfy's SDK, whose top-level `resolve_task_issues`
+        cannot reach it (it never passes `thread_id`). Needs a user context.
 
         Args:
             task_id: Task id, 32 lowercase hex characters.
@@ -1938,6 +3160,92 @@ class CommentsResource(SyncResource):
         )
         return expect(
             _comments__resolve_task_problem._parse_response(client=self._tf.client, response=_response),
+            CommentEnvelope,
+            _response,
+        ).data
+
+    def update(
+        self,
+        task_id: str,
+        comment_id: str,
+        *,
+        content: str,
+        label: str | Unset = UNSET,
+        state: str | Unset = UNSET,
+        sent_to: builtins.list[int] | Unset = UNSET,
+        org: str | None = None,
+    ) -> Comment:
+        """Edit a comment.
+
+        `PUT /organizations/{org}/tasks/{task_id}/comment/{comment_id}` (operation `update_comment`).
+
+        Changes the text of a comment on a task.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            comment_id: Comment id.
+            label: Kind (open string), e.g. comment, problem, resolve, improvement, advice.
+            state: Visibility (open string), e.g. open, hide-for-guests, collapsed.
+            sent_to: User ids to mention and notify.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CommentCreate(content=content, label=label, state=state, sent_to=sent_to)
+        _response = self._send(
+            _comments__update_comment._get_kwargs(
+                org=self._org(org), task_id=task_id, comment_id=comment_id, body=_body
+            )
+        )
+        return expect(
+            _comments__update_comment._parse_response(client=self._tf.client, response=_response),
+            CommentEnvelope,
+            _response,
+        ).data
+
+    def delete(self, task_id: str, comment_id: str, *, org: str | None = None) -> None:
+        """Delete a comment.
+
+        `DELETE /organizations/{org}/tasks/{task_id}/comment/{comment_id}` (operation `delete_comment`).
+
+        Deletes a comment on a task.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            comment_id: Comment id.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _comments__delete_comment._get_kwargs(org=self._org(org), task_id=task_id, comment_id=comment_id)
+        )
+
+    def bot_on_task(
+        self,
+        task_id: str,
+        *,
+        content: str,
+        label: str | Unset = UNSET,
+        state: str | Unset = UNSET,
+        sent_to: builtins.list[int] | Unset = UNSET,
+        org: str | None = None,
+    ) -> Comment:
+        """Comment on a task as a bot.
+
+        `POST /organizations/{org}/tasks/{task_id}/bot-comment` (operation `bot_comment_on_task`).
+
+        Posts a comment marked as coming from an integration (the n8n node's "bot comment").
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            label: Kind (open string), e.g. comment, problem, resolve, improvement, advice.
+            state: Visibility (open string), e.g. open, hide-for-guests, collapsed.
+            sent_to: User ids to mention and notify.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CommentCreate(content=content, label=label, state=state, sent_to=sent_to)
+        _response = self._send(
+            _comments__bot_comment_on_task._get_kwargs(org=self._org(org), task_id=task_id, body=_body)
+        )
+        return expect(
+            _comments__bot_comment_on_task._parse_response(client=self._tf.client, response=_response),
             CommentEnvelope,
             _response,
         ).data
@@ -2009,14 +3317,7 @@ class UsersResource(SyncResource):
         return self._iterate(lambda _number: self.list(per_page=per_page, q=q, with_=with_, org=org, page=_number))
 
     def invite(
-        self,
-        *,
-        email: str,
-        first_name: str,
-        last_name: str,
-        role: str | Unset = UNSET,
-        message: str | Unset = UNSET,
-        org: str | None = None,
+        self, *, email: str, first_name: str, last_name: str, role: str, message: str, org: str | None = None
     ) -> User:
         """Invite a member.
 
@@ -2055,6 +3356,45 @@ class UsersResource(SyncResource):
         return expect(
             _users__get_user._parse_response(client=self._tf.client, response=_response), UserEnvelope, _response
         ).data
+
+    def update(
+        self,
+        user_id: int,
+        *,
+        first_name: str | Unset = UNSET,
+        last_name: str | Unset = UNSET,
+        job_title: str | Unset = UNSET,
+        timezone: str | Unset = UNSET,
+        org: str | None = None,
+    ) -> User:
+        """Update a member.
+
+        `PUT /organizations/{org}/users/{user_id}` (operation `update_user`).
+
+        Updates a member's profile (admins only).
+
+        Args:
+            user_id: Member (user) id, an integer.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = ProfileUpdate(first_name=first_name, last_name=last_name, job_title=job_title, timezone=timezone)
+        _response = self._send(_users__update_user._get_kwargs(org=self._org(org), user_id=user_id, body=_body))
+        return expect(
+            _users__update_user._parse_response(client=self._tf.client, response=_response), UserEnvelope, _response
+        ).data
+
+    def remove(self, user_id: int, *, org: str | None = None) -> None:
+        """Remove a member from the organization.
+
+        `DELETE /organizations/{org}/users/{user_id}` (operation `remove_user`).
+
+        Removes a member from the organization (admins only); their account remains.
+
+        Args:
+            user_id: Member (user) id, an integer.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(_users__remove_user._get_kwargs(org=self._org(org), user_id=user_id))
 
     def update_role(self, user_id: int, *, role: str, org: str | None = None) -> User:
         """Change a member's role.
@@ -2111,6 +3451,69 @@ class UsersResource(SyncResource):
         _response = self._send(_users__enable_user._get_kwargs(org=self._org(org), user_id=user_id))
         return expect(
             _users__enable_user._parse_response(client=self._tf.client, response=_response), UserEnvelope, _response
+        ).data
+
+    def list_brief(self, *, org: str | None = None) -> builtins.list[User]:
+        """List every member (no pagination).
+
+        `GET /organizations/{org}/users-list` (operation `list_users_brief`).
+
+        Lists every member of the organization in one answer (no pagination), as the SDK's
+        `get_organization_users_list` reads it.
+
+        Args:
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(_users__list_users_brief._get_kwargs(org=self._org(org)))
+        return expect(
+            _users__list_users_brief._parse_response(client=self._tf.client, response=_response), UserList, _response
+        ).data
+
+    def delete(self, user_id: int, *, org: str | None = None) -> None:
+        """Delete a disabled member.
+
+        `DELETE /organizations/{org}/users/{user_id}/delete` (operation `delete_user`).
+
+        Permanently deletes a member (admins only). Tallyfy's docs: disable the member first.
+
+        Args:
+            user_id: Member (user) id, an integer.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(_users__delete_user._get_kwargs(org=self._org(org), user_id=user_id))
+
+    def approve(self, user_id: int, *, org: str | None = None) -> User:
+        """Approve a member.
+
+        `PUT /organizations/{org}/users/{user_id}/approve` (operation `approve_user`).
+
+        Approves a member who asked to join the organization (admins only).
+
+        Args:
+            user_id: Member (user) id, an integer.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(_users__approve_user._get_kwargs(org=self._org(org), user_id=user_id))
+        return expect(
+            _users__approve_user._parse_response(client=self._tf.client, response=_response), UserEnvelope, _response
+        ).data
+
+    def convert_to_guest(self, user_id: int, *, org: str | None = None) -> Guest:
+        """Convert a member to a guest.
+
+        `PUT /organizations/{org}/users/{user_id}/to/guest` (operation `convert_user_to_guest`).
+
+        Turns a member into a guest of the organization (admins only).
+
+        Args:
+            user_id: Member (user) id, an integer.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(_users__convert_user_to_guest._get_kwargs(org=self._org(org), user_id=user_id))
+        return expect(
+            _users__convert_user_to_guest._parse_response(client=self._tf.client, response=_response),
+            GuestEnvelope,
+            _response,
         ).data
 
 
@@ -2207,12 +3610,16 @@ class GuestsResource(SyncResource):
 
         Args:
             timezone: IANA time zone name, e.g. America/Chicago.
-            external_date_creation: A date-time sent TO the API (request bodies and query filters). Sources
-                conflict: - The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH,
-                e.g. `2023-15-05 14:30:00` is 15 May 2023. - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in
-                their tables, while their examples send ISO 8601 such as `2025-07-15T17:00:00Z` (which this
-                pattern does not accept). When day and month are both <= 12 the value is ambiguous between
-                the two readings. The format carries no time zone. Responses use ISO 8601 instead (see the
+            external_date_creation: A date-time sent TO the API: `Y-m-d H:i:s` (`2025-05-15 14:30:00`, month
+                before day, no zone: UTC) or ISO 8601 with a time zone (`2025-07-15T17:00:00Z`). The
+                evidence, weighed: - Tallyfy's integration guide, "Date format standards": Request (to API)
+                `YYYY-MM-DD HH:MM:SS` (https://tallyfy.com/products/pro/integrations/open-api/how-to-
+                integrate-with-tallyfy-using-api/). An older text of the same page said `YYYY-DD-MM
+                HH:MM:SS` (day first); it was corrected. - The launch-without-template and create-guest
+                pages: `YYYY-MM-DD HH:MM:SS` / `Y-m-d H:i:s`. - Tallyfy's Python SDK documents and sends
+                `Y-m-d H:i:s` (`create_task`, launch `tasks.*.deadline`). - The endpoint pages' request
+                examples (create task, update task, launch) send ISO 8601 with `Z`. Day-first values, ISO
+                without a zone and date-only values are refused. Responses use ISO 8601 in UTC (see the
                 response date fields).
             org: The organization; the client's `org_id` when omitted.
         """
@@ -2308,6 +3715,107 @@ class GuestsResource(SyncResource):
         _response = self._send(_guests__delete_guest._get_kwargs(org=self._org(org), guest_email=guest_email))
         return expect(
             _guests__delete_guest._parse_response(client=self._tf.client, response=_response), GuestEnvelope, _response
+        ).data
+
+    def list_brief(self, *, org: str | None = None) -> builtins.list[Guest]:
+        """List every guest (no pagination).
+
+        `GET /organizations/{org}/guests-list` (operation `list_guests_brief`).
+
+        Lists every guest of the organization in one answer (no pagination).
+
+        Args:
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(_guests__list_guests_brief._get_kwargs(org=self._org(org)))
+        return expect(
+            _guests__list_guests_brief._parse_response(client=self._tf.client, response=_response), GuestList, _response
+        ).data
+
+    def enable(self, guest_email: str, *, org: str | None = None) -> Guest:
+        """Enable a guest.
+
+        `PUT /organizations/{org}/guests/{guest_email}/enable` (operation `enable_guest`).
+
+        Re-enables a disabled guest.
+
+        Args:
+            guest_email: The guest's email address (guests have no id in the API); URL-encode it (`@`
+                becomes `%40`).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(_guests__enable_guest._get_kwargs(org=self._org(org), guest_email=guest_email))
+        return expect(
+            _guests__enable_guest._parse_response(client=self._tf.client, response=_response), GuestEnvelope, _response
+        ).data
+
+    def disable(self, guest_email: str, *, org: str | None = None) -> Guest:
+        """Disable a guest.
+
+        `DELETE /organizations/{org}/guests/{guest_email}/disable` (operation `disable_guest`).
+
+        Disables a guest: their tasks stay, their access ends.
+
+        Args:
+            guest_email: The guest's email address (guests have no id in the API); URL-encode it (`@`
+                becomes `%40`).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(_guests__disable_guest._get_kwargs(org=self._org(org), guest_email=guest_email))
+        return expect(
+            _guests__disable_guest._parse_response(client=self._tf.client, response=_response), GuestEnvelope, _response
+        ).data
+
+    def convert_to_member(self, guest_email: str, *, org: str | None = None) -> User:
+        """Convert a guest to a member.
+
+        `POST /organizations/{org}/guests/{guest_email}/to/member` (operation `convert_guest_to_member`).
+
+        Turns a guest into a member of the organization (admins only).
+
+        Args:
+            guest_email: The guest's email address (guests have no id in the API); URL-encode it (`@`
+                becomes `%40`).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _guests__convert_guest_to_member._get_kwargs(org=self._org(org), guest_email=guest_email)
+        )
+        return expect(
+            _guests__convert_guest_to_member._parse_response(client=self._tf.client, response=_response),
+            UserEnvelope,
+            _response,
+        ).data
+
+    def set_form_field_value(
+        self,
+        guest_email: str,
+        *,
+        task_id: str | Unset = UNSET,
+        capture_id: str | Unset = UNSET,
+        value: Any | Unset = UNSET,
+        org: str | None = None,
+    ) -> Record:
+        """Save a form field value as a guest.
+
+        `POST /organizations/{org}/guests/{guest_email}/form-field/value` (operation `set_guest_form_field_value`).
+
+        Saves one Task form field (API: capture) value on behalf of a guest (the n8n node).
+
+        Args:
+            guest_email: The guest's email address (guests have no id in the API); URL-encode it (`@`
+                becomes `%40`).
+            value: The value
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = FormFieldValue(task_id=task_id, capture_id=capture_id, value=value)
+        _response = self._send(
+            _guests__set_guest_form_field_value._get_kwargs(org=self._org(org), guest_email=guest_email, body=_body)
+        )
+        return expect(
+            _guests__set_guest_form_field_value._parse_response(client=self._tf.client, response=_response),
+            RecordEnvelope,
+            _response,
         ).data
 
 
@@ -2577,6 +4085,38 @@ class TagsResource(SyncResource):
         """
         _response = self._send(_tags__delete_tag._get_kwargs(org=self._org(org), tag_id=tag_id))
 
+    def tag_object(self, *, tag_id: str, subject_id: str, subject_type: str, org: str | None = None) -> Record:
+        """Tag a blueprint or a process.
+
+        `POST /organizations/{org}/checklists/tags` (operation `tag_object`).
+
+        Attaches a tag to a Blueprint (API: checklist, `subject_type` Checklist) or a Process (API: run,
+        `subject_type` Run). The answer's `data.id` is the association id `untag_object` needs.
+
+        Args:
+            subject_type: Checklist or Run (open string).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = TagAssociationCreate(tag_id=tag_id, subject_id=subject_id, subject_type=subject_type)
+        _response = self._send(_tags__tag_object._get_kwargs(org=self._org(org), body=_body))
+        return expect(
+            _tags__tag_object._parse_response(client=self._tf.client, response=_response), RecordEnvelope, _response
+        ).data
+
+    def untag_object(self, association_id: str, *, org: str | None = None) -> None:
+        """Remove a tag from a blueprint or a process.
+
+        `DELETE /organizations/{org}/checklists/tags/{association_id}` (operation `untag_object`).
+
+        Deletes a tag association made by `tag_object` (a Blueprint (API: checklist) or a Process (API: run)
+        loses the tag).
+
+        Args:
+            association_id: Tag association id, the `data.id` that `tag_object` answered.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(_tags__untag_object._get_kwargs(org=self._org(org), association_id=association_id))
+
 
 class FoldersResource(SyncResource):
     """Folders of Blueprints (API: checklists) and Processes (API: runs)."""
@@ -2718,6 +4258,43 @@ class FoldersResource(SyncResource):
         """
         _response = self._send(_folders__delete_folder._get_kwargs(org=self._org(org), folder_id=folder_id))
 
+    def add_object(self, *, folder_id: str, subject_id: str, subject_type: str, org: str | None = None) -> Record:
+        """Put a process or blueprint in a folder.
+
+        `POST /organizations/{org}/folders/add-object` (operation `add_folder_object`).
+
+        Files a Process (API: run, `subject_type` Run) or a Blueprint (API: checklist, `subject_type`
+        Checklist) in a folder. The answer's `data.id` is the folder-object id `remove_folder_object` needs.
+        The SDK files blueprints by updating the blueprint's `folder_id` instead.
+
+        Args:
+            subject_type: Run or Checklist (open string).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = FolderObjectCreate(folder_id=folder_id, subject_id=subject_id, subject_type=subject_type)
+        _response = self._send(_folders__add_folder_object._get_kwargs(org=self._org(org), body=_body))
+        return expect(
+            _folders__add_folder_object._parse_response(client=self._tf.client, response=_response),
+            RecordEnvelope,
+            _response,
+        ).data
+
+    def remove_object(self, folder_object_id: str, *, org: str | None = None) -> None:
+        """Take an object out of a folder.
+
+        `DELETE /organizations/{org}/folders-objects/{folder_object_id}` (operation `remove_folder_object`).
+
+        Deletes a folder-object link made by `add_folder_object`.
+
+        Args:
+            folder_object_id: Folder-object id, the `data.id` that `add_folder_object` answered (an integer
+                in the SDK's reading).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _folders__remove_folder_object._get_kwargs(org=self._org(org), folder_object_id=folder_object_id)
+        )
+
 
 class FilesResource(SyncResource):
     """Files (API: assets) for form fields - multipart upload and download."""
@@ -2791,6 +4368,167 @@ class FilesResource(SyncResource):
         return expect(
             _files__download_file._parse_response(client=self._tf.client, response=_response), File, _response
         )
+
+    def upload_asset(
+        self,
+        *,
+        name: File,
+        uploaded_from: str,
+        subject_type: str,
+        subject_id: str,
+        step_id: str | Unset = UNSET,
+        checklist_id: str | Unset = UNSET,
+        source: str | Unset = UNSET,
+        org: str | None = None,
+    ) -> Asset:
+        """Upload a file (assets).
+
+        `POST /organizations/{org}/assets` (operation `upload_asset`).
+
+        Uploads a file as multipart/form-data: the file in `name`, with `uploaded_from`, `subject_type`
+        (Checklist, Run or Task) and `subject_id` (the SDK; Tallyfy's Postman page shows the same route).
+        `upload_file` (`POST /file`) is the route the docs' file page shows.
+
+        Args:
+            name: The file.
+            uploaded_from: ko_field or the form field id.
+            subject_type: Checklist, Run or Task (open string).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = AssetUpload(
+            name=name,
+            uploaded_from=uploaded_from,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            step_id=step_id,
+            checklist_id=checklist_id,
+            source=source,
+        )
+        _response = self._send(_files__upload_asset._get_kwargs(org=self._org(org), body=_body))
+        return expect(
+            _files__upload_asset._parse_response(client=self._tf.client, response=_response), AssetEnvelope, _response
+        ).data
+
+    def get_asset(self, asset_id: str, *, org: str | None = None) -> Asset:
+        """Get a file's details (assets).
+
+        `GET /organizations/{org}/assets/{asset_id}` (operation `get_asset`).
+
+        Returns an uploaded file's metadata.
+
+        Args:
+            asset_id: Uploaded file (asset) id.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(_files__get_asset._get_kwargs(org=self._org(org), asset_id=asset_id))
+        return expect(
+            _files__get_asset._parse_response(client=self._tf.client, response=_response), AssetEnvelope, _response
+        ).data
+
+    def delete_asset(self, asset_id: str, *, org: str | None = None) -> None:
+        """Delete a file (assets).
+
+        `DELETE /organizations/{org}/assets/{asset_id}` (operation `delete_asset`).
+
+        Deletes an uploaded file.
+
+        Args:
+            asset_id: Uploaded file (asset) id.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(_files__delete_asset._get_kwargs(org=self._org(org), asset_id=asset_id))
+
+    def get(self, file_id: str, *, org: str | None = None) -> Asset:
+        """Get a file's details.
+
+        `GET /organizations/{org}/file/{file_id}` (operation `get_file`).
+
+        Returns an uploaded file's metadata (Tallyfy's file metadata page).
+
+        Args:
+            file_id: File (asset) id, as returned by `upload_file`.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(_files__get_file._get_kwargs(org=self._org(org), file_id=file_id))
+        return expect(
+            _files__get_file._parse_response(client=self._tf.client, response=_response), AssetEnvelope, _response
+        ).data
+
+    def delete(self, file_id: str, *, org: str | None = None) -> None:
+        """Delete a file.
+
+        `DELETE /organizations/{org}/file/{file_id}` (operation `delete_file`).
+
+        Deletes an uploaded file (Tallyfy's delete-file page).
+
+        Args:
+            file_id: File (asset) id, as returned by `upload_file`.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(_files__delete_file._get_kwargs(org=self._org(org), file_id=file_id))
+
+    def download_by_link(self, file_id: str, *, org: str | None = None) -> File:
+        """Download a file (Postman route).
+
+        `GET /organizations/{org}/download-files/{file_id}` (operation `download_file_by_link`).
+
+        Downloads a file's bytes by the route Tallyfy's Postman page shows; the docs' file page and the SDK
+        use `download_file` (`/file/{file_id}/dl`).
+
+        Args:
+            file_id: File (asset) id, as returned by `upload_file`.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(_files__download_file_by_link._get_kwargs(org=self._org(org), file_id=file_id))
+        return expect(
+            _files__download_file_by_link._parse_response(client=self._tf.client, response=_response), File, _response
+        )
+
+    def upload_by_form(
+        self,
+        *,
+        name: File,
+        subject_id: str,
+        subject_type: str,
+        uploaded_from: str,
+        source: str | Unset = UNSET,
+        step_id: str | Unset = UNSET,
+        checklist_id: str | Unset = UNSET,
+        org: str | None = None,
+    ) -> Asset:
+        """Upload a file (Postman route).
+
+        `POST /organizations/{org}/upload` (operation `upload_file_by_form`).
+
+        Uploads a file as multipart/form-data by the route Tallyfy's Postman page shows; prefer
+        `upload_file` or `upload_asset`.
+
+        Args:
+            name: The file itself (the form part is called `name`); at most 100 MB.
+            subject_id: Id of the parent object (run, checklist or task).
+            subject_type: Parent type (open string) - Run, Checklist or Task.
+            uploaded_from: The capture id, or `ko_field` for a kick-off field.
+            source: How the file is provided (open string), local (default) or url.
+            step_id: Step id (uploads for a task in a process).
+            checklist_id: Blueprint (API: checklist) the process was launched from (uploads for a task in a
+                process).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = FileUpload(
+            name=name,
+            subject_id=subject_id,
+            subject_type=subject_type,
+            uploaded_from=uploaded_from,
+            source=source,
+            step_id=step_id,
+            checklist_id=checklist_id,
+        )
+        _response = self._send(_files__upload_file_by_form._get_kwargs(org=self._org(org), body=_body))
+        return expect(
+            _files__upload_file_by_form._parse_response(client=self._tf.client, response=_response),
+            AssetEnvelope,
+            _response,
+        ).data
 
 
 class SearchResource(SyncResource):
@@ -3025,6 +4763,950 @@ class ApplicationsResource(SyncResource):
         )
 
 
+class CustomFieldsResource(SyncResource):
+    """Custom field keys (definitions) and their values on ten kinds of record (Tallyfy's custom fields page)."""
+
+    __slots__ = ()
+
+    def list_keys(
+        self,
+        *,
+        page: int | Unset = 1,
+        per_page: int | Unset = 10,
+        applies_to: str | Unset = UNSET,
+        key_type: str | Unset = UNSET,
+        field_type: str | Unset = UNSET,
+        is_required: bool | Unset = UNSET,
+        is_active: bool | Unset = UNSET,
+        q: str | Unset = UNSET,
+        sort_by: str | Unset = UNSET,
+        sort_direction: str | Unset = UNSET,
+        org: str | None = None,
+    ) -> Page[CustomFieldKey]:
+        """List custom field keys.
+
+        `GET /organizations/{org}/custom-field-keys` (operation `list_custom_field_keys`).
+
+        Lists the organization's custom field keys (definitions).
+
+        Args:
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            applies_to: Only keys for this record type (open string, e.g. process, task, member).
+            key_type: Only keys of this kind (open string: org or system).
+            field_type: Only keys of this field type (open string).
+            is_required: Only required (or optional) keys.
+            is_active: Only active (or inactive) keys.
+            q: Text search in the key name.
+            sort_by: Field to sort by.
+            sort_direction: asc or desc.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _custom_fields__list_custom_field_keys._get_kwargs(
+                org=self._org(org),
+                page=page,
+                per_page=per_page,
+                applies_to=applies_to,
+                key_type=key_type,
+                field_type=field_type,
+                is_required=is_required,
+                is_active=is_active,
+                q=q,
+                sort_by=sort_by,
+                sort_direction=sort_direction,
+            )
+        )
+        _parsed = expect(
+            _custom_fields__list_custom_field_keys._parse_response(client=self._tf.client, response=_response),
+            CustomFieldKeyList,
+            _response,
+        )
+        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+
+    def iter_keys(
+        self,
+        *,
+        per_page: int = MAX_PER_PAGE,
+        applies_to: str | Unset = UNSET,
+        key_type: str | Unset = UNSET,
+        field_type: str | Unset = UNSET,
+        is_required: bool | Unset = UNSET,
+        is_active: bool | Unset = UNSET,
+        q: str | Unset = UNSET,
+        sort_by: str | Unset = UNSET,
+        sort_direction: str | Unset = UNSET,
+        org: str | None = None,
+    ) -> Iterator[CustomFieldKey]:
+        """List custom field keys.
+
+        `GET /organizations/{org}/custom-field-keys` (operation `list_custom_field_keys`).
+
+        Every item of `list_keys`, page after page, one page in memory at a time (`per_page` items).
+
+        Args:
+            applies_to: Only keys for this record type (open string, e.g. process, task, member).
+            key_type: Only keys of this kind (open string: org or system).
+            field_type: Only keys of this field type (open string).
+            is_required: Only required (or optional) keys.
+            is_active: Only active (or inactive) keys.
+            q: Text search in the key name.
+            sort_by: Field to sort by.
+            sort_direction: asc or desc.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        org = self._org(org)
+        return self._iterate(
+            lambda _number: self.list_keys(
+                per_page=per_page,
+                applies_to=applies_to,
+                key_type=key_type,
+                field_type=field_type,
+                is_required=is_required,
+                is_active=is_active,
+                q=q,
+                sort_by=sort_by,
+                sort_direction=sort_direction,
+                org=org,
+                page=_number,
+            )
+        )
+
+    def create_key(
+        self,
+        *,
+        key: str,
+        applies_to: str,
+        field_type: str,
+        is_required: bool | Unset = UNSET,
+        is_active: bool | Unset = UNSET,
+        org: str | None = None,
+    ) -> CustomFieldKey:
+        """Define a custom field key.
+
+        `POST /organizations/{org}/custom-field-keys` (operation `create_custom_field_key`).
+
+        Defines a custom field key (admins only). `key`, `applies_to` and `field_type` cannot change later.
+
+        Args:
+            applies_to: The record type (open string), e.g. process, task, member, guest, folder, tag,
+                template, step, form_field, kickoff_field.
+            field_type: text, textarea, number, boolean, date, email, url, radio, dropdown, multiselect or
+                table (open string).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldKeyCreate(
+            key=key, applies_to=applies_to, field_type=field_type, is_required=is_required, is_active=is_active
+        )
+        _response = self._send(_custom_fields__create_custom_field_key._get_kwargs(org=self._org(org), body=_body))
+        return expect(
+            _custom_fields__create_custom_field_key._parse_response(client=self._tf.client, response=_response),
+            CustomFieldKeyEnvelope,
+            _response,
+        ).data
+
+    def get_process_custom_fields(self, run_id: str, *, org: str | None = None) -> CustomFieldValuesEnvelopeData:
+        """Get the custom field values of a Process.
+
+        `GET /organizations/{org}/runs/{run_id}/custom-fields` (operation `get_process_custom_fields`).
+
+        Returns the custom field values of a Process (API: run).
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(_custom_fields__get_process_custom_fields._get_kwargs(org=self._org(org), run_id=run_id))
+        return expect(
+            _custom_fields__get_process_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def set_process_custom_fields(
+        self, run_id: str, *, custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any], org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Replace the custom field values of a Process.
+
+        `PUT /organizations/{org}/runs/{run_id}/custom-fields` (operation `set_process_custom_fields`).
+
+        Replaces every custom field value of a Process (API: run) (a full replace: keys left out are
+        cleared; required keys must be present).
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            custom_fields: Key name to value.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValues(custom_fields=as_model(CustomFieldValuesCustomFields, custom_fields))
+        _response = self._send(
+            _custom_fields__set_process_custom_fields._get_kwargs(org=self._org(org), run_id=run_id, body=_body)
+        )
+        return expect(
+            _custom_fields__set_process_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def delete_process_custom_field(self, run_id: str, custom_field_key: str, *, org: str | None = None) -> None:
+        """Remove one custom field value of a Process.
+
+        `DELETE /organizations/{org}/runs/{run_id}/custom-fields/{custom_field_key}` (operation `delete_process_custom_field`).
+
+        Removes one custom field value of a Process (API: run). A system key answers 403.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            custom_field_key: The custom field key's name (for example `priority`).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _custom_fields__delete_process_custom_field._get_kwargs(
+                org=self._org(org), run_id=run_id, custom_field_key=custom_field_key
+            )
+        )
+
+    def patch_process_custom_field(
+        self, run_id: str, custom_field_key: str, *, value: Any, org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Set one custom field value of a Process.
+
+        `PATCH /organizations/{org}/runs/{run_id}/custom-fields/{custom_field_key}` (operation `patch_process_custom_field`).
+
+        Sets one custom field value of a Process (API: run); the others stay.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            custom_field_key: The custom field key's name (for example `priority`).
+            value: The value
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValue(value=value)
+        _response = self._send(
+            _custom_fields__patch_process_custom_field._get_kwargs(
+                org=self._org(org), run_id=run_id, custom_field_key=custom_field_key, body=_body
+            )
+        )
+        return expect(
+            _custom_fields__patch_process_custom_field._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def get_process_task_custom_fields(
+        self, run_id: str, task_id: str, *, org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Get the custom field values of a Task of a Process.
+
+        `GET /organizations/{org}/runs/{run_id}/tasks/{task_id}/custom-fields` (operation `get_process_task_custom_fields`).
+
+        Returns the custom field values of a Task of a Process (API: run).
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            task_id: Task id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _custom_fields__get_process_task_custom_fields._get_kwargs(
+                org=self._org(org), run_id=run_id, task_id=task_id
+            )
+        )
+        return expect(
+            _custom_fields__get_process_task_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def set_process_task_custom_fields(
+        self,
+        run_id: str,
+        task_id: str,
+        *,
+        custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any],
+        org: str | None = None,
+    ) -> CustomFieldValuesEnvelopeData:
+        """Replace the custom field values of a Task of a Process.
+
+        `PUT /organizations/{org}/runs/{run_id}/tasks/{task_id}/custom-fields` (operation `set_process_task_custom_fields`).
+
+        Replaces every custom field value of a Task of a Process (API: run) (a full replace: keys left out
+        are cleared; required keys must be present).
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            task_id: Task id, 32 lowercase hex characters.
+            custom_fields: Key name to value.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValues(custom_fields=as_model(CustomFieldValuesCustomFields, custom_fields))
+        _response = self._send(
+            _custom_fields__set_process_task_custom_fields._get_kwargs(
+                org=self._org(org), run_id=run_id, task_id=task_id, body=_body
+            )
+        )
+        return expect(
+            _custom_fields__set_process_task_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def delete_process_task_custom_field(
+        self, run_id: str, task_id: str, custom_field_key: str, *, org: str | None = None
+    ) -> None:
+        """Remove one custom field value of a Task of a Process.
+
+        `DELETE /organizations/{org}/runs/{run_id}/tasks/{task_id}/custom-fields/{custom_field_key}` (operation `delete_process_task_custom_field`).
+
+        Removes one custom field value of a Task of a Process (API: run). A system key answers 403.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            task_id: Task id, 32 lowercase hex characters.
+            custom_field_key: The custom field key's name (for example `priority`).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _custom_fields__delete_process_task_custom_field._get_kwargs(
+                org=self._org(org), run_id=run_id, task_id=task_id, custom_field_key=custom_field_key
+            )
+        )
+
+    def patch_process_task_custom_field(
+        self, run_id: str, task_id: str, custom_field_key: str, *, value: Any, org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Set one custom field value of a Task of a Process.
+
+        `PATCH /organizations/{org}/runs/{run_id}/tasks/{task_id}/custom-fields/{custom_field_key}` (operation `patch_process_task_custom_field`).
+
+        Sets one custom field value of a Task of a Process (API: run); the others stay.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            task_id: Task id, 32 lowercase hex characters.
+            custom_field_key: The custom field key's name (for example `priority`).
+            value: The value
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValue(value=value)
+        _response = self._send(
+            _custom_fields__patch_process_task_custom_field._get_kwargs(
+                org=self._org(org), run_id=run_id, task_id=task_id, custom_field_key=custom_field_key, body=_body
+            )
+        )
+        return expect(
+            _custom_fields__patch_process_task_custom_field._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def get_member_custom_fields(self, user_id: int, *, org: str | None = None) -> CustomFieldValuesEnvelopeData:
+        """Get the custom field values of a member.
+
+        `GET /organizations/{org}/users/{user_id}/custom-fields` (operation `get_member_custom_fields`).
+
+        Returns the custom field values of a member.
+
+        Args:
+            user_id: Member (user) id, an integer.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _custom_fields__get_member_custom_fields._get_kwargs(org=self._org(org), user_id=user_id)
+        )
+        return expect(
+            _custom_fields__get_member_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def set_member_custom_fields(
+        self, user_id: int, *, custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any], org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Replace the custom field values of a member.
+
+        `PUT /organizations/{org}/users/{user_id}/custom-fields` (operation `set_member_custom_fields`).
+
+        Replaces every custom field value of a member (a full replace: keys left out are cleared; required
+        keys must be present).
+
+        Args:
+            user_id: Member (user) id, an integer.
+            custom_fields: Key name to value.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValues(custom_fields=as_model(CustomFieldValuesCustomFields, custom_fields))
+        _response = self._send(
+            _custom_fields__set_member_custom_fields._get_kwargs(org=self._org(org), user_id=user_id, body=_body)
+        )
+        return expect(
+            _custom_fields__set_member_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def delete_member_custom_field(self, user_id: int, custom_field_key: str, *, org: str | None = None) -> None:
+        """Remove one custom field value of a member.
+
+        `DELETE /organizations/{org}/users/{user_id}/custom-fields/{custom_field_key}` (operation `delete_member_custom_field`).
+
+        Removes one custom field value of a member. A system key answers 403.
+
+        Args:
+            user_id: Member (user) id, an integer.
+            custom_field_key: The custom field key's name (for example `priority`).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _custom_fields__delete_member_custom_field._get_kwargs(
+                org=self._org(org), user_id=user_id, custom_field_key=custom_field_key
+            )
+        )
+
+    def patch_member_custom_field(
+        self, user_id: int, custom_field_key: str, *, value: Any, org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Set one custom field value of a member.
+
+        `PATCH /organizations/{org}/users/{user_id}/custom-fields/{custom_field_key}` (operation `patch_member_custom_field`).
+
+        Sets one custom field value of a member; the others stay.
+
+        Args:
+            user_id: Member (user) id, an integer.
+            custom_field_key: The custom field key's name (for example `priority`).
+            value: The value
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValue(value=value)
+        _response = self._send(
+            _custom_fields__patch_member_custom_field._get_kwargs(
+                org=self._org(org), user_id=user_id, custom_field_key=custom_field_key, body=_body
+            )
+        )
+        return expect(
+            _custom_fields__patch_member_custom_field._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def get_guest_custom_fields(self, guest_code: str, *, org: str | None = None) -> CustomFieldValuesEnvelopeData:
+        """Get the custom field values of a guest.
+
+        `GET /organizations/{org}/guests/{guest_code}/custom-fields` (operation `get_guest_custom_fields`).
+
+        Returns the custom field values of a guest (by guest code).
+
+        Args:
+            guest_code: A guest's code (Tallyfy's custom fields page); the sandbox also accepts the guest's
+                email.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _custom_fields__get_guest_custom_fields._get_kwargs(org=self._org(org), guest_code=guest_code)
+        )
+        return expect(
+            _custom_fields__get_guest_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def set_guest_custom_fields(
+        self,
+        guest_code: str,
+        *,
+        custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any],
+        org: str | None = None,
+    ) -> CustomFieldValuesEnvelopeData:
+        """Replace the custom field values of a guest.
+
+        `PUT /organizations/{org}/guests/{guest_code}/custom-fields` (operation `set_guest_custom_fields`).
+
+        Replaces every custom field value of a guest (by guest code) (a full replace: keys left out are
+        cleared; required keys must be present).
+
+        Args:
+            guest_code: A guest's code (Tallyfy's custom fields page); the sandbox also accepts the guest's
+                email.
+            custom_fields: Key name to value.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValues(custom_fields=as_model(CustomFieldValuesCustomFields, custom_fields))
+        _response = self._send(
+            _custom_fields__set_guest_custom_fields._get_kwargs(org=self._org(org), guest_code=guest_code, body=_body)
+        )
+        return expect(
+            _custom_fields__set_guest_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def delete_guest_custom_field(self, guest_code: str, custom_field_key: str, *, org: str | None = None) -> None:
+        """Remove one custom field value of a guest.
+
+        `DELETE /organizations/{org}/guests/{guest_code}/custom-fields/{custom_field_key}` (operation `delete_guest_custom_field`).
+
+        Removes one custom field value of a guest (by guest code). A system key answers 403.
+
+        Args:
+            guest_code: A guest's code (Tallyfy's custom fields page); the sandbox also accepts the guest's
+                email.
+            custom_field_key: The custom field key's name (for example `priority`).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _custom_fields__delete_guest_custom_field._get_kwargs(
+                org=self._org(org), guest_code=guest_code, custom_field_key=custom_field_key
+            )
+        )
+
+    def patch_guest_custom_field(
+        self, guest_code: str, custom_field_key: str, *, value: Any, org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Set one custom field value of a guest.
+
+        `PATCH /organizations/{org}/guests/{guest_code}/custom-fields/{custom_field_key}` (operation `patch_guest_custom_field`).
+
+        Sets one custom field value of a guest (by guest code); the others stay.
+
+        Args:
+            guest_code: A guest's code (Tallyfy's custom fields page); the sandbox also accepts the guest's
+                email.
+            custom_field_key: The custom field key's name (for example `priority`).
+            value: The value
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValue(value=value)
+        _response = self._send(
+            _custom_fields__patch_guest_custom_field._get_kwargs(
+                org=self._org(org), guest_code=guest_code, custom_field_key=custom_field_key, body=_body
+            )
+        )
+        return expect(
+            _custom_fields__patch_guest_custom_field._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def get_folder_custom_fields(self, folder_id: str, *, org: str | None = None) -> CustomFieldValuesEnvelopeData:
+        """Get the custom field values of a folder.
+
+        `GET /organizations/{org}/folders/{folder_id}/custom-fields` (operation `get_folder_custom_fields`).
+
+        Returns the custom field values of a folder.
+
+        Args:
+            folder_id: Folder id (a string; its format is not documented publicly).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _custom_fields__get_folder_custom_fields._get_kwargs(org=self._org(org), folder_id=folder_id)
+        )
+        return expect(
+            _custom_fields__get_folder_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def set_folder_custom_fields(
+        self,
+        folder_id: str,
+        *,
+        custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any],
+        org: str | None = None,
+    ) -> CustomFieldValuesEnvelopeData:
+        """Replace the custom field values of a folder.
+
+        `PUT /organizations/{org}/folders/{folder_id}/custom-fields` (operation `set_folder_custom_fields`).
+
+        Replaces every custom field value of a folder (a full replace: keys left out are cleared; required
+        keys must be present).
+
+        Args:
+            folder_id: Folder id (a string; its format is not documented publicly).
+            custom_fields: Key name to value.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValues(custom_fields=as_model(CustomFieldValuesCustomFields, custom_fields))
+        _response = self._send(
+            _custom_fields__set_folder_custom_fields._get_kwargs(org=self._org(org), folder_id=folder_id, body=_body)
+        )
+        return expect(
+            _custom_fields__set_folder_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def delete_folder_custom_field(self, folder_id: str, custom_field_key: str, *, org: str | None = None) -> None:
+        """Remove one custom field value of a folder.
+
+        `DELETE /organizations/{org}/folders/{folder_id}/custom-fields/{custom_field_key}` (operation `delete_folder_custom_field`).
+
+        Removes one custom field value of a folder. A system key answers 403.
+
+        Args:
+            folder_id: Folder id (a string; its format is not documented publicly).
+            custom_field_key: The custom field key's name (for example `priority`).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _custom_fields__delete_folder_custom_field._get_kwargs(
+                org=self._org(org), folder_id=folder_id, custom_field_key=custom_field_key
+            )
+        )
+
+    def patch_folder_custom_field(
+        self, folder_id: str, custom_field_key: str, *, value: Any, org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Set one custom field value of a folder.
+
+        `PATCH /organizations/{org}/folders/{folder_id}/custom-fields/{custom_field_key}` (operation `patch_folder_custom_field`).
+
+        Sets one custom field value of a folder; the others stay.
+
+        Args:
+            folder_id: Folder id (a string; its format is not documented publicly).
+            custom_field_key: The custom field key's name (for example `priority`).
+            value: The value
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValue(value=value)
+        _response = self._send(
+            _custom_fields__patch_folder_custom_field._get_kwargs(
+                org=self._org(org), folder_id=folder_id, custom_field_key=custom_field_key, body=_body
+            )
+        )
+        return expect(
+            _custom_fields__patch_folder_custom_field._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def get_tag_custom_fields(self, tag_id: str, *, org: str | None = None) -> CustomFieldValuesEnvelopeData:
+        """Get the custom field values of a tag.
+
+        `GET /organizations/{org}/tags/{tag_id}/custom-fields` (operation `get_tag_custom_fields`).
+
+        Returns the custom field values of a tag.
+
+        Args:
+            tag_id: Tag id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(_custom_fields__get_tag_custom_fields._get_kwargs(org=self._org(org), tag_id=tag_id))
+        return expect(
+            _custom_fields__get_tag_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def set_tag_custom_fields(
+        self, tag_id: str, *, custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any], org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Replace the custom field values of a tag.
+
+        `PUT /organizations/{org}/tags/{tag_id}/custom-fields` (operation `set_tag_custom_fields`).
+
+        Replaces every custom field value of a tag (a full replace: keys left out are cleared; required keys
+        must be present).
+
+        Args:
+            tag_id: Tag id, 32 lowercase hex characters.
+            custom_fields: Key name to value.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValues(custom_fields=as_model(CustomFieldValuesCustomFields, custom_fields))
+        _response = self._send(
+            _custom_fields__set_tag_custom_fields._get_kwargs(org=self._org(org), tag_id=tag_id, body=_body)
+        )
+        return expect(
+            _custom_fields__set_tag_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def delete_tag_custom_field(self, tag_id: str, custom_field_key: str, *, org: str | None = None) -> None:
+        """Remove one custom field value of a tag.
+
+        `DELETE /organizations/{org}/tags/{tag_id}/custom-fields/{custom_field_key}` (operation `delete_tag_custom_field`).
+
+        Removes one custom field value of a tag. A system key answers 403.
+
+        Args:
+            tag_id: Tag id, 32 lowercase hex characters.
+            custom_field_key: The custom field key's name (for example `priority`).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _custom_fields__delete_tag_custom_field._get_kwargs(
+                org=self._org(org), tag_id=tag_id, custom_field_key=custom_field_key
+            )
+        )
+
+    def patch_tag_custom_field(
+        self, tag_id: str, custom_field_key: str, *, value: Any, org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Set one custom field value of a tag.
+
+        `PATCH /organizations/{org}/tags/{tag_id}/custom-fields/{custom_field_key}` (operation `patch_tag_custom_field`).
+
+        Sets one custom field value of a tag; the others stay.
+
+        Args:
+            tag_id: Tag id, 32 lowercase hex characters.
+            custom_field_key: The custom field key's name (for example `priority`).
+            value: The value
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValue(value=value)
+        _response = self._send(
+            _custom_fields__patch_tag_custom_field._get_kwargs(
+                org=self._org(org), tag_id=tag_id, custom_field_key=custom_field_key, body=_body
+            )
+        )
+        return expect(
+            _custom_fields__patch_tag_custom_field._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def get_blueprint_custom_fields(
+        self, checklist_id: str, *, org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Get the custom field values of a Blueprint.
+
+        `GET /organizations/{org}/checklists/{checklist_id}/custom-fields` (operation `get_blueprint_custom_fields`).
+
+        Returns the custom field values of a Blueprint (API: checklist).
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _custom_fields__get_blueprint_custom_fields._get_kwargs(org=self._org(org), checklist_id=checklist_id)
+        )
+        return expect(
+            _custom_fields__get_blueprint_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def set_blueprint_custom_fields(
+        self,
+        checklist_id: str,
+        *,
+        custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any],
+        org: str | None = None,
+    ) -> CustomFieldValuesEnvelopeData:
+        """Replace the custom field values of a Blueprint.
+
+        `PUT /organizations/{org}/checklists/{checklist_id}/custom-fields` (operation `set_blueprint_custom_fields`).
+
+        Replaces every custom field value of a Blueprint (API: checklist) (a full replace: keys left out are
+        cleared; required keys must be present).
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            custom_fields: Key name to value.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValues(custom_fields=as_model(CustomFieldValuesCustomFields, custom_fields))
+        _response = self._send(
+            _custom_fields__set_blueprint_custom_fields._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, body=_body
+            )
+        )
+        return expect(
+            _custom_fields__set_blueprint_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def get_step_custom_fields(
+        self, checklist_id: str, step_id: str, *, org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Get the custom field values of a Step of a Blueprint.
+
+        `GET /organizations/{org}/checklists/{checklist_id}/steps/{step_id}/custom-fields` (operation `get_step_custom_fields`).
+
+        Returns the custom field values of a Step of a Blueprint (API: checklist).
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _custom_fields__get_step_custom_fields._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, step_id=step_id
+            )
+        )
+        return expect(
+            _custom_fields__get_step_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def set_step_custom_fields(
+        self,
+        checklist_id: str,
+        step_id: str,
+        *,
+        custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any],
+        org: str | None = None,
+    ) -> CustomFieldValuesEnvelopeData:
+        """Replace the custom field values of a Step of a Blueprint.
+
+        `PUT /organizations/{org}/checklists/{checklist_id}/steps/{step_id}/custom-fields` (operation `set_step_custom_fields`).
+
+        Replaces every custom field value of a Step of a Blueprint (API: checklist) (a full replace: keys
+        left out are cleared; required keys must be present).
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            custom_fields: Key name to value.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValues(custom_fields=as_model(CustomFieldValuesCustomFields, custom_fields))
+        _response = self._send(
+            _custom_fields__set_step_custom_fields._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, step_id=step_id, body=_body
+            )
+        )
+        return expect(
+            _custom_fields__set_step_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def get_capture_custom_fields(
+        self, checklist_id: str, step_id: str, capture_id: str, *, org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Get the custom field values of a Task form field.
+
+        `GET /organizations/{org}/checklists/{checklist_id}/steps/{step_id}/captures/{capture_id}/custom-fields` (operation `get_capture_custom_fields`).
+
+        Returns the custom field values of a Task form field (API: capture) of a Blueprint (API: checklist)
+        step.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            capture_id: Task form field (API: capture) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _custom_fields__get_capture_custom_fields._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, step_id=step_id, capture_id=capture_id
+            )
+        )
+        return expect(
+            _custom_fields__get_capture_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def set_capture_custom_fields(
+        self,
+        checklist_id: str,
+        step_id: str,
+        capture_id: str,
+        *,
+        custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any],
+        org: str | None = None,
+    ) -> CustomFieldValuesEnvelopeData:
+        """Replace the custom field values of a Task form field.
+
+        `PUT /organizations/{org}/checklists/{checklist_id}/steps/{step_id}/captures/{capture_id}/custom-fields` (operation `set_capture_custom_fields`).
+
+        Replaces every custom field value of a Task form field (API: capture) of a Blueprint (API:
+        checklist) step (a full replace: keys left out are cleared; required keys must be present).
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            capture_id: Task form field (API: capture) id, 32 lowercase hex characters.
+            custom_fields: Key name to value.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValues(custom_fields=as_model(CustomFieldValuesCustomFields, custom_fields))
+        _response = self._send(
+            _custom_fields__set_capture_custom_fields._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, step_id=step_id, capture_id=capture_id, body=_body
+            )
+        )
+        return expect(
+            _custom_fields__set_capture_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def get_kickoff_field_custom_fields(
+        self, checklist_id: str, kickoff_field_id: str, *, org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Get the custom field values of a Kick-off form field.
+
+        `GET /organizations/{org}/checklists/{checklist_id}/preruns/{kickoff_field_id}/custom-fields` (operation `get_kickoff_field_custom_fields`).
+
+        Returns the custom field values of a Kick-off form field (API: prerun) of a Blueprint (API:
+        checklist).
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            kickoff_field_id: Kick-off form field (API: prerun) id, its timeline_id: 32 lowercase hex
+                characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = self._send(
+            _custom_fields__get_kickoff_field_custom_fields._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, kickoff_field_id=kickoff_field_id
+            )
+        )
+        return expect(
+            _custom_fields__get_kickoff_field_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    def set_kickoff_field_custom_fields(
+        self,
+        checklist_id: str,
+        kickoff_field_id: str,
+        *,
+        custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any],
+        org: str | None = None,
+    ) -> CustomFieldValuesEnvelopeData:
+        """Replace the custom field values of a Kick-off form field.
+
+        `PUT /organizations/{org}/checklists/{checklist_id}/preruns/{kickoff_field_id}/custom-fields` (operation `set_kickoff_field_custom_fields`).
+
+        Replaces every custom field value of a Kick-off form field (API: prerun) of a Blueprint (API:
+        checklist) (a full replace: keys left out are cleared; required keys must be present).
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            kickoff_field_id: Kick-off form field (API: prerun) id, its timeline_id: 32 lowercase hex
+                characters.
+            custom_fields: Key name to value.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValues(custom_fields=as_model(CustomFieldValuesCustomFields, custom_fields))
+        _response = self._send(
+            _custom_fields__set_kickoff_field_custom_fields._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, kickoff_field_id=kickoff_field_id, body=_body
+            )
+        )
+        return expect(
+            _custom_fields__set_kickoff_field_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+
 class SyncResources(SyncFacade):
     """The resources of `Tallyfy`: one attribute per spec tag."""
 
@@ -3104,6 +5786,11 @@ class SyncResources(SyncFacade):
     def applications(self) -> ApplicationsResource:
         """Third-party applications with a client_credentials token - provision users and get user-context tokens for them."""
         return ApplicationsResource(self)
+
+    @property
+    def custom_fields(self) -> CustomFieldsResource:
+        """Custom field keys (definitions) and their values on ten kinds of record (Tallyfy's custom fields page)."""
+        return CustomFieldsResource(self)
 
 
 class AsyncAuthResource(AsyncResource):
@@ -3248,6 +5935,50 @@ class AsyncIdentityResource(AsyncResource):
         return expect(
             _identity__update_organization._parse_response(client=self._tf.client, response=_response),
             OrganizationEnvelope,
+            _response,
+        ).data
+
+    async def get_my_membership(self, *, org: str | None = None) -> User:
+        """Get my membership of an organization.
+
+        `GET /organizations/{org}/me` (operation `get_my_membership`).
+
+        Returns the current user as a member of this organization (the SDK's `get_current_user_info`).
+
+        Args:
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(_identity__get_my_membership._get_kwargs(org=self._org(org)))
+        return expect(
+            _identity__get_my_membership._parse_response(client=self._tf.client, response=_response),
+            UserEnvelope,
+            _response,
+        ).data
+
+    async def update_my_membership(
+        self,
+        *,
+        first_name: str | Unset = UNSET,
+        last_name: str | Unset = UNSET,
+        job_title: str | Unset = UNSET,
+        timezone: str | Unset = UNSET,
+        org: str | None = None,
+    ) -> User:
+        """Update the current user's profile.
+
+        `PUT /organizations/{org}/me` (operation `update_my_membership`).
+
+        Updates the current user's own profile in this organization (first and last name, job title,
+        timezone).
+
+        Args:
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = ProfileUpdate(first_name=first_name, last_name=last_name, job_title=job_title, timezone=timezone)
+        _response = await self._send(_identity__update_my_membership._get_kwargs(org=self._org(org), body=_body))
+        return expect(
+            _identity__update_my_membership._parse_response(client=self._tf.client, response=_response),
+            UserEnvelope,
             _response,
         ).data
 
@@ -3446,7 +6177,8 @@ class AsyncBlueprintsResource(AsyncResource):
         self,
         checklist_id: str,
         *,
-        title: str | Unset = UNSET,
+        title: str,
+        folder_id: str | Unset | None = UNSET,
         summary: str | Unset = UNSET,
         guidance: str | Unset = UNSET,
         owner_id: int | Unset = UNSET,
@@ -3458,10 +6190,12 @@ class AsyncBlueprintsResource(AsyncResource):
 
         `PUT /organizations/{org}/checklists/{checklist_id}` (operation `update_blueprint`).
 
-        Updates a Blueprint (API: checklist). Send only the fields to change. Needs a user context.
+        Updates a Blueprint (API: checklist). Send `title` (required even when unchanged) and the fields to
+        change. Needs a user context.
 
         Args:
             checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            folder_id: The folder the blueprint is filed in (how the SDK files a blueprint).
             guidance: Longer instructions (HTML).
             owner_id: User id of the owner.
             type_: Blueprint type (open string), e.g. procedure, form, document.
@@ -3469,7 +6203,13 @@ class AsyncBlueprintsResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _body = BlueprintUpdate(
-            title=title, summary=summary, guidance=guidance, owner_id=owner_id, type_=type_, webhook=webhook
+            title=title,
+            folder_id=folder_id,
+            summary=summary,
+            guidance=guidance,
+            owner_id=owner_id,
+            type_=type_,
+            webhook=webhook,
         )
         _response = await self._send(
             _blueprints__update_blueprint._get_kwargs(org=self._org(org), checklist_id=checklist_id, body=_body)
@@ -3524,6 +6264,41 @@ class AsyncBlueprintsResource(AsyncResource):
             _response,
         ).data
 
+    async def create_step(
+        self,
+        checklist_id: str,
+        *,
+        title: str,
+        summary: str | Unset = UNSET,
+        position: int | Unset = UNSET,
+        task_type: str | Unset = UNSET,
+        assignees: StepAssignees | Unset = UNSET,
+        org: str | None = None,
+    ) -> Step:
+        """Add a step to a blueprint.
+
+        `POST /organizations/{org}/checklists/{checklist_id}/steps` (operation `create_blueprint_step`).
+
+        Adds a Step to a Blueprint (API: checklist). The SDK sends `title`, `summary`, `position`,
+        `task_type` and `assignees`.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            position: Place in the blueprint
+            task_type: Task type (open string), e.g. task, approval, expiring, email.
+            assignees: Who a step's task goes to.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = StepCreate(title=title, summary=summary, position=position, task_type=task_type, assignees=assignees)
+        _response = await self._send(
+            _blueprints__create_blueprint_step._get_kwargs(org=self._org(org), checklist_id=checklist_id, body=_body)
+        )
+        return expect(
+            _blueprints__create_blueprint_step._parse_response(client=self._tf.client, response=_response),
+            StepEnvelope,
+            _response,
+        ).data
+
     async def get_step(self, checklist_id: str, step_id: str, *, org: str | None = None) -> Step:
         """Get a blueprint step.
 
@@ -3546,6 +6321,61 @@ class AsyncBlueprintsResource(AsyncResource):
             StepEnvelope,
             _response,
         ).data
+
+    async def update_step(
+        self,
+        checklist_id: str,
+        step_id: str,
+        *,
+        title: str | Unset = UNSET,
+        summary: str | Unset = UNSET,
+        task_type: str | Unset = UNSET,
+        assignees: StepAssignees | Unset = UNSET,
+        org: str | None = None,
+    ) -> Step:
+        """Update a blueprint step.
+
+        `PUT /organizations/{org}/checklists/{checklist_id}/steps/{step_id}` (operation `update_blueprint_step`).
+
+        Updates one Step of a Blueprint (API: checklist): title, summary, assignees, deadline. The SDK and
+        the MCP server send the fields to change (for example `summary` or `assignees`).
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            assignees: Who a step's task goes to.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = StepUpdate(title=title, summary=summary, task_type=task_type, assignees=assignees)
+        _response = await self._send(
+            _blueprints__update_blueprint_step._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, step_id=step_id, body=_body
+            )
+        )
+        return expect(
+            _blueprints__update_blueprint_step._parse_response(client=self._tf.client, response=_response),
+            StepEnvelope,
+            _response,
+        ).data
+
+    async def delete_step(self, checklist_id: str, step_id: str, *, org: str | None = None) -> None:
+        """Delete a blueprint step.
+
+        `DELETE /organizations/{org}/checklists/{checklist_id}/steps/{step_id}` (operation `delete_blueprint_step`).
+
+        Removes a Step from a Blueprint (API: checklist). Processes (API: runs) already launched keep their
+        tasks.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _blueprints__delete_blueprint_step._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, step_id=step_id
+            )
+        )
 
     async def delete(self, checklist_id: str, *, org: str | None = None) -> DeletionReport:
         """Permanently delete a blueprint.
@@ -3749,6 +6579,34 @@ class AsyncBlueprintsResource(AsyncResource):
             _response,
         ).data
 
+    async def reorder_step_captures(
+        self, checklist_id: str, step_id: str, *, capture_id: str, position: int, org: str | None = None
+    ) -> builtins.list[Capture]:
+        """Reorder the form fields of a step.
+
+        `PUT /organizations/{org}/checklists/{checklist_id}/steps/{step_id}/captures` (operation `reorder_step_captures`).
+
+        Moves one Task form field (API: capture) of a Step of a Blueprint (API: checklist) to a new
+        `position` (from 1); the others shift. One field per request, as Tallyfy's SDK sends it.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            position: The field's new place, from 1.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CaptureOrder(capture_id=capture_id, position=position)
+        _response = await self._send(
+            _blueprints__reorder_step_captures._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, step_id=step_id, body=_body
+            )
+        )
+        return expect(
+            _blueprints__reorder_step_captures._parse_response(client=self._tf.client, response=_response),
+            CaptureList,
+            _response,
+        ).data
+
     async def create_step_capture(
         self,
         checklist_id: str,
@@ -3887,6 +6745,203 @@ class AsyncBlueprintsResource(AsyncResource):
             )
         )
 
+    async def clone_step(self, checklist_id: str, step_id: str, *, org: str | None = None) -> Step:
+        """Clone a blueprint step.
+
+        `POST /organizations/{org}/checklists/{checklist_id}/steps/{step_id}/clone` (operation `clone_blueprint_step`).
+
+        Copies a Step, with its Task form fields (API: captures), into the same Blueprint (API: checklist),
+        placed after the original.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _blueprints__clone_blueprint_step._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, step_id=step_id
+            )
+        )
+        return expect(
+            _blueprints__clone_blueprint_step._parse_response(client=self._tf.client, response=_response),
+            StepEnvelope,
+            _response,
+        ).data
+
+    async def reorder_step(self, checklist_id: str, step_id: str, *, position: int, org: str | None = None) -> Step:
+        """Move a blueprint step.
+
+        `PUT /organizations/{org}/checklists/{checklist_id}/steps/{step_id}/reorder` (operation `reorder_blueprint_step`).
+
+        Moves a Step of a Blueprint (API: checklist) to a new `position` (from 1); the other steps shift.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            position: The step's new place
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = StepReorder(position=position)
+        _response = await self._send(
+            _blueprints__reorder_blueprint_step._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, step_id=step_id, body=_body
+            )
+        )
+        return expect(
+            _blueprints__reorder_blueprint_step._parse_response(client=self._tf.client, response=_response),
+            StepEnvelope,
+            _response,
+        ).data
+
+    async def move_step_capture(
+        self,
+        checklist_id: str,
+        step_id: str,
+        capture_id: str,
+        *,
+        to_step_id: str | Unset = UNSET,
+        target_step_id: str | Unset = UNSET,
+        position: int | Unset = UNSET,
+        org: str | None = None,
+    ) -> Capture:
+        """Move a form field to another step.
+
+        `PUT /organizations/{org}/checklists/{checklist_id}/steps/{step_id}/captures/{capture_id}/move-out` (operation `move_step_capture`).
+
+        Moves a Task form field (API: capture) from this Step to the Step named by `to_step_id` (n8n) or
+        `target_step_id` (SDK) in the same Blueprint (API: checklist). The sources name the target
+        differently; the sandbox accepts both.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            capture_id: Task form field (API: capture) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CaptureMove(to_step_id=to_step_id, target_step_id=target_step_id, position=position)
+        _response = await self._send(
+            _blueprints__move_step_capture._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, step_id=step_id, capture_id=capture_id, body=_body
+            )
+        )
+        return expect(
+            _blueprints__move_step_capture._parse_response(client=self._tf.client, response=_response),
+            CaptureEnvelope,
+            _response,
+        ).data
+
+    async def create_automated_action(
+        self,
+        checklist_id: str,
+        *,
+        automated_alias: str | Unset = UNSET,
+        conditions: builtins.list[AutomatedActionWriteConditionsItem] | Unset = UNSET,
+        then_actions: builtins.list[AutomatedActionWriteThenActionsItem] | Unset = UNSET,
+        org: str | None = None,
+    ) -> Record:
+        """Add an automation rule to a blueprint.
+
+        `POST /organizations/{org}/checklists/{checklist_id}/automated-actions` (operation `create_automated_action`).
+
+        Adds an automated action (if-this-then-that rule) to a Blueprint (API: checklist). There is no GET
+        route: the rules come inline in the blueprint's `automated_actions` (the CLI reads them there).
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = AutomatedActionWrite(automated_alias=automated_alias, conditions=conditions, then_actions=then_actions)
+        _response = await self._send(
+            _blueprints__create_automated_action._get_kwargs(org=self._org(org), checklist_id=checklist_id, body=_body)
+        )
+        return expect(
+            _blueprints__create_automated_action._parse_response(client=self._tf.client, response=_response),
+            RecordEnvelope,
+            _response,
+        ).data
+
+    async def update_automated_action(
+        self,
+        checklist_id: str,
+        automation_id: str,
+        *,
+        automated_alias: str | Unset = UNSET,
+        conditions: builtins.list[AutomatedActionWriteConditionsItem] | Unset = UNSET,
+        then_actions: builtins.list[AutomatedActionWriteThenActionsItem] | Unset = UNSET,
+        org: str | None = None,
+    ) -> Record:
+        """Update an automation rule.
+
+        `PUT /organizations/{org}/checklists/{checklist_id}/automated-actions/{automation_id}` (operation `update_automated_action`).
+
+        Replaces an automated action of a Blueprint (API: checklist).
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            automation_id: Automated action id (as the blueprint's `automated_actions` list it).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = AutomatedActionWrite(automated_alias=automated_alias, conditions=conditions, then_actions=then_actions)
+        _response = await self._send(
+            _blueprints__update_automated_action._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, automation_id=automation_id, body=_body
+            )
+        )
+        return expect(
+            _blueprints__update_automated_action._parse_response(client=self._tf.client, response=_response),
+            RecordEnvelope,
+            _response,
+        ).data
+
+    async def delete_automated_action(self, checklist_id: str, automation_id: str, *, org: str | None = None) -> None:
+        """Delete an automation rule.
+
+        `DELETE /organizations/{org}/checklists/{checklist_id}/automated-actions/{automation_id}` (operation `delete_automated_action`).
+
+        Removes an automated action from a Blueprint (API: checklist).
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            automation_id: Automated action id (as the blueprint's `automated_actions` list it).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _blueprints__delete_automated_action._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, automation_id=automation_id
+            )
+        )
+
+    async def edit_step_type_micro(
+        self, checklist_id: str, step_id: str, *, step_type: str, org: str | None = None
+    ) -> Step:
+        """Set whether all or any assignee completes a step (micro-function route).
+
+        `PUT /processes/micro-functions/organizations/{org}/blueprints/{checklist_id}/steps/{step_id}/edit-step-type` (operation `edit_step_type_micro`).
+
+        Sets a Step of a Blueprint (API: checklist) to need `all` assignees or `any` one (`stepType`). Only
+        the Power Platform connector (2021) shows this micro-functions route (its `/processes/` prefix names
+        no Process or run), under the same `/api` base; no other source does, so prefer the documented
+        routes.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            step_type: all or any (open string).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = MicroStepType(step_type=step_type)
+        _response = await self._send(
+            _blueprints__edit_step_type_micro._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, step_id=step_id, body=_body
+            )
+        )
+        return expect(
+            _blueprints__edit_step_type_micro._parse_response(client=self._tf.client, response=_response),
+            StepEnvelope,
+            _response,
+        ).data
+
 
 class AsyncProcessesResource(AsyncResource):
     """Processes (API: runs), launched from blueprints."""
@@ -3907,6 +6962,11 @@ class AsyncProcessesResource(AsyncResource):
         type_: str | Unset = UNSET,
         with_: str | Unset = UNSET,
         sort: str | Unset = UNSET,
+        tag_ids: str | Unset = UNSET,
+        untagged: bool | Unset = UNSET,
+        starred: bool | Unset = UNSET,
+        groups: str | Unset = UNSET,
+        without_pagination: bool | Unset = UNSET,
         org: str | None = None,
     ) -> Page[Process]:
         """List processes.
@@ -3932,6 +6992,11 @@ class AsyncProcessesResource(AsyncResource):
                 `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
                 wrapped as `{"data": ...}`.
             sort: Sort order (open string; a leading `-` sorts descending, e.g. `-created_at`).
+            tag_ids: Comma-separated tag ids.
+            untagged: true: only processes with no tags.
+            starred: Filter by starred.
+            groups: Comma-separated group ids.
+            without_pagination: true: every result in one answer.
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
@@ -3948,6 +7013,11 @@ class AsyncProcessesResource(AsyncResource):
                 type_=type_,
                 with_=with_,
                 sort=sort,
+                tag_ids=tag_ids,
+                untagged=untagged,
+                starred=starred,
+                groups=groups,
+                without_pagination=without_pagination,
             )
         )
         _parsed = expect(
@@ -3970,6 +7040,11 @@ class AsyncProcessesResource(AsyncResource):
         type_: str | Unset = UNSET,
         with_: str | Unset = UNSET,
         sort: str | Unset = UNSET,
+        tag_ids: str | Unset = UNSET,
+        untagged: bool | Unset = UNSET,
+        starred: bool | Unset = UNSET,
+        groups: str | Unset = UNSET,
+        without_pagination: bool | Unset = UNSET,
         org: str | None = None,
         concurrency: int = 1,
     ) -> AsyncIterator[Process]:
@@ -3993,6 +7068,11 @@ class AsyncProcessesResource(AsyncResource):
                 `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
                 wrapped as `{"data": ...}`.
             sort: Sort order (open string; a leading `-` sorts descending, e.g. `-created_at`).
+            tag_ids: Comma-separated tag ids.
+            untagged: true: only processes with no tags.
+            starred: Filter by starred.
+            groups: Comma-separated group ids.
+            without_pagination: true: every result in one answer.
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
@@ -4008,6 +7088,11 @@ class AsyncProcessesResource(AsyncResource):
                 type_=type_,
                 with_=with_,
                 sort=sort,
+                tag_ids=tag_ids,
+                untagged=untagged,
+                starred=starred,
+                groups=groups,
+                without_pagination=without_pagination,
                 org=org,
                 page=_number,
             ),
@@ -4026,6 +7111,12 @@ class AsyncProcessesResource(AsyncResource):
         tags: builtins.list[str] | Unset = UNSET,
         users: builtins.list[int] | Unset = UNSET,
         groups: builtins.list[str] | Unset = UNSET,
+        user_id: int | Unset = UNSET,
+        starred: bool | Unset = UNSET,
+        is_public: bool | Unset = UNSET,
+        parent_id: str | Unset = UNSET,
+        roles: ProcessLaunchRoles | Unset | Mapping[str, Any] = UNSET,
+        folders: builtins.list[str] | Unset = UNSET,
         org: str | None = None,
     ) -> Process:
         """Launch a process.
@@ -4046,6 +7137,10 @@ class AsyncProcessesResource(AsyncResource):
             tags: Tag ids.
             users: User ids to give access to the process.
             groups: Group ids to give access to the process.
+            user_id: Launch on behalf of this member (Tallyfy's launch page); they own the process.
+            parent_id: A parent process (Tallyfy's launch page).
+            roles: Role assignments (Tallyfy's launch page, the SDK); the shape is not documented.
+            folders: Folder ids to file the process in.
             org: The organization; the client's `org_id` when omitted.
         """
         _body = ProcessLaunch(
@@ -4058,6 +7153,12 @@ class AsyncProcessesResource(AsyncResource):
             tags=tags,
             users=users,
             groups=groups,
+            user_id=user_id,
+            starred=starred,
+            is_public=is_public,
+            parent_id=parent_id,
+            roles=UNSET if isinstance(roles, Unset) else as_model(ProcessLaunchRoles, roles),
+            folders=folders,
         )
         _response = await self._send(_processes__launch_process._get_kwargs(org=self._org(org), body=_body))
         return expect(
@@ -4188,6 +7289,82 @@ class AsyncProcessesResource(AsyncResource):
         """
         _response = await self._send(_processes__delete_process._get_kwargs(org=self._org(org), run_id=run_id))
 
+    async def complete_kickoff(self, run_id: str, *, org: str | None = None) -> Process:
+        """Complete a process's kick-off form.
+
+        `POST /organizations/{org}/runs/{run_id}/complete-prerun` (operation `complete_kickoff`).
+
+        Marks the Kick-off form (API: prerun) of a Process (API: run) as completed. No body.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(_processes__complete_kickoff._get_kwargs(org=self._org(org), run_id=run_id))
+        return expect(
+            _processes__complete_kickoff._parse_response(client=self._tf.client, response=_response),
+            ProcessEnvelope,
+            _response,
+        ).data
+
+    async def reopen_kickoff(self, run_id: str, *, org: str | None = None) -> Process:
+        """Reopen a process's kick-off form.
+
+        `DELETE /organizations/{org}/runs/{run_id}/complete-prerun` (operation `reopen_kickoff`).
+
+        Reopens the completed Kick-off form (API: prerun) of a Process (API: run).
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(_processes__reopen_kickoff._get_kwargs(org=self._org(org), run_id=run_id))
+        return expect(
+            _processes__reopen_kickoff._parse_response(client=self._tf.client, response=_response),
+            ProcessEnvelope,
+            _response,
+        ).data
+
+    async def export(self, run_id: str, *, org: str | None = None) -> Record:
+        """Export a process.
+
+        `POST /organizations/{org}/runs/{run_id}/export` (operation `export_process`).
+
+        Exports a Process (API: run) with its tasks and form values. The CLI sends it with no body and reads
+        any JSON answer; the shape is not documented.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(_processes__export_process._get_kwargs(org=self._org(org), run_id=run_id))
+        return expect(
+            _processes__export_process._parse_response(client=self._tf.client, response=_response),
+            RecordEnvelope,
+            _response,
+        ).data
+
+    async def list_form_fields(self, run_id: str, *, org: str | None = None) -> builtins.list[Record]:
+        """List a process's form fields.
+
+        `GET /organizations/{org}/runs/{run_id}/form-fields` (operation `list_process_form_fields`).
+
+        Lists the Kick-off form fields (API: preruns) and Task form fields (API: captures) of a Process
+        (API: run), as the n8n node reads them.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _processes__list_process_form_fields._get_kwargs(org=self._org(org), run_id=run_id)
+        )
+        return expect(
+            _processes__list_process_form_fields._parse_response(client=self._tf.client, response=_response),
+            RecordList,
+            _response,
+        ).data
+
 
 class AsyncTasksResource(AsyncResource):
     """Tasks in processes and one-off tasks."""
@@ -4203,8 +7380,24 @@ class AsyncTasksResource(AsyncResource):
         owners: str | Unset = UNSET,
         with_: str | Unset = UNSET,
         sort: str | Unset = UNSET,
-        deadline_start: str | Unset | datetime | date = UNSET,
-        deadline_end: str | Unset | datetime | date = UNSET,
+        deadline_start_range: str | Unset = UNSET,
+        deadline_end_range: str | Unset = UNSET,
+        q: str | Unset = UNSET,
+        guests: str | Unset = UNSET,
+        roles: str | Unset = UNSET,
+        groups: str | Unset = UNSET,
+        tag: str | Unset = UNSET,
+        folder: str | Unset = UNSET,
+        created: str | Unset = UNSET,
+        deadline_on: str | Unset = UNSET,
+        deadline_before: str | Unset = UNSET,
+        deadline_after: str | Unset = UNSET,
+        is_oneoff: bool | Unset = UNSET,
+        unassigned: bool | Unset = UNSET,
+        archived: str | Unset = UNSET,
+        without_pagination: bool | Unset = UNSET,
+        custom_field_key: str | Unset = UNSET,
+        custom_field_value: str | Unset = UNSET,
         org: str | None = None,
     ) -> Page[Task]:
         """List the organization's tasks.
@@ -4212,9 +7405,9 @@ class AsyncTasksResource(AsyncResource):
         `GET /organizations/{org}/tasks` (operation `list_org_tasks`).
 
         Lists Tasks across all Processes (API: runs) and one-off tasks of the organization, one page at a
-        time. Needs a user context. Deadline filters: this spec follows the older naming `deadline_start` /
-        `deadline_end` with request dates (see `RequestDate`); newer Tallyfy docs name them
-        `deadline_start_range` / `deadline_end_range` and give `YYYY-MM-DD` values.
+        time. Needs a user context. The filters are those of Tallyfy's list-tasks page; the sandbox applies
+        `q`, `status`, `owners`, `is_oneoff`, `unassigned`, `archived` and the deadline range, and accepts
+        the rest.
 
         Args:
             page: Page number, starting at 1.
@@ -4228,12 +7421,28 @@ class AsyncTasksResource(AsyncResource):
                 `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
                 wrapped as `{"data": ...}`.
             sort: Sort order (open string, e.g. deadline, -deadline, newest, problems).
-            deadline_start: Only tasks due at or after this time (a request date, see `RequestDate`). Newer
-                Tallyfy docs name this filter `deadline_start_range` and give it as `YYYY-MM-DD`; sources
-                conflict.
-            deadline_end: Only tasks due at or before this time (a request date, see `RequestDate`). Newer
-                Tallyfy docs name this filter `deadline_end_range` and give it as `YYYY-MM-DD`; sources
-                conflict.
+            deadline_start_range: Only tasks due on or after this day (`YYYY-MM-DD`, see `RequestDay`).
+                Tallyfy's list-tasks page and the SDK name it `deadline_start_range`; an earlier reading of
+                this spec called it `deadline_start`.
+            deadline_end_range: Only tasks due on or before this day (`YYYY-MM-DD`, see `RequestDay`; the
+                whole day counts). An earlier reading of this spec called it `deadline_end`.
+            q: Search by process name or step name.
+            guests: Comma-separated guest emails.
+            roles: Comma-separated role ids.
+            groups: Comma-separated group ids.
+            tag: A tag to filter by.
+            folder: A folder id.
+            created: Creation day `YYYY-MM-DD`, or a range `YYYY-MM-DD:YYYY-MM-DD`.
+            deadline_on: Tasks due on this day (`YYYY-MM-DD`); takes precedence over the ranges.
+            deadline_before: Tasks due before this day (`YYYY-MM-DD`).
+            deadline_after: Tasks due after this day (`YYYY-MM-DD`).
+            is_oneoff: true: one-off tasks only; false: process tasks only.
+            unassigned: true: only tasks with no assignee.
+            archived: true: include archived tasks; only: archived tasks only.
+            without_pagination: true: every result in one answer.
+            custom_field_key: With custom_field_value: tasks whose custom field has that value (custom
+                fields page).
+            custom_field_value: The value for custom_field_key.
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(
@@ -4245,8 +7454,24 @@ class AsyncTasksResource(AsyncResource):
                 owners=owners,
                 with_=with_,
                 sort=sort,
-                deadline_start=self._date(deadline_start),
-                deadline_end=self._date(deadline_end),
+                deadline_start_range=deadline_start_range,
+                deadline_end_range=deadline_end_range,
+                q=q,
+                guests=guests,
+                roles=roles,
+                groups=groups,
+                tag=tag,
+                folder=folder,
+                created=created,
+                deadline_on=deadline_on,
+                deadline_before=deadline_before,
+                deadline_after=deadline_after,
+                is_oneoff=is_oneoff,
+                unassigned=unassigned,
+                archived=archived,
+                without_pagination=without_pagination,
+                custom_field_key=custom_field_key,
+                custom_field_value=custom_field_value,
             )
         )
         _parsed = expect(
@@ -4262,8 +7487,24 @@ class AsyncTasksResource(AsyncResource):
         owners: str | Unset = UNSET,
         with_: str | Unset = UNSET,
         sort: str | Unset = UNSET,
-        deadline_start: str | Unset | datetime | date = UNSET,
-        deadline_end: str | Unset | datetime | date = UNSET,
+        deadline_start_range: str | Unset = UNSET,
+        deadline_end_range: str | Unset = UNSET,
+        q: str | Unset = UNSET,
+        guests: str | Unset = UNSET,
+        roles: str | Unset = UNSET,
+        groups: str | Unset = UNSET,
+        tag: str | Unset = UNSET,
+        folder: str | Unset = UNSET,
+        created: str | Unset = UNSET,
+        deadline_on: str | Unset = UNSET,
+        deadline_before: str | Unset = UNSET,
+        deadline_after: str | Unset = UNSET,
+        is_oneoff: bool | Unset = UNSET,
+        unassigned: bool | Unset = UNSET,
+        archived: str | Unset = UNSET,
+        without_pagination: bool | Unset = UNSET,
+        custom_field_key: str | Unset = UNSET,
+        custom_field_value: str | Unset = UNSET,
         org: str | None = None,
         concurrency: int = 1,
     ) -> AsyncIterator[Task]:
@@ -4282,12 +7523,28 @@ class AsyncTasksResource(AsyncResource):
                 `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
                 wrapped as `{"data": ...}`.
             sort: Sort order (open string, e.g. deadline, -deadline, newest, problems).
-            deadline_start: Only tasks due at or after this time (a request date, see `RequestDate`). Newer
-                Tallyfy docs name this filter `deadline_start_range` and give it as `YYYY-MM-DD`; sources
-                conflict.
-            deadline_end: Only tasks due at or before this time (a request date, see `RequestDate`). Newer
-                Tallyfy docs name this filter `deadline_end_range` and give it as `YYYY-MM-DD`; sources
-                conflict.
+            deadline_start_range: Only tasks due on or after this day (`YYYY-MM-DD`, see `RequestDay`).
+                Tallyfy's list-tasks page and the SDK name it `deadline_start_range`; an earlier reading of
+                this spec called it `deadline_start`.
+            deadline_end_range: Only tasks due on or before this day (`YYYY-MM-DD`, see `RequestDay`; the
+                whole day counts). An earlier reading of this spec called it `deadline_end`.
+            q: Search by process name or step name.
+            guests: Comma-separated guest emails.
+            roles: Comma-separated role ids.
+            groups: Comma-separated group ids.
+            tag: A tag to filter by.
+            folder: A folder id.
+            created: Creation day `YYYY-MM-DD`, or a range `YYYY-MM-DD:YYYY-MM-DD`.
+            deadline_on: Tasks due on this day (`YYYY-MM-DD`); takes precedence over the ranges.
+            deadline_before: Tasks due before this day (`YYYY-MM-DD`).
+            deadline_after: Tasks due after this day (`YYYY-MM-DD`).
+            is_oneoff: true: one-off tasks only; false: process tasks only.
+            unassigned: true: only tasks with no assignee.
+            archived: true: include archived tasks; only: archived tasks only.
+            without_pagination: true: every result in one answer.
+            custom_field_key: With custom_field_value: tasks whose custom field has that value (custom
+                fields page).
+            custom_field_value: The value for custom_field_key.
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
@@ -4298,8 +7555,24 @@ class AsyncTasksResource(AsyncResource):
                 owners=owners,
                 with_=with_,
                 sort=sort,
-                deadline_start=deadline_start,
-                deadline_end=deadline_end,
+                deadline_start_range=deadline_start_range,
+                deadline_end_range=deadline_end_range,
+                q=q,
+                guests=guests,
+                roles=roles,
+                groups=groups,
+                tag=tag,
+                folder=folder,
+                created=created,
+                deadline_on=deadline_on,
+                deadline_before=deadline_before,
+                deadline_after=deadline_after,
+                is_oneoff=is_oneoff,
+                unassigned=unassigned,
+                archived=archived,
+                without_pagination=without_pagination,
+                custom_field_key=custom_field_key,
+                custom_field_value=custom_field_value,
                 org=org,
                 page=_number,
             ),
@@ -4314,6 +7587,15 @@ class AsyncTasksResource(AsyncResource):
         owners: TaskOwners | Unset = UNSET,
         deadline: str | Unset | datetime | date = UNSET,
         summary: str | Unset = UNSET,
+        description: str | Unset = UNSET,
+        separate_task_for_each_assignee: bool | Unset = UNSET,
+        everyone_must_complete: bool | Unset = UNSET,
+        max_assignable: int | Unset = UNSET,
+        prevent_guest_comment: bool | Unset = UNSET,
+        webhook: str | Unset = UNSET,
+        tags: builtins.list[str] | Unset = UNSET,
+        top_secret: bool | Unset = UNSET,
+        form_fields: builtins.list[OneOffTaskCreateFormFieldsItem] | Unset = UNSET,
         org: str | None = None,
     ) -> Task:
         """Create a one-off task.
@@ -4327,18 +7609,39 @@ class AsyncTasksResource(AsyncResource):
             title: Task title (max 600 characters).
             task_type: Task type (open string), e.g. task, approval, expiring, email.
             owners: Assignees of a task.
-            deadline: A date-time sent TO the API (request bodies and query filters). Sources conflict: -
-                The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH, e.g.
-                `2023-15-05 14:30:00` is 15 May 2023. - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in their
-                tables, while their examples send ISO 8601 such as `2025-07-15T17:00:00Z` (which this
-                pattern does not accept). When day and month are both <= 12 the value is ambiguous between
-                the two readings. The format carries no time zone. Responses use ISO 8601 instead (see the
-                response date fields).
-            summary: Instructions or details (newer docs - `description`).
+            deadline: A date-time sent TO the API: `Y-m-d H:i:s` (`2025-05-15 14:30:00`, month before day,
+                no zone: UTC) or ISO 8601 with a time zone (`2025-07-15T17:00:00Z`). The evidence, weighed:
+                - Tallyfy's integration guide, "Date format standards": Request (to API) `YYYY-MM-DD
+                HH:MM:SS` (https://tallyfy.com/products/pro/integrations/open-api/how-to-integrate-with-
+                tallyfy-using-api/). An older text of the same page said `YYYY-DD-MM HH:MM:SS` (day first);
+                it was corrected. - The launch-without-template and create-guest pages: `YYYY-MM-DD
+                HH:MM:SS` / `Y-m-d H:i:s`. - Tallyfy's Python SDK documents and sends `Y-m-d H:i:s`
+                (`create_task`, launch `tasks.*.deadline`). - The endpoint pages' request examples (create
+                task, update task, launch) send ISO 8601 with `Z`. Day-first values, ISO without a zone and
+                date-only values are refused. Responses use ISO 8601 in UTC (see the response date fields).
+            summary: Instructions or details (the SDK's name; Tallyfy's create-task page says
+                `description`).
+            description: Instructions or details (Tallyfy's create-task page's name for `summary`).
+            webhook: URL notified when the task completes.
+            tags: Tag ids.
+            form_fields: Form fields of the task (shape on Tallyfy's create-task page; kept as sent).
             org: The organization; the client's `org_id` when omitted.
         """
         _body = OneOffTaskCreate(
-            title=title, task_type=task_type, owners=owners, deadline=self._date(deadline), summary=summary
+            title=title,
+            task_type=task_type,
+            owners=owners,
+            deadline=self._date(deadline),
+            summary=summary,
+            description=description,
+            separate_task_for_each_assignee=separate_task_for_each_assignee,
+            everyone_must_complete=everyone_must_complete,
+            max_assignable=max_assignable,
+            prevent_guest_comment=prevent_guest_comment,
+            webhook=webhook,
+            tags=tags,
+            top_secret=top_secret,
+            form_fields=form_fields,
         )
         _response = await self._send(_tasks__create_oneoff_task._get_kwargs(org=self._org(org), body=_body))
         return expect(
@@ -4389,13 +7692,16 @@ class AsyncTasksResource(AsyncResource):
             title: Task title (max 600 characters).
             summary: Instructions or details (newer docs - `description`).
             task_type: Task type (open string), e.g. task, approval, expiring, email.
-            deadline: A date-time sent TO the API (request bodies and query filters). Sources conflict: -
-                The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH, e.g.
-                `2023-15-05 14:30:00` is 15 May 2023. - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in their
-                tables, while their examples send ISO 8601 such as `2025-07-15T17:00:00Z` (which this
-                pattern does not accept). When day and month are both <= 12 the value is ambiguous between
-                the two readings. The format carries no time zone. Responses use ISO 8601 instead (see the
-                response date fields).
+            deadline: A date-time sent TO the API: `Y-m-d H:i:s` (`2025-05-15 14:30:00`, month before day,
+                no zone: UTC) or ISO 8601 with a time zone (`2025-07-15T17:00:00Z`). The evidence, weighed:
+                - Tallyfy's integration guide, "Date format standards": Request (to API) `YYYY-MM-DD
+                HH:MM:SS` (https://tallyfy.com/products/pro/integrations/open-api/how-to-integrate-with-
+                tallyfy-using-api/). An older text of the same page said `YYYY-DD-MM HH:MM:SS` (day first);
+                it was corrected. - The launch-without-template and create-guest pages: `YYYY-MM-DD
+                HH:MM:SS` / `Y-m-d H:i:s`. - Tallyfy's Python SDK documents and sends `Y-m-d H:i:s`
+                (`create_task`, launch `tasks.*.deadline`). - The endpoint pages' request examples (create
+                task, update task, launch) send ISO 8601 with `Z`. Day-first values, ISO without a zone and
+                date-only values are refused. Responses use ISO 8601 in UTC (see the response date fields).
             owners: Assignees of a task.
             taskdata: Task form field (API: capture) values keyed by capture id.
             org: The organization; the client's `org_id` when omitted.
@@ -4500,6 +7806,32 @@ class AsyncTasksResource(AsyncResource):
             concurrency,
         )
 
+    async def get_process_task(
+        self, run_id: str, task_id: str, *, with_: str | Unset = UNSET, org: str | None = None
+    ) -> Task:
+        """Get a task of a process.
+
+        `GET /organizations/{org}/runs/{run_id}/tasks/{task_id}` (operation `get_process_task`).
+
+        Returns one Task of a Process (API: run). Same task as `get_task`, addressed through its process.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            task_id: Task id, 32 lowercase hex characters.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _tasks__get_process_task._get_kwargs(org=self._org(org), run_id=run_id, task_id=task_id, with_=with_)
+        )
+        return expect(
+            _tasks__get_process_task._parse_response(client=self._tf.client, response=_response),
+            TaskEnvelope,
+            _response,
+        ).data
+
     async def update_process_task(
         self,
         run_id: str,
@@ -4522,13 +7854,16 @@ class AsyncTasksResource(AsyncResource):
         Args:
             run_id: Process (API: run) id, 32 lowercase hex characters.
             task_id: Task id, 32 lowercase hex characters.
-            deadline: A date-time sent TO the API (request bodies and query filters). Sources conflict: -
-                The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH, e.g.
-                `2023-15-05 14:30:00` is 15 May 2023. - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in their
-                tables, while their examples send ISO 8601 such as `2025-07-15T17:00:00Z` (which this
-                pattern does not accept). When day and month are both <= 12 the value is ambiguous between
-                the two readings. The format carries no time zone. Responses use ISO 8601 instead (see the
-                response date fields).
+            deadline: A date-time sent TO the API: `Y-m-d H:i:s` (`2025-05-15 14:30:00`, month before day,
+                no zone: UTC) or ISO 8601 with a time zone (`2025-07-15T17:00:00Z`). The evidence, weighed:
+                - Tallyfy's integration guide, "Date format standards": Request (to API) `YYYY-MM-DD
+                HH:MM:SS` (https://tallyfy.com/products/pro/integrations/open-api/how-to-integrate-with-
+                tallyfy-using-api/). An older text of the same page said `YYYY-DD-MM HH:MM:SS` (day first);
+                it was corrected. - The launch-without-template and create-guest pages: `YYYY-MM-DD
+                HH:MM:SS` / `Y-m-d H:i:s`. - Tallyfy's Python SDK documents and sends `Y-m-d H:i:s`
+                (`create_task`, launch `tasks.*.deadline`). - The endpoint pages' request examples (create
+                task, update task, launch) send ISO 8601 with `Z`. Day-first values, ISO without a zone and
+                date-only values are refused. Responses use ISO 8601 in UTC (see the response date fields).
             owners: Assignees of a task.
             taskdata: Task form field (API: capture) values keyed by capture id.
             org: The organization; the client's `org_id` when omitted.
@@ -4571,6 +7906,29 @@ class AsyncTasksResource(AsyncResource):
         _response = await self._send(_tasks__complete_task._get_kwargs(org=self._org(org), run_id=run_id, body=_body))
         return expect(
             _tasks__complete_task._parse_response(client=self._tf.client, response=_response), TaskEnvelope, _response
+        ).data
+
+    async def reopen_by_post(self, run_id: str, task_id: str, *, org: str | None = None) -> Task:
+        """Reopen a task of a process (POST, as the 2021 connector sends it).
+
+        `POST /organizations/{org}/runs/{run_id}/completed-tasks/{task_id}` (operation `reopen_task_by_post`).
+
+        Reopens a completed Task of a Process (API: run). Tallyfy's docs, CLI, SDK and n8n node send DELETE
+        (`reopen_task`); only the Power Platform connector (2021) sends POST. Recorded as a disagreement;
+        the sandbox reopens on either.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            task_id: Task id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _tasks__reopen_task_by_post._get_kwargs(org=self._org(org), run_id=run_id, task_id=task_id)
+        )
+        return expect(
+            _tasks__reopen_task_by_post._parse_response(client=self._tf.client, response=_response),
+            TaskEnvelope,
+            _response,
         ).data
 
     async def reopen(self, run_id: str, task_id: str, *, org: str | None = None) -> Task:
@@ -4727,6 +8085,361 @@ class AsyncTasksResource(AsyncResource):
             concurrency,
         )
 
+    async def restore(self, task_id: str, *, org: str | None = None) -> Task:
+        """Restore an archived one-off task.
+
+        `PUT /organizations/{org}/tasks/{task_id}/restore` (operation `restore_task`).
+
+        Un-archives a one-off Task archived with `archive_oneoff_task`.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(_tasks__restore_task._get_kwargs(org=self._org(org), task_id=task_id))
+        return expect(
+            _tasks__restore_task._parse_response(client=self._tf.client, response=_response), TaskEnvelope, _response
+        ).data
+
+    async def clone(self, task_id: str, *, org: str | None = None) -> Task:
+        """Clone a one-off task.
+
+        `POST /organizations/{org}/tasks/{task_id}/clone` (operation `clone_task`).
+
+        Copies a one-off Task (the n8n node sends no body).
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(_tasks__clone_task._get_kwargs(org=self._org(org), task_id=task_id))
+        return expect(
+            _tasks__clone_task._parse_response(client=self._tf.client, response=_response), TaskEnvelope, _response
+        ).data
+
+    async def save_captures(
+        self, task_id: str, *, taskdata: TaskCapturesTaskdata | Mapping[str, Any], org: str | None = None
+    ) -> Task:
+        """Save form field values on a task.
+
+        `POST /organizations/{org}/tasks/{task_id}/captures` (operation `save_task_captures`).
+
+        Saves Task form field (API: capture) values on a task, `{"taskdata": {capture_id: value}}`, as
+        Tallyfy's Postman and Workato pages show. `update_process_task` and `update_oneoff_task` take the
+        same `taskdata`.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            taskdata: Task form field (API capture) id to its value.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = TaskCaptures(taskdata=as_model(TaskCapturesTaskdata, taskdata))
+        _response = await self._send(
+            _tasks__save_task_captures._get_kwargs(org=self._org(org), task_id=task_id, body=_body)
+        )
+        return expect(
+            _tasks__save_task_captures._parse_response(client=self._tf.client, response=_response),
+            TaskEnvelope,
+            _response,
+        ).data
+
+    async def list_user_tasks(
+        self,
+        user_id: int,
+        *,
+        page: int | Unset = 1,
+        per_page: int | Unset = 10,
+        with_: str | Unset = UNSET,
+        status: str | Unset = UNSET,
+        org: str | None = None,
+    ) -> Page[Task]:
+        """List a member's tasks.
+
+        `GET /organizations/{org}/users/{user_id}/tasks` (operation `list_user_tasks`).
+
+        Lists the Tasks assigned to one member, one page at a time.
+
+        Args:
+            user_id: Member (user) id, an integer.
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            status: Filter by task status (open string).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _tasks__list_user_tasks._get_kwargs(
+                org=self._org(org), user_id=user_id, page=page, per_page=per_page, with_=with_, status=status
+            )
+        )
+        _parsed = expect(
+            _tasks__list_user_tasks._parse_response(client=self._tf.client, response=_response), TaskList, _response
+        )
+        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+
+    def iter_user_tasks(
+        self,
+        user_id: int,
+        *,
+        per_page: int = MAX_PER_PAGE,
+        with_: str | Unset = UNSET,
+        status: str | Unset = UNSET,
+        org: str | None = None,
+        concurrency: int = 1,
+    ) -> AsyncIterator[Task]:
+        """List a member's tasks.
+
+        `GET /organizations/{org}/users/{user_id}/tasks` (operation `list_user_tasks`).
+
+        Every item of `list_user_tasks`, page after page, one page in memory at a time (`per_page` items).
+        With `concurrency` > 1, up to that many pages are fetched at once once the first tells how many.
+
+        Args:
+            user_id: Member (user) id, an integer.
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            status: Filter by task status (open string).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        org = self._org(org)
+        return self._iterate(
+            lambda _number: self.list_user_tasks(
+                user_id, per_page=per_page, with_=with_, status=status, org=org, page=_number
+            ),
+            concurrency,
+        )
+
+    async def list_guest_tasks(
+        self,
+        guest_email: str,
+        *,
+        page: int | Unset = 1,
+        per_page: int | Unset = 10,
+        with_: str | Unset = UNSET,
+        status: str | Unset = UNSET,
+        org: str | None = None,
+    ) -> Page[Task]:
+        """List a guest's tasks.
+
+        `GET /organizations/{org}/guests/{guest_email}/tasks` (operation `list_guest_tasks`).
+
+        Lists the Tasks assigned to one guest (by email; the SDK calls the argument `guest_id`).
+
+        Args:
+            guest_email: The guest's email address (guests have no id in the API); URL-encode it (`@`
+                becomes `%40`).
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            status: Filter by task status (open string).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _tasks__list_guest_tasks._get_kwargs(
+                org=self._org(org), guest_email=guest_email, page=page, per_page=per_page, with_=with_, status=status
+            )
+        )
+        _parsed = expect(
+            _tasks__list_guest_tasks._parse_response(client=self._tf.client, response=_response), TaskList, _response
+        )
+        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+
+    def iter_guest_tasks(
+        self,
+        guest_email: str,
+        *,
+        per_page: int = MAX_PER_PAGE,
+        with_: str | Unset = UNSET,
+        status: str | Unset = UNSET,
+        org: str | None = None,
+        concurrency: int = 1,
+    ) -> AsyncIterator[Task]:
+        """List a guest's tasks.
+
+        `GET /organizations/{org}/guests/{guest_email}/tasks` (operation `list_guest_tasks`).
+
+        Every item of `list_guest_tasks`, page after page, one page in memory at a time (`per_page` items).
+        With `concurrency` > 1, up to that many pages are fetched at once once the first tells how many.
+
+        Args:
+            guest_email: The guest's email address (guests have no id in the API); URL-encode it (`@`
+                becomes `%40`).
+            with_: Comma-separated relations to include, e.g. `steps,tags` on blueprints (API: checklists),
+                `tasks,checklist` on processes (API: runs), `run,step` on tasks. Included relations come
+                wrapped as `{"data": ...}`.
+            status: Filter by task status (open string).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        org = self._org(org)
+        return self._iterate(
+            lambda _number: self.list_guest_tasks(
+                guest_email, per_page=per_page, with_=with_, status=status, org=org, page=_number
+            ),
+            concurrency,
+        )
+
+    async def set_form_field_value(
+        self,
+        *,
+        task_id: str | Unset = UNSET,
+        capture_id: str | Unset = UNSET,
+        value: Any | Unset = UNSET,
+        org: str | None = None,
+    ) -> Record:
+        """Save one form field value.
+
+        `PUT /organizations/{org}/form-field/value` (operation `set_form_field_value`).
+
+        Saves one Task form field (API: capture) value on a task: `task_id`, `capture_id` and `value` (the
+        n8n node).
+
+        Args:
+            value: The value
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = FormFieldValue(task_id=task_id, capture_id=capture_id, value=value)
+        _response = await self._send(_tasks__set_form_field_value._get_kwargs(org=self._org(org), body=_body))
+        return expect(
+            _tasks__set_form_field_value._parse_response(client=self._tf.client, response=_response),
+            RecordEnvelope,
+            _response,
+        ).data
+
+    async def create_micro(
+        self,
+        *,
+        name: str,
+        task_type: str,
+        deadline: str | datetime | date,
+        description: str | Unset = UNSET,
+        owners: TaskOwners | Unset = UNSET,
+        org: str | None = None,
+    ) -> Task:
+        """Create a one-off task (micro-function route).
+
+        `POST /processes/micro-functions/organizations/{org}/tasks` (operation `create_task_micro`).
+
+        Creates a one-off task from `name`, `description`, `task_type`, `deadline` and `owners`. Only the
+        Power Platform connector (2021) shows this micro-functions route (its `/processes/` prefix names no
+        Process or run), under the same `/api` base; no other source does, so prefer the documented routes.
+        `create_oneoff_task` is the documented route.
+
+        Args:
+            task_type: task, approval, email or expiring (open string).
+            deadline: A date-time sent TO the API: `Y-m-d H:i:s` (`2025-05-15 14:30:00`, month before day,
+                no zone: UTC) or ISO 8601 with a time zone (`2025-07-15T17:00:00Z`). The evidence, weighed:
+                - Tallyfy's integration guide, "Date format standards": Request (to API) `YYYY-MM-DD
+                HH:MM:SS` (https://tallyfy.com/products/pro/integrations/open-api/how-to-integrate-with-
+                tallyfy-using-api/). An older text of the same page said `YYYY-DD-MM HH:MM:SS` (day first);
+                it was corrected. - The launch-without-template and create-guest pages: `YYYY-MM-DD
+                HH:MM:SS` / `Y-m-d H:i:s`. - Tallyfy's Python SDK documents and sends `Y-m-d H:i:s`
+                (`create_task`, launch `tasks.*.deadline`). - The endpoint pages' request examples (create
+                task, update task, launch) send ISO 8601 with `Z`. Day-first values, ISO without a zone and
+                date-only values are refused. Responses use ISO 8601 in UTC (see the response date fields).
+            owners: Assignees of a task.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = MicroTaskCreate(
+            name=name, task_type=task_type, deadline=self._date(deadline), description=description, owners=owners
+        )
+        _response = await self._send(_tasks__create_task_micro._get_kwargs(org=self._org(org), body=_body))
+        return expect(
+            _tasks__create_task_micro._parse_response(client=self._tf.client, response=_response),
+            TaskEnvelope,
+            _response,
+        ).data
+
+    async def edit_deadline_micro(
+        self, task_id: str, *, deadline: str | datetime | date, org: str | None = None
+    ) -> Task:
+        """Change a task's deadline (micro-function route).
+
+        `PUT /processes/micro-functions/organizations/{org}/tasks/{task_id}/edit-deadline` (operation `edit_task_deadline_micro`).
+
+        Sets a task's deadline from `Deadline` (a request date). Only the Power Platform connector (2021)
+        shows this micro-functions route (its `/processes/` prefix names no Process or run), under the same
+        `/api` base; no other source does, so prefer the documented routes.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            deadline: A date-time sent TO the API: `Y-m-d H:i:s` (`2025-05-15 14:30:00`, month before day,
+                no zone: UTC) or ISO 8601 with a time zone (`2025-07-15T17:00:00Z`). The evidence, weighed:
+                - Tallyfy's integration guide, "Date format standards": Request (to API) `YYYY-MM-DD
+                HH:MM:SS` (https://tallyfy.com/products/pro/integrations/open-api/how-to-integrate-with-
+                tallyfy-using-api/). An older text of the same page said `YYYY-DD-MM HH:MM:SS` (day first);
+                it was corrected. - The launch-without-template and create-guest pages: `YYYY-MM-DD
+                HH:MM:SS` / `Y-m-d H:i:s`. - Tallyfy's Python SDK documents and sends `Y-m-d H:i:s`
+                (`create_task`, launch `tasks.*.deadline`). - The endpoint pages' request examples (create
+                task, update task, launch) send ISO 8601 with `Z`. Day-first values, ISO without a zone and
+                date-only values are refused. Responses use ISO 8601 in UTC (see the response date fields).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = MicroDeadline(deadline=self._date(deadline))
+        _response = await self._send(
+            _tasks__edit_task_deadline_micro._get_kwargs(org=self._org(org), task_id=task_id, body=_body)
+        )
+        return expect(
+            _tasks__edit_task_deadline_micro._parse_response(client=self._tf.client, response=_response),
+            TaskEnvelope,
+            _response,
+        ).data
+
+    async def remove_guest_micro(self, task_id: str, guest_email: str, *, org: str | None = None) -> Task:
+        """Unassign a guest from a task (micro-function route).
+
+        `PUT /processes/micro-functions/organizations/{org}/tasks/{task_id}/remove-guest/{guest_email}` (operation `remove_task_guest_micro`).
+
+        Removes a guest from a task's assignees. Only the Power Platform connector (2021) shows this micro-
+        functions route (its `/processes/` prefix names no Process or run), under the same `/api` base; no
+        other source does, so prefer the documented routes.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            guest_email: The guest's email address (guests have no id in the API); URL-encode it (`@`
+                becomes `%40`).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _tasks__remove_task_guest_micro._get_kwargs(org=self._org(org), task_id=task_id, guest_email=guest_email)
+        )
+        return expect(
+            _tasks__remove_task_guest_micro._parse_response(client=self._tf.client, response=_response),
+            TaskEnvelope,
+            _response,
+        ).data
+
+    async def remove_assignee_micro(self, task_id: str, user_id: int, *, org: str | None = None) -> Task:
+        """Unassign a member from a task (micro-function route).
+
+        `PUT /processes/micro-functions/organizations/{org}/tasks/{task_id}/remove-assignee/{user_id}` (operation `remove_task_assignee_micro`).
+
+        Removes a member from a task's assignees. Only the Power Platform connector (2021) shows this micro-
+        functions route (its `/processes/` prefix names no Process or run), under the same `/api` base; no
+        other source does, so prefer the documented routes.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            user_id: Member (user) id, an integer.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _tasks__remove_task_assignee_micro._get_kwargs(org=self._org(org), task_id=task_id, user_id=user_id)
+        )
+        return expect(
+            _tasks__remove_task_assignee_micro._parse_response(client=self._tf.client, response=_response),
+            TaskEnvelope,
+            _response,
+        ).data
+
 
 class AsyncCommentsResource(AsyncResource):
     """Comments and problem threads on tasks."""
@@ -4811,7 +8524,8 @@ class AsyncCommentsResource(AsyncResource):
         Resolves a problem thread on a Task of a Process (API: run) or a one-off task, naming it by
         `thread_id`, with an optional resolution comment. Tallyfy's terminology table also lists
         `/runs/{id}/resolved-threads` and `/checklists/{id}/resolved-threads` (Blueprint (API: checklist));
-        this spec describes the task reading used by Tallyfy's SDK. Needs a user context.
+        this spec describes the task reading used by Tallyfy's SDK, whose top-level `resolve_task_issues`
+        cannot reach it (it never passes `thread_id`). Needs a user context.
 
         Args:
             task_id: Task id, 32 lowercase hex characters.
@@ -4826,6 +8540,92 @@ class AsyncCommentsResource(AsyncResource):
         )
         return expect(
             _comments__resolve_task_problem._parse_response(client=self._tf.client, response=_response),
+            CommentEnvelope,
+            _response,
+        ).data
+
+    async def update(
+        self,
+        task_id: str,
+        comment_id: str,
+        *,
+        content: str,
+        label: str | Unset = UNSET,
+        state: str | Unset = UNSET,
+        sent_to: builtins.list[int] | Unset = UNSET,
+        org: str | None = None,
+    ) -> Comment:
+        """Edit a comment.
+
+        `PUT /organizations/{org}/tasks/{task_id}/comment/{comment_id}` (operation `update_comment`).
+
+        Changes the text of a comment on a task.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            comment_id: Comment id.
+            label: Kind (open string), e.g. comment, problem, resolve, improvement, advice.
+            state: Visibility (open string), e.g. open, hide-for-guests, collapsed.
+            sent_to: User ids to mention and notify.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CommentCreate(content=content, label=label, state=state, sent_to=sent_to)
+        _response = await self._send(
+            _comments__update_comment._get_kwargs(
+                org=self._org(org), task_id=task_id, comment_id=comment_id, body=_body
+            )
+        )
+        return expect(
+            _comments__update_comment._parse_response(client=self._tf.client, response=_response),
+            CommentEnvelope,
+            _response,
+        ).data
+
+    async def delete(self, task_id: str, comment_id: str, *, org: str | None = None) -> None:
+        """Delete a comment.
+
+        `DELETE /organizations/{org}/tasks/{task_id}/comment/{comment_id}` (operation `delete_comment`).
+
+        Deletes a comment on a task.
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            comment_id: Comment id.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _comments__delete_comment._get_kwargs(org=self._org(org), task_id=task_id, comment_id=comment_id)
+        )
+
+    async def bot_on_task(
+        self,
+        task_id: str,
+        *,
+        content: str,
+        label: str | Unset = UNSET,
+        state: str | Unset = UNSET,
+        sent_to: builtins.list[int] | Unset = UNSET,
+        org: str | None = None,
+    ) -> Comment:
+        """Comment on a task as a bot.
+
+        `POST /organizations/{org}/tasks/{task_id}/bot-comment` (operation `bot_comment_on_task`).
+
+        Posts a comment marked as coming from an integration (the n8n node's "bot comment").
+
+        Args:
+            task_id: Task id, 32 lowercase hex characters.
+            label: Kind (open string), e.g. comment, problem, resolve, improvement, advice.
+            state: Visibility (open string), e.g. open, hide-for-guests, collapsed.
+            sent_to: User ids to mention and notify.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CommentCreate(content=content, label=label, state=state, sent_to=sent_to)
+        _response = await self._send(
+            _comments__bot_comment_on_task._get_kwargs(org=self._org(org), task_id=task_id, body=_body)
+        )
+        return expect(
+            _comments__bot_comment_on_task._parse_response(client=self._tf.client, response=_response),
             CommentEnvelope,
             _response,
         ).data
@@ -4901,14 +8701,7 @@ class AsyncUsersResource(AsyncResource):
         )
 
     async def invite(
-        self,
-        *,
-        email: str,
-        first_name: str,
-        last_name: str,
-        role: str | Unset = UNSET,
-        message: str | Unset = UNSET,
-        org: str | None = None,
+        self, *, email: str, first_name: str, last_name: str, role: str, message: str, org: str | None = None
     ) -> User:
         """Invite a member.
 
@@ -4947,6 +8740,45 @@ class AsyncUsersResource(AsyncResource):
         return expect(
             _users__get_user._parse_response(client=self._tf.client, response=_response), UserEnvelope, _response
         ).data
+
+    async def update(
+        self,
+        user_id: int,
+        *,
+        first_name: str | Unset = UNSET,
+        last_name: str | Unset = UNSET,
+        job_title: str | Unset = UNSET,
+        timezone: str | Unset = UNSET,
+        org: str | None = None,
+    ) -> User:
+        """Update a member.
+
+        `PUT /organizations/{org}/users/{user_id}` (operation `update_user`).
+
+        Updates a member's profile (admins only).
+
+        Args:
+            user_id: Member (user) id, an integer.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = ProfileUpdate(first_name=first_name, last_name=last_name, job_title=job_title, timezone=timezone)
+        _response = await self._send(_users__update_user._get_kwargs(org=self._org(org), user_id=user_id, body=_body))
+        return expect(
+            _users__update_user._parse_response(client=self._tf.client, response=_response), UserEnvelope, _response
+        ).data
+
+    async def remove(self, user_id: int, *, org: str | None = None) -> None:
+        """Remove a member from the organization.
+
+        `DELETE /organizations/{org}/users/{user_id}` (operation `remove_user`).
+
+        Removes a member from the organization (admins only); their account remains.
+
+        Args:
+            user_id: Member (user) id, an integer.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(_users__remove_user._get_kwargs(org=self._org(org), user_id=user_id))
 
     async def update_role(self, user_id: int, *, role: str, org: str | None = None) -> User:
         """Change a member's role.
@@ -5005,6 +8837,69 @@ class AsyncUsersResource(AsyncResource):
         _response = await self._send(_users__enable_user._get_kwargs(org=self._org(org), user_id=user_id))
         return expect(
             _users__enable_user._parse_response(client=self._tf.client, response=_response), UserEnvelope, _response
+        ).data
+
+    async def list_brief(self, *, org: str | None = None) -> builtins.list[User]:
+        """List every member (no pagination).
+
+        `GET /organizations/{org}/users-list` (operation `list_users_brief`).
+
+        Lists every member of the organization in one answer (no pagination), as the SDK's
+        `get_organization_users_list` reads it.
+
+        Args:
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(_users__list_users_brief._get_kwargs(org=self._org(org)))
+        return expect(
+            _users__list_users_brief._parse_response(client=self._tf.client, response=_response), UserList, _response
+        ).data
+
+    async def delete(self, user_id: int, *, org: str | None = None) -> None:
+        """Delete a disabled member.
+
+        `DELETE /organizations/{org}/users/{user_id}/delete` (operation `delete_user`).
+
+        Permanently deletes a member (admins only). Tallyfy's docs: disable the member first.
+
+        Args:
+            user_id: Member (user) id, an integer.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(_users__delete_user._get_kwargs(org=self._org(org), user_id=user_id))
+
+    async def approve(self, user_id: int, *, org: str | None = None) -> User:
+        """Approve a member.
+
+        `PUT /organizations/{org}/users/{user_id}/approve` (operation `approve_user`).
+
+        Approves a member who asked to join the organization (admins only).
+
+        Args:
+            user_id: Member (user) id, an integer.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(_users__approve_user._get_kwargs(org=self._org(org), user_id=user_id))
+        return expect(
+            _users__approve_user._parse_response(client=self._tf.client, response=_response), UserEnvelope, _response
+        ).data
+
+    async def convert_to_guest(self, user_id: int, *, org: str | None = None) -> Guest:
+        """Convert a member to a guest.
+
+        `PUT /organizations/{org}/users/{user_id}/to/guest` (operation `convert_user_to_guest`).
+
+        Turns a member into a guest of the organization (admins only).
+
+        Args:
+            user_id: Member (user) id, an integer.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(_users__convert_user_to_guest._get_kwargs(org=self._org(org), user_id=user_id))
+        return expect(
+            _users__convert_user_to_guest._parse_response(client=self._tf.client, response=_response),
+            GuestEnvelope,
+            _response,
         ).data
 
 
@@ -5104,12 +8999,16 @@ class AsyncGuestsResource(AsyncResource):
 
         Args:
             timezone: IANA time zone name, e.g. America/Chicago.
-            external_date_creation: A date-time sent TO the API (request bodies and query filters). Sources
-                conflict: - The integration guide (primary source): `YYYY-DD-MM HH:MM:SS`, DAY before MONTH,
-                e.g. `2023-15-05 14:30:00` is 15 May 2023. - Newer Tallyfy docs: `YYYY-MM-DD HH:MM:SS` in
-                their tables, while their examples send ISO 8601 such as `2025-07-15T17:00:00Z` (which this
-                pattern does not accept). When day and month are both <= 12 the value is ambiguous between
-                the two readings. The format carries no time zone. Responses use ISO 8601 instead (see the
+            external_date_creation: A date-time sent TO the API: `Y-m-d H:i:s` (`2025-05-15 14:30:00`, month
+                before day, no zone: UTC) or ISO 8601 with a time zone (`2025-07-15T17:00:00Z`). The
+                evidence, weighed: - Tallyfy's integration guide, "Date format standards": Request (to API)
+                `YYYY-MM-DD HH:MM:SS` (https://tallyfy.com/products/pro/integrations/open-api/how-to-
+                integrate-with-tallyfy-using-api/). An older text of the same page said `YYYY-DD-MM
+                HH:MM:SS` (day first); it was corrected. - The launch-without-template and create-guest
+                pages: `YYYY-MM-DD HH:MM:SS` / `Y-m-d H:i:s`. - Tallyfy's Python SDK documents and sends
+                `Y-m-d H:i:s` (`create_task`, launch `tasks.*.deadline`). - The endpoint pages' request
+                examples (create task, update task, launch) send ISO 8601 with `Z`. Day-first values, ISO
+                without a zone and date-only values are refused. Responses use ISO 8601 in UTC (see the
                 response date fields).
             org: The organization; the client's `org_id` when omitted.
         """
@@ -5207,6 +9106,107 @@ class AsyncGuestsResource(AsyncResource):
         _response = await self._send(_guests__delete_guest._get_kwargs(org=self._org(org), guest_email=guest_email))
         return expect(
             _guests__delete_guest._parse_response(client=self._tf.client, response=_response), GuestEnvelope, _response
+        ).data
+
+    async def list_brief(self, *, org: str | None = None) -> builtins.list[Guest]:
+        """List every guest (no pagination).
+
+        `GET /organizations/{org}/guests-list` (operation `list_guests_brief`).
+
+        Lists every guest of the organization in one answer (no pagination).
+
+        Args:
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(_guests__list_guests_brief._get_kwargs(org=self._org(org)))
+        return expect(
+            _guests__list_guests_brief._parse_response(client=self._tf.client, response=_response), GuestList, _response
+        ).data
+
+    async def enable(self, guest_email: str, *, org: str | None = None) -> Guest:
+        """Enable a guest.
+
+        `PUT /organizations/{org}/guests/{guest_email}/enable` (operation `enable_guest`).
+
+        Re-enables a disabled guest.
+
+        Args:
+            guest_email: The guest's email address (guests have no id in the API); URL-encode it (`@`
+                becomes `%40`).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(_guests__enable_guest._get_kwargs(org=self._org(org), guest_email=guest_email))
+        return expect(
+            _guests__enable_guest._parse_response(client=self._tf.client, response=_response), GuestEnvelope, _response
+        ).data
+
+    async def disable(self, guest_email: str, *, org: str | None = None) -> Guest:
+        """Disable a guest.
+
+        `DELETE /organizations/{org}/guests/{guest_email}/disable` (operation `disable_guest`).
+
+        Disables a guest: their tasks stay, their access ends.
+
+        Args:
+            guest_email: The guest's email address (guests have no id in the API); URL-encode it (`@`
+                becomes `%40`).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(_guests__disable_guest._get_kwargs(org=self._org(org), guest_email=guest_email))
+        return expect(
+            _guests__disable_guest._parse_response(client=self._tf.client, response=_response), GuestEnvelope, _response
+        ).data
+
+    async def convert_to_member(self, guest_email: str, *, org: str | None = None) -> User:
+        """Convert a guest to a member.
+
+        `POST /organizations/{org}/guests/{guest_email}/to/member` (operation `convert_guest_to_member`).
+
+        Turns a guest into a member of the organization (admins only).
+
+        Args:
+            guest_email: The guest's email address (guests have no id in the API); URL-encode it (`@`
+                becomes `%40`).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _guests__convert_guest_to_member._get_kwargs(org=self._org(org), guest_email=guest_email)
+        )
+        return expect(
+            _guests__convert_guest_to_member._parse_response(client=self._tf.client, response=_response),
+            UserEnvelope,
+            _response,
+        ).data
+
+    async def set_form_field_value(
+        self,
+        guest_email: str,
+        *,
+        task_id: str | Unset = UNSET,
+        capture_id: str | Unset = UNSET,
+        value: Any | Unset = UNSET,
+        org: str | None = None,
+    ) -> Record:
+        """Save a form field value as a guest.
+
+        `POST /organizations/{org}/guests/{guest_email}/form-field/value` (operation `set_guest_form_field_value`).
+
+        Saves one Task form field (API: capture) value on behalf of a guest (the n8n node).
+
+        Args:
+            guest_email: The guest's email address (guests have no id in the API); URL-encode it (`@`
+                becomes `%40`).
+            value: The value
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = FormFieldValue(task_id=task_id, capture_id=capture_id, value=value)
+        _response = await self._send(
+            _guests__set_guest_form_field_value._get_kwargs(org=self._org(org), guest_email=guest_email, body=_body)
+        )
+        return expect(
+            _guests__set_guest_form_field_value._parse_response(client=self._tf.client, response=_response),
+            RecordEnvelope,
+            _response,
         ).data
 
 
@@ -5486,6 +9486,38 @@ class AsyncTagsResource(AsyncResource):
         """
         _response = await self._send(_tags__delete_tag._get_kwargs(org=self._org(org), tag_id=tag_id))
 
+    async def tag_object(self, *, tag_id: str, subject_id: str, subject_type: str, org: str | None = None) -> Record:
+        """Tag a blueprint or a process.
+
+        `POST /organizations/{org}/checklists/tags` (operation `tag_object`).
+
+        Attaches a tag to a Blueprint (API: checklist, `subject_type` Checklist) or a Process (API: run,
+        `subject_type` Run). The answer's `data.id` is the association id `untag_object` needs.
+
+        Args:
+            subject_type: Checklist or Run (open string).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = TagAssociationCreate(tag_id=tag_id, subject_id=subject_id, subject_type=subject_type)
+        _response = await self._send(_tags__tag_object._get_kwargs(org=self._org(org), body=_body))
+        return expect(
+            _tags__tag_object._parse_response(client=self._tf.client, response=_response), RecordEnvelope, _response
+        ).data
+
+    async def untag_object(self, association_id: str, *, org: str | None = None) -> None:
+        """Remove a tag from a blueprint or a process.
+
+        `DELETE /organizations/{org}/checklists/tags/{association_id}` (operation `untag_object`).
+
+        Deletes a tag association made by `tag_object` (a Blueprint (API: checklist) or a Process (API: run)
+        loses the tag).
+
+        Args:
+            association_id: Tag association id, the `data.id` that `tag_object` answered.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(_tags__untag_object._get_kwargs(org=self._org(org), association_id=association_id))
+
 
 class AsyncFoldersResource(AsyncResource):
     """Folders of Blueprints (API: checklists) and Processes (API: runs)."""
@@ -5632,6 +9664,43 @@ class AsyncFoldersResource(AsyncResource):
         """
         _response = await self._send(_folders__delete_folder._get_kwargs(org=self._org(org), folder_id=folder_id))
 
+    async def add_object(self, *, folder_id: str, subject_id: str, subject_type: str, org: str | None = None) -> Record:
+        """Put a process or blueprint in a folder.
+
+        `POST /organizations/{org}/folders/add-object` (operation `add_folder_object`).
+
+        Files a Process (API: run, `subject_type` Run) or a Blueprint (API: checklist, `subject_type`
+        Checklist) in a folder. The answer's `data.id` is the folder-object id `remove_folder_object` needs.
+        The SDK files blueprints by updating the blueprint's `folder_id` instead.
+
+        Args:
+            subject_type: Run or Checklist (open string).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = FolderObjectCreate(folder_id=folder_id, subject_id=subject_id, subject_type=subject_type)
+        _response = await self._send(_folders__add_folder_object._get_kwargs(org=self._org(org), body=_body))
+        return expect(
+            _folders__add_folder_object._parse_response(client=self._tf.client, response=_response),
+            RecordEnvelope,
+            _response,
+        ).data
+
+    async def remove_object(self, folder_object_id: str, *, org: str | None = None) -> None:
+        """Take an object out of a folder.
+
+        `DELETE /organizations/{org}/folders-objects/{folder_object_id}` (operation `remove_folder_object`).
+
+        Deletes a folder-object link made by `add_folder_object`.
+
+        Args:
+            folder_object_id: Folder-object id, the `data.id` that `add_folder_object` answered (an integer
+                in the SDK's reading).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _folders__remove_folder_object._get_kwargs(org=self._org(org), folder_object_id=folder_object_id)
+        )
+
 
 class AsyncFilesResource(AsyncResource):
     """Files (API: assets) for form fields - multipart upload and download."""
@@ -5705,6 +9774,167 @@ class AsyncFilesResource(AsyncResource):
         return expect(
             _files__download_file._parse_response(client=self._tf.client, response=_response), File, _response
         )
+
+    async def upload_asset(
+        self,
+        *,
+        name: File,
+        uploaded_from: str,
+        subject_type: str,
+        subject_id: str,
+        step_id: str | Unset = UNSET,
+        checklist_id: str | Unset = UNSET,
+        source: str | Unset = UNSET,
+        org: str | None = None,
+    ) -> Asset:
+        """Upload a file (assets).
+
+        `POST /organizations/{org}/assets` (operation `upload_asset`).
+
+        Uploads a file as multipart/form-data: the file in `name`, with `uploaded_from`, `subject_type`
+        (Checklist, Run or Task) and `subject_id` (the SDK; Tallyfy's Postman page shows the same route).
+        `upload_file` (`POST /file`) is the route the docs' file page shows.
+
+        Args:
+            name: The file.
+            uploaded_from: ko_field or the form field id.
+            subject_type: Checklist, Run or Task (open string).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = AssetUpload(
+            name=name,
+            uploaded_from=uploaded_from,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            step_id=step_id,
+            checklist_id=checklist_id,
+            source=source,
+        )
+        _response = await self._send(_files__upload_asset._get_kwargs(org=self._org(org), body=_body))
+        return expect(
+            _files__upload_asset._parse_response(client=self._tf.client, response=_response), AssetEnvelope, _response
+        ).data
+
+    async def get_asset(self, asset_id: str, *, org: str | None = None) -> Asset:
+        """Get a file's details (assets).
+
+        `GET /organizations/{org}/assets/{asset_id}` (operation `get_asset`).
+
+        Returns an uploaded file's metadata.
+
+        Args:
+            asset_id: Uploaded file (asset) id.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(_files__get_asset._get_kwargs(org=self._org(org), asset_id=asset_id))
+        return expect(
+            _files__get_asset._parse_response(client=self._tf.client, response=_response), AssetEnvelope, _response
+        ).data
+
+    async def delete_asset(self, asset_id: str, *, org: str | None = None) -> None:
+        """Delete a file (assets).
+
+        `DELETE /organizations/{org}/assets/{asset_id}` (operation `delete_asset`).
+
+        Deletes an uploaded file.
+
+        Args:
+            asset_id: Uploaded file (asset) id.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(_files__delete_asset._get_kwargs(org=self._org(org), asset_id=asset_id))
+
+    async def get(self, file_id: str, *, org: str | None = None) -> Asset:
+        """Get a file's details.
+
+        `GET /organizations/{org}/file/{file_id}` (operation `get_file`).
+
+        Returns an uploaded file's metadata (Tallyfy's file metadata page).
+
+        Args:
+            file_id: File (asset) id, as returned by `upload_file`.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(_files__get_file._get_kwargs(org=self._org(org), file_id=file_id))
+        return expect(
+            _files__get_file._parse_response(client=self._tf.client, response=_response), AssetEnvelope, _response
+        ).data
+
+    async def delete(self, file_id: str, *, org: str | None = None) -> None:
+        """Delete a file.
+
+        `DELETE /organizations/{org}/file/{file_id}` (operation `delete_file`).
+
+        Deletes an uploaded file (Tallyfy's delete-file page).
+
+        Args:
+            file_id: File (asset) id, as returned by `upload_file`.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(_files__delete_file._get_kwargs(org=self._org(org), file_id=file_id))
+
+    async def download_by_link(self, file_id: str, *, org: str | None = None) -> File:
+        """Download a file (Postman route).
+
+        `GET /organizations/{org}/download-files/{file_id}` (operation `download_file_by_link`).
+
+        Downloads a file's bytes by the route Tallyfy's Postman page shows; the docs' file page and the SDK
+        use `download_file` (`/file/{file_id}/dl`).
+
+        Args:
+            file_id: File (asset) id, as returned by `upload_file`.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(_files__download_file_by_link._get_kwargs(org=self._org(org), file_id=file_id))
+        return expect(
+            _files__download_file_by_link._parse_response(client=self._tf.client, response=_response), File, _response
+        )
+
+    async def upload_by_form(
+        self,
+        *,
+        name: File,
+        subject_id: str,
+        subject_type: str,
+        uploaded_from: str,
+        source: str | Unset = UNSET,
+        step_id: str | Unset = UNSET,
+        checklist_id: str | Unset = UNSET,
+        org: str | None = None,
+    ) -> Asset:
+        """Upload a file (Postman route).
+
+        `POST /organizations/{org}/upload` (operation `upload_file_by_form`).
+
+        Uploads a file as multipart/form-data by the route Tallyfy's Postman page shows; prefer
+        `upload_file` or `upload_asset`.
+
+        Args:
+            name: The file itself (the form part is called `name`); at most 100 MB.
+            subject_id: Id of the parent object (run, checklist or task).
+            subject_type: Parent type (open string) - Run, Checklist or Task.
+            uploaded_from: The capture id, or `ko_field` for a kick-off field.
+            source: How the file is provided (open string), local (default) or url.
+            step_id: Step id (uploads for a task in a process).
+            checklist_id: Blueprint (API: checklist) the process was launched from (uploads for a task in a
+                process).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = FileUpload(
+            name=name,
+            subject_id=subject_id,
+            subject_type=subject_type,
+            uploaded_from=uploaded_from,
+            source=source,
+            step_id=step_id,
+            checklist_id=checklist_id,
+        )
+        _response = await self._send(_files__upload_file_by_form._get_kwargs(org=self._org(org), body=_body))
+        return expect(
+            _files__upload_file_by_form._parse_response(client=self._tf.client, response=_response),
+            AssetEnvelope,
+            _response,
+        ).data
 
 
 class AsyncSearchResource(AsyncResource):
@@ -5944,6 +10174,967 @@ class AsyncApplicationsResource(AsyncResource):
         )
 
 
+class AsyncCustomFieldsResource(AsyncResource):
+    """Custom field keys (definitions) and their values on ten kinds of record (Tallyfy's custom fields page)."""
+
+    __slots__ = ()
+
+    async def list_keys(
+        self,
+        *,
+        page: int | Unset = 1,
+        per_page: int | Unset = 10,
+        applies_to: str | Unset = UNSET,
+        key_type: str | Unset = UNSET,
+        field_type: str | Unset = UNSET,
+        is_required: bool | Unset = UNSET,
+        is_active: bool | Unset = UNSET,
+        q: str | Unset = UNSET,
+        sort_by: str | Unset = UNSET,
+        sort_direction: str | Unset = UNSET,
+        org: str | None = None,
+    ) -> Page[CustomFieldKey]:
+        """List custom field keys.
+
+        `GET /organizations/{org}/custom-field-keys` (operation `list_custom_field_keys`).
+
+        Lists the organization's custom field keys (definitions).
+
+        Args:
+            page: Page number, starting at 1.
+            per_page: Items per page, 1 to 100: the server caps larger values at 100 rather than refusing
+                them (Tallyfy's CLI and SDK), so no maximum is declared. The server default is 10
+                (documented for checklists).
+            applies_to: Only keys for this record type (open string, e.g. process, task, member).
+            key_type: Only keys of this kind (open string: org or system).
+            field_type: Only keys of this field type (open string).
+            is_required: Only required (or optional) keys.
+            is_active: Only active (or inactive) keys.
+            q: Text search in the key name.
+            sort_by: Field to sort by.
+            sort_direction: asc or desc.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _custom_fields__list_custom_field_keys._get_kwargs(
+                org=self._org(org),
+                page=page,
+                per_page=per_page,
+                applies_to=applies_to,
+                key_type=key_type,
+                field_type=field_type,
+                is_required=is_required,
+                is_active=is_active,
+                q=q,
+                sort_by=sort_by,
+                sort_direction=sort_direction,
+            )
+        )
+        _parsed = expect(
+            _custom_fields__list_custom_field_keys._parse_response(client=self._tf.client, response=_response),
+            CustomFieldKeyList,
+            _response,
+        )
+        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+
+    def iter_keys(
+        self,
+        *,
+        per_page: int = MAX_PER_PAGE,
+        applies_to: str | Unset = UNSET,
+        key_type: str | Unset = UNSET,
+        field_type: str | Unset = UNSET,
+        is_required: bool | Unset = UNSET,
+        is_active: bool | Unset = UNSET,
+        q: str | Unset = UNSET,
+        sort_by: str | Unset = UNSET,
+        sort_direction: str | Unset = UNSET,
+        org: str | None = None,
+        concurrency: int = 1,
+    ) -> AsyncIterator[CustomFieldKey]:
+        """List custom field keys.
+
+        `GET /organizations/{org}/custom-field-keys` (operation `list_custom_field_keys`).
+
+        Every item of `list_keys`, page after page, one page in memory at a time (`per_page` items). With
+        `concurrency` > 1, up to that many pages are fetched at once once the first tells how many.
+
+        Args:
+            applies_to: Only keys for this record type (open string, e.g. process, task, member).
+            key_type: Only keys of this kind (open string: org or system).
+            field_type: Only keys of this field type (open string).
+            is_required: Only required (or optional) keys.
+            is_active: Only active (or inactive) keys.
+            q: Text search in the key name.
+            sort_by: Field to sort by.
+            sort_direction: asc or desc.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        org = self._org(org)
+        return self._iterate(
+            lambda _number: self.list_keys(
+                per_page=per_page,
+                applies_to=applies_to,
+                key_type=key_type,
+                field_type=field_type,
+                is_required=is_required,
+                is_active=is_active,
+                q=q,
+                sort_by=sort_by,
+                sort_direction=sort_direction,
+                org=org,
+                page=_number,
+            ),
+            concurrency,
+        )
+
+    async def create_key(
+        self,
+        *,
+        key: str,
+        applies_to: str,
+        field_type: str,
+        is_required: bool | Unset = UNSET,
+        is_active: bool | Unset = UNSET,
+        org: str | None = None,
+    ) -> CustomFieldKey:
+        """Define a custom field key.
+
+        `POST /organizations/{org}/custom-field-keys` (operation `create_custom_field_key`).
+
+        Defines a custom field key (admins only). `key`, `applies_to` and `field_type` cannot change later.
+
+        Args:
+            applies_to: The record type (open string), e.g. process, task, member, guest, folder, tag,
+                template, step, form_field, kickoff_field.
+            field_type: text, textarea, number, boolean, date, email, url, radio, dropdown, multiselect or
+                table (open string).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldKeyCreate(
+            key=key, applies_to=applies_to, field_type=field_type, is_required=is_required, is_active=is_active
+        )
+        _response = await self._send(
+            _custom_fields__create_custom_field_key._get_kwargs(org=self._org(org), body=_body)
+        )
+        return expect(
+            _custom_fields__create_custom_field_key._parse_response(client=self._tf.client, response=_response),
+            CustomFieldKeyEnvelope,
+            _response,
+        ).data
+
+    async def get_process_custom_fields(self, run_id: str, *, org: str | None = None) -> CustomFieldValuesEnvelopeData:
+        """Get the custom field values of a Process.
+
+        `GET /organizations/{org}/runs/{run_id}/custom-fields` (operation `get_process_custom_fields`).
+
+        Returns the custom field values of a Process (API: run).
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _custom_fields__get_process_custom_fields._get_kwargs(org=self._org(org), run_id=run_id)
+        )
+        return expect(
+            _custom_fields__get_process_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def set_process_custom_fields(
+        self, run_id: str, *, custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any], org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Replace the custom field values of a Process.
+
+        `PUT /organizations/{org}/runs/{run_id}/custom-fields` (operation `set_process_custom_fields`).
+
+        Replaces every custom field value of a Process (API: run) (a full replace: keys left out are
+        cleared; required keys must be present).
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            custom_fields: Key name to value.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValues(custom_fields=as_model(CustomFieldValuesCustomFields, custom_fields))
+        _response = await self._send(
+            _custom_fields__set_process_custom_fields._get_kwargs(org=self._org(org), run_id=run_id, body=_body)
+        )
+        return expect(
+            _custom_fields__set_process_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def delete_process_custom_field(self, run_id: str, custom_field_key: str, *, org: str | None = None) -> None:
+        """Remove one custom field value of a Process.
+
+        `DELETE /organizations/{org}/runs/{run_id}/custom-fields/{custom_field_key}` (operation `delete_process_custom_field`).
+
+        Removes one custom field value of a Process (API: run). A system key answers 403.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            custom_field_key: The custom field key's name (for example `priority`).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _custom_fields__delete_process_custom_field._get_kwargs(
+                org=self._org(org), run_id=run_id, custom_field_key=custom_field_key
+            )
+        )
+
+    async def patch_process_custom_field(
+        self, run_id: str, custom_field_key: str, *, value: Any, org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Set one custom field value of a Process.
+
+        `PATCH /organizations/{org}/runs/{run_id}/custom-fields/{custom_field_key}` (operation `patch_process_custom_field`).
+
+        Sets one custom field value of a Process (API: run); the others stay.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            custom_field_key: The custom field key's name (for example `priority`).
+            value: The value
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValue(value=value)
+        _response = await self._send(
+            _custom_fields__patch_process_custom_field._get_kwargs(
+                org=self._org(org), run_id=run_id, custom_field_key=custom_field_key, body=_body
+            )
+        )
+        return expect(
+            _custom_fields__patch_process_custom_field._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def get_process_task_custom_fields(
+        self, run_id: str, task_id: str, *, org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Get the custom field values of a Task of a Process.
+
+        `GET /organizations/{org}/runs/{run_id}/tasks/{task_id}/custom-fields` (operation `get_process_task_custom_fields`).
+
+        Returns the custom field values of a Task of a Process (API: run).
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            task_id: Task id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _custom_fields__get_process_task_custom_fields._get_kwargs(
+                org=self._org(org), run_id=run_id, task_id=task_id
+            )
+        )
+        return expect(
+            _custom_fields__get_process_task_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def set_process_task_custom_fields(
+        self,
+        run_id: str,
+        task_id: str,
+        *,
+        custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any],
+        org: str | None = None,
+    ) -> CustomFieldValuesEnvelopeData:
+        """Replace the custom field values of a Task of a Process.
+
+        `PUT /organizations/{org}/runs/{run_id}/tasks/{task_id}/custom-fields` (operation `set_process_task_custom_fields`).
+
+        Replaces every custom field value of a Task of a Process (API: run) (a full replace: keys left out
+        are cleared; required keys must be present).
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            task_id: Task id, 32 lowercase hex characters.
+            custom_fields: Key name to value.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValues(custom_fields=as_model(CustomFieldValuesCustomFields, custom_fields))
+        _response = await self._send(
+            _custom_fields__set_process_task_custom_fields._get_kwargs(
+                org=self._org(org), run_id=run_id, task_id=task_id, body=_body
+            )
+        )
+        return expect(
+            _custom_fields__set_process_task_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def delete_process_task_custom_field(
+        self, run_id: str, task_id: str, custom_field_key: str, *, org: str | None = None
+    ) -> None:
+        """Remove one custom field value of a Task of a Process.
+
+        `DELETE /organizations/{org}/runs/{run_id}/tasks/{task_id}/custom-fields/{custom_field_key}` (operation `delete_process_task_custom_field`).
+
+        Removes one custom field value of a Task of a Process (API: run). A system key answers 403.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            task_id: Task id, 32 lowercase hex characters.
+            custom_field_key: The custom field key's name (for example `priority`).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _custom_fields__delete_process_task_custom_field._get_kwargs(
+                org=self._org(org), run_id=run_id, task_id=task_id, custom_field_key=custom_field_key
+            )
+        )
+
+    async def patch_process_task_custom_field(
+        self, run_id: str, task_id: str, custom_field_key: str, *, value: Any, org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Set one custom field value of a Task of a Process.
+
+        `PATCH /organizations/{org}/runs/{run_id}/tasks/{task_id}/custom-fields/{custom_field_key}` (operation `patch_process_task_custom_field`).
+
+        Sets one custom field value of a Task of a Process (API: run); the others stay.
+
+        Args:
+            run_id: Process (API: run) id, 32 lowercase hex characters.
+            task_id: Task id, 32 lowercase hex characters.
+            custom_field_key: The custom field key's name (for example `priority`).
+            value: The value
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValue(value=value)
+        _response = await self._send(
+            _custom_fields__patch_process_task_custom_field._get_kwargs(
+                org=self._org(org), run_id=run_id, task_id=task_id, custom_field_key=custom_field_key, body=_body
+            )
+        )
+        return expect(
+            _custom_fields__patch_process_task_custom_field._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def get_member_custom_fields(self, user_id: int, *, org: str | None = None) -> CustomFieldValuesEnvelopeData:
+        """Get the custom field values of a member.
+
+        `GET /organizations/{org}/users/{user_id}/custom-fields` (operation `get_member_custom_fields`).
+
+        Returns the custom field values of a member.
+
+        Args:
+            user_id: Member (user) id, an integer.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _custom_fields__get_member_custom_fields._get_kwargs(org=self._org(org), user_id=user_id)
+        )
+        return expect(
+            _custom_fields__get_member_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def set_member_custom_fields(
+        self, user_id: int, *, custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any], org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Replace the custom field values of a member.
+
+        `PUT /organizations/{org}/users/{user_id}/custom-fields` (operation `set_member_custom_fields`).
+
+        Replaces every custom field value of a member (a full replace: keys left out are cleared; required
+        keys must be present).
+
+        Args:
+            user_id: Member (user) id, an integer.
+            custom_fields: Key name to value.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValues(custom_fields=as_model(CustomFieldValuesCustomFields, custom_fields))
+        _response = await self._send(
+            _custom_fields__set_member_custom_fields._get_kwargs(org=self._org(org), user_id=user_id, body=_body)
+        )
+        return expect(
+            _custom_fields__set_member_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def delete_member_custom_field(self, user_id: int, custom_field_key: str, *, org: str | None = None) -> None:
+        """Remove one custom field value of a member.
+
+        `DELETE /organizations/{org}/users/{user_id}/custom-fields/{custom_field_key}` (operation `delete_member_custom_field`).
+
+        Removes one custom field value of a member. A system key answers 403.
+
+        Args:
+            user_id: Member (user) id, an integer.
+            custom_field_key: The custom field key's name (for example `priority`).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _custom_fields__delete_member_custom_field._get_kwargs(
+                org=self._org(org), user_id=user_id, custom_field_key=custom_field_key
+            )
+        )
+
+    async def patch_member_custom_field(
+        self, user_id: int, custom_field_key: str, *, value: Any, org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Set one custom field value of a member.
+
+        `PATCH /organizations/{org}/users/{user_id}/custom-fields/{custom_field_key}` (operation `patch_member_custom_field`).
+
+        Sets one custom field value of a member; the others stay.
+
+        Args:
+            user_id: Member (user) id, an integer.
+            custom_field_key: The custom field key's name (for example `priority`).
+            value: The value
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValue(value=value)
+        _response = await self._send(
+            _custom_fields__patch_member_custom_field._get_kwargs(
+                org=self._org(org), user_id=user_id, custom_field_key=custom_field_key, body=_body
+            )
+        )
+        return expect(
+            _custom_fields__patch_member_custom_field._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def get_guest_custom_fields(
+        self, guest_code: str, *, org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Get the custom field values of a guest.
+
+        `GET /organizations/{org}/guests/{guest_code}/custom-fields` (operation `get_guest_custom_fields`).
+
+        Returns the custom field values of a guest (by guest code).
+
+        Args:
+            guest_code: A guest's code (Tallyfy's custom fields page); the sandbox also accepts the guest's
+                email.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _custom_fields__get_guest_custom_fields._get_kwargs(org=self._org(org), guest_code=guest_code)
+        )
+        return expect(
+            _custom_fields__get_guest_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def set_guest_custom_fields(
+        self,
+        guest_code: str,
+        *,
+        custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any],
+        org: str | None = None,
+    ) -> CustomFieldValuesEnvelopeData:
+        """Replace the custom field values of a guest.
+
+        `PUT /organizations/{org}/guests/{guest_code}/custom-fields` (operation `set_guest_custom_fields`).
+
+        Replaces every custom field value of a guest (by guest code) (a full replace: keys left out are
+        cleared; required keys must be present).
+
+        Args:
+            guest_code: A guest's code (Tallyfy's custom fields page); the sandbox also accepts the guest's
+                email.
+            custom_fields: Key name to value.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValues(custom_fields=as_model(CustomFieldValuesCustomFields, custom_fields))
+        _response = await self._send(
+            _custom_fields__set_guest_custom_fields._get_kwargs(org=self._org(org), guest_code=guest_code, body=_body)
+        )
+        return expect(
+            _custom_fields__set_guest_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def delete_guest_custom_field(
+        self, guest_code: str, custom_field_key: str, *, org: str | None = None
+    ) -> None:
+        """Remove one custom field value of a guest.
+
+        `DELETE /organizations/{org}/guests/{guest_code}/custom-fields/{custom_field_key}` (operation `delete_guest_custom_field`).
+
+        Removes one custom field value of a guest (by guest code). A system key answers 403.
+
+        Args:
+            guest_code: A guest's code (Tallyfy's custom fields page); the sandbox also accepts the guest's
+                email.
+            custom_field_key: The custom field key's name (for example `priority`).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _custom_fields__delete_guest_custom_field._get_kwargs(
+                org=self._org(org), guest_code=guest_code, custom_field_key=custom_field_key
+            )
+        )
+
+    async def patch_guest_custom_field(
+        self, guest_code: str, custom_field_key: str, *, value: Any, org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Set one custom field value of a guest.
+
+        `PATCH /organizations/{org}/guests/{guest_code}/custom-fields/{custom_field_key}` (operation `patch_guest_custom_field`).
+
+        Sets one custom field value of a guest (by guest code); the others stay.
+
+        Args:
+            guest_code: A guest's code (Tallyfy's custom fields page); the sandbox also accepts the guest's
+                email.
+            custom_field_key: The custom field key's name (for example `priority`).
+            value: The value
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValue(value=value)
+        _response = await self._send(
+            _custom_fields__patch_guest_custom_field._get_kwargs(
+                org=self._org(org), guest_code=guest_code, custom_field_key=custom_field_key, body=_body
+            )
+        )
+        return expect(
+            _custom_fields__patch_guest_custom_field._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def get_folder_custom_fields(
+        self, folder_id: str, *, org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Get the custom field values of a folder.
+
+        `GET /organizations/{org}/folders/{folder_id}/custom-fields` (operation `get_folder_custom_fields`).
+
+        Returns the custom field values of a folder.
+
+        Args:
+            folder_id: Folder id (a string; its format is not documented publicly).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _custom_fields__get_folder_custom_fields._get_kwargs(org=self._org(org), folder_id=folder_id)
+        )
+        return expect(
+            _custom_fields__get_folder_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def set_folder_custom_fields(
+        self,
+        folder_id: str,
+        *,
+        custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any],
+        org: str | None = None,
+    ) -> CustomFieldValuesEnvelopeData:
+        """Replace the custom field values of a folder.
+
+        `PUT /organizations/{org}/folders/{folder_id}/custom-fields` (operation `set_folder_custom_fields`).
+
+        Replaces every custom field value of a folder (a full replace: keys left out are cleared; required
+        keys must be present).
+
+        Args:
+            folder_id: Folder id (a string; its format is not documented publicly).
+            custom_fields: Key name to value.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValues(custom_fields=as_model(CustomFieldValuesCustomFields, custom_fields))
+        _response = await self._send(
+            _custom_fields__set_folder_custom_fields._get_kwargs(org=self._org(org), folder_id=folder_id, body=_body)
+        )
+        return expect(
+            _custom_fields__set_folder_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def delete_folder_custom_field(
+        self, folder_id: str, custom_field_key: str, *, org: str | None = None
+    ) -> None:
+        """Remove one custom field value of a folder.
+
+        `DELETE /organizations/{org}/folders/{folder_id}/custom-fields/{custom_field_key}` (operation `delete_folder_custom_field`).
+
+        Removes one custom field value of a folder. A system key answers 403.
+
+        Args:
+            folder_id: Folder id (a string; its format is not documented publicly).
+            custom_field_key: The custom field key's name (for example `priority`).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _custom_fields__delete_folder_custom_field._get_kwargs(
+                org=self._org(org), folder_id=folder_id, custom_field_key=custom_field_key
+            )
+        )
+
+    async def patch_folder_custom_field(
+        self, folder_id: str, custom_field_key: str, *, value: Any, org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Set one custom field value of a folder.
+
+        `PATCH /organizations/{org}/folders/{folder_id}/custom-fields/{custom_field_key}` (operation `patch_folder_custom_field`).
+
+        Sets one custom field value of a folder; the others stay.
+
+        Args:
+            folder_id: Folder id (a string; its format is not documented publicly).
+            custom_field_key: The custom field key's name (for example `priority`).
+            value: The value
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValue(value=value)
+        _response = await self._send(
+            _custom_fields__patch_folder_custom_field._get_kwargs(
+                org=self._org(org), folder_id=folder_id, custom_field_key=custom_field_key, body=_body
+            )
+        )
+        return expect(
+            _custom_fields__patch_folder_custom_field._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def get_tag_custom_fields(self, tag_id: str, *, org: str | None = None) -> CustomFieldValuesEnvelopeData:
+        """Get the custom field values of a tag.
+
+        `GET /organizations/{org}/tags/{tag_id}/custom-fields` (operation `get_tag_custom_fields`).
+
+        Returns the custom field values of a tag.
+
+        Args:
+            tag_id: Tag id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _custom_fields__get_tag_custom_fields._get_kwargs(org=self._org(org), tag_id=tag_id)
+        )
+        return expect(
+            _custom_fields__get_tag_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def set_tag_custom_fields(
+        self, tag_id: str, *, custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any], org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Replace the custom field values of a tag.
+
+        `PUT /organizations/{org}/tags/{tag_id}/custom-fields` (operation `set_tag_custom_fields`).
+
+        Replaces every custom field value of a tag (a full replace: keys left out are cleared; required keys
+        must be present).
+
+        Args:
+            tag_id: Tag id, 32 lowercase hex characters.
+            custom_fields: Key name to value.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValues(custom_fields=as_model(CustomFieldValuesCustomFields, custom_fields))
+        _response = await self._send(
+            _custom_fields__set_tag_custom_fields._get_kwargs(org=self._org(org), tag_id=tag_id, body=_body)
+        )
+        return expect(
+            _custom_fields__set_tag_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def delete_tag_custom_field(self, tag_id: str, custom_field_key: str, *, org: str | None = None) -> None:
+        """Remove one custom field value of a tag.
+
+        `DELETE /organizations/{org}/tags/{tag_id}/custom-fields/{custom_field_key}` (operation `delete_tag_custom_field`).
+
+        Removes one custom field value of a tag. A system key answers 403.
+
+        Args:
+            tag_id: Tag id, 32 lowercase hex characters.
+            custom_field_key: The custom field key's name (for example `priority`).
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _custom_fields__delete_tag_custom_field._get_kwargs(
+                org=self._org(org), tag_id=tag_id, custom_field_key=custom_field_key
+            )
+        )
+
+    async def patch_tag_custom_field(
+        self, tag_id: str, custom_field_key: str, *, value: Any, org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Set one custom field value of a tag.
+
+        `PATCH /organizations/{org}/tags/{tag_id}/custom-fields/{custom_field_key}` (operation `patch_tag_custom_field`).
+
+        Sets one custom field value of a tag; the others stay.
+
+        Args:
+            tag_id: Tag id, 32 lowercase hex characters.
+            custom_field_key: The custom field key's name (for example `priority`).
+            value: The value
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValue(value=value)
+        _response = await self._send(
+            _custom_fields__patch_tag_custom_field._get_kwargs(
+                org=self._org(org), tag_id=tag_id, custom_field_key=custom_field_key, body=_body
+            )
+        )
+        return expect(
+            _custom_fields__patch_tag_custom_field._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def get_blueprint_custom_fields(
+        self, checklist_id: str, *, org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Get the custom field values of a Blueprint.
+
+        `GET /organizations/{org}/checklists/{checklist_id}/custom-fields` (operation `get_blueprint_custom_fields`).
+
+        Returns the custom field values of a Blueprint (API: checklist).
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _custom_fields__get_blueprint_custom_fields._get_kwargs(org=self._org(org), checklist_id=checklist_id)
+        )
+        return expect(
+            _custom_fields__get_blueprint_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def set_blueprint_custom_fields(
+        self,
+        checklist_id: str,
+        *,
+        custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any],
+        org: str | None = None,
+    ) -> CustomFieldValuesEnvelopeData:
+        """Replace the custom field values of a Blueprint.
+
+        `PUT /organizations/{org}/checklists/{checklist_id}/custom-fields` (operation `set_blueprint_custom_fields`).
+
+        Replaces every custom field value of a Blueprint (API: checklist) (a full replace: keys left out are
+        cleared; required keys must be present).
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            custom_fields: Key name to value.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValues(custom_fields=as_model(CustomFieldValuesCustomFields, custom_fields))
+        _response = await self._send(
+            _custom_fields__set_blueprint_custom_fields._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, body=_body
+            )
+        )
+        return expect(
+            _custom_fields__set_blueprint_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def get_step_custom_fields(
+        self, checklist_id: str, step_id: str, *, org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Get the custom field values of a Step of a Blueprint.
+
+        `GET /organizations/{org}/checklists/{checklist_id}/steps/{step_id}/custom-fields` (operation `get_step_custom_fields`).
+
+        Returns the custom field values of a Step of a Blueprint (API: checklist).
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _custom_fields__get_step_custom_fields._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, step_id=step_id
+            )
+        )
+        return expect(
+            _custom_fields__get_step_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def set_step_custom_fields(
+        self,
+        checklist_id: str,
+        step_id: str,
+        *,
+        custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any],
+        org: str | None = None,
+    ) -> CustomFieldValuesEnvelopeData:
+        """Replace the custom field values of a Step of a Blueprint.
+
+        `PUT /organizations/{org}/checklists/{checklist_id}/steps/{step_id}/custom-fields` (operation `set_step_custom_fields`).
+
+        Replaces every custom field value of a Step of a Blueprint (API: checklist) (a full replace: keys
+        left out are cleared; required keys must be present).
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            custom_fields: Key name to value.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValues(custom_fields=as_model(CustomFieldValuesCustomFields, custom_fields))
+        _response = await self._send(
+            _custom_fields__set_step_custom_fields._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, step_id=step_id, body=_body
+            )
+        )
+        return expect(
+            _custom_fields__set_step_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def get_capture_custom_fields(
+        self, checklist_id: str, step_id: str, capture_id: str, *, org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Get the custom field values of a Task form field.
+
+        `GET /organizations/{org}/checklists/{checklist_id}/steps/{step_id}/captures/{capture_id}/custom-fields` (operation `get_capture_custom_fields`).
+
+        Returns the custom field values of a Task form field (API: capture) of a Blueprint (API: checklist)
+        step.
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            capture_id: Task form field (API: capture) id, 32 lowercase hex characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _custom_fields__get_capture_custom_fields._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, step_id=step_id, capture_id=capture_id
+            )
+        )
+        return expect(
+            _custom_fields__get_capture_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def set_capture_custom_fields(
+        self,
+        checklist_id: str,
+        step_id: str,
+        capture_id: str,
+        *,
+        custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any],
+        org: str | None = None,
+    ) -> CustomFieldValuesEnvelopeData:
+        """Replace the custom field values of a Task form field.
+
+        `PUT /organizations/{org}/checklists/{checklist_id}/steps/{step_id}/captures/{capture_id}/custom-fields` (operation `set_capture_custom_fields`).
+
+        Replaces every custom field value of a Task form field (API: capture) of a Blueprint (API:
+        checklist) step (a full replace: keys left out are cleared; required keys must be present).
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            step_id: Blueprint step id, 32 lowercase hex characters.
+            capture_id: Task form field (API: capture) id, 32 lowercase hex characters.
+            custom_fields: Key name to value.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValues(custom_fields=as_model(CustomFieldValuesCustomFields, custom_fields))
+        _response = await self._send(
+            _custom_fields__set_capture_custom_fields._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, step_id=step_id, capture_id=capture_id, body=_body
+            )
+        )
+        return expect(
+            _custom_fields__set_capture_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def get_kickoff_field_custom_fields(
+        self, checklist_id: str, kickoff_field_id: str, *, org: str | None = None
+    ) -> CustomFieldValuesEnvelopeData:
+        """Get the custom field values of a Kick-off form field.
+
+        `GET /organizations/{org}/checklists/{checklist_id}/preruns/{kickoff_field_id}/custom-fields` (operation `get_kickoff_field_custom_fields`).
+
+        Returns the custom field values of a Kick-off form field (API: prerun) of a Blueprint (API:
+        checklist).
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            kickoff_field_id: Kick-off form field (API: prerun) id, its timeline_id: 32 lowercase hex
+                characters.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _response = await self._send(
+            _custom_fields__get_kickoff_field_custom_fields._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, kickoff_field_id=kickoff_field_id
+            )
+        )
+        return expect(
+            _custom_fields__get_kickoff_field_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+    async def set_kickoff_field_custom_fields(
+        self,
+        checklist_id: str,
+        kickoff_field_id: str,
+        *,
+        custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any],
+        org: str | None = None,
+    ) -> CustomFieldValuesEnvelopeData:
+        """Replace the custom field values of a Kick-off form field.
+
+        `PUT /organizations/{org}/checklists/{checklist_id}/preruns/{kickoff_field_id}/custom-fields` (operation `set_kickoff_field_custom_fields`).
+
+        Replaces every custom field value of a Kick-off form field (API: prerun) of a Blueprint (API:
+        checklist) (a full replace: keys left out are cleared; required keys must be present).
+
+        Args:
+            checklist_id: Blueprint (API: checklist) id, 32 lowercase hex characters.
+            kickoff_field_id: Kick-off form field (API: prerun) id, its timeline_id: 32 lowercase hex
+                characters.
+            custom_fields: Key name to value.
+            org: The organization; the client's `org_id` when omitted.
+        """
+        _body = CustomFieldValues(custom_fields=as_model(CustomFieldValuesCustomFields, custom_fields))
+        _response = await self._send(
+            _custom_fields__set_kickoff_field_custom_fields._get_kwargs(
+                org=self._org(org), checklist_id=checklist_id, kickoff_field_id=kickoff_field_id, body=_body
+            )
+        )
+        return expect(
+            _custom_fields__set_kickoff_field_custom_fields._parse_response(client=self._tf.client, response=_response),
+            CustomFieldValuesEnvelope,
+            _response,
+        ).data
+
+
 class AsyncResources(AsyncFacade):
     """The resources of `AsyncTallyfy`: one attribute per spec tag."""
 
@@ -6023,3 +11214,8 @@ class AsyncResources(AsyncFacade):
     def applications(self) -> AsyncApplicationsResource:
         """Third-party applications with a client_credentials token - provision users and get user-context tokens for them."""
         return AsyncApplicationsResource(self)
+
+    @property
+    def custom_fields(self) -> AsyncCustomFieldsResource:
+        """Custom field keys (definitions) and their values on ten kinds of record (Tallyfy's custom fields page)."""
+        return AsyncCustomFieldsResource(self)

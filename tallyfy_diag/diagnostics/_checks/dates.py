@@ -11,7 +11,6 @@ from typing import Any, Final
 
 from tallyfy_diag._date_rule import (
     DAY_FIRST_TEXT,
-    DOCS_URL,
     ISO_WITH_ZONE_PATTERN,
     REQUEST_DATE_EXAMPLE,
     REQUEST_DATE_FORMAT,
@@ -121,9 +120,7 @@ def judge_date(value: str) -> tuple[Status, str] | None:
     return None
 
 
-@REGISTRY.register(
-    "date-format", "Request dates in Tallyfy's format", DOCS_URL + "; https://www.rfc-editor.org/rfc/rfc3339"
-)
+@REGISTRY.register("date-format", "Request dates in Tallyfy's format", DATE_FORMATS)
 def date_format(evidence: Evidence) -> Verdict:
     request = evidence.request
     if request is None:
