@@ -72,7 +72,11 @@ def test_the_spec_names_every_operation_each_sdk_method_reaches(outcomes: list[O
         for method, operation in item.items()
         if method in HTTP_METHODS and "x-sdk-methods" in operation
     }
-    assert declared == reached
+    # A method the SDK cannot complete reaches nothing; the spec still names the operation it was meant for
+    # (the migration page maps it there), and only that is left out of the comparison.
+    meant = {method for methods in declared.values() for method in methods if method in SDK_BUGS}
+    assert meant == SDK_BUGS
+    assert {operation: methods - SDK_BUGS for operation, methods in declared.items() if methods - SDK_BUGS} == reached
 
 
 # ---------------------------------------------------------------- the SDK's own bugs

@@ -57,6 +57,8 @@ def sync_calls(tf: Tallyfy) -> None:
     reveal_type(next(tf.activity.iter_feeds()))
     # revealed: tallyfy_client.models.token_response.TokenResponse
     reveal_type(tf.applications.issue_user_token("ann@example.com"))
+    # revealed: tallyfy_diag.client._pagination.Page[tallyfy_client.models.custom_field_key.CustomFieldKey]
+    reveal_type(tf.custom_fields.list_keys(applies_to="process"))
     # revealed: tallyfy_client.models.token_response.TokenResponse
     reveal_type(tf.auth_.issue_token(grant_type="client_credentials", client_id="1"))
     raw = tf.with_raw_response(tf.processes.get, "run", with_="tasks")
