@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import inspect
 import io
+import sys
 import types
 import typing
 from collections.abc import Iterator, Mapping
@@ -66,7 +67,7 @@ def placeholder(hint: Any, name: str) -> Any:
         members = [a for a in typing.get_args(hint) if a is not type(None) and a is not Unset]
         return placeholder(members[0], name)
     origin = typing.get_origin(hint) or hint
-    if origin is str:
+    if origin is str or hint is Any:  # Any: a free-form value (a custom field's value), a string will do
         return f"p-{name}"
     if origin is bool:
         return True
@@ -83,7 +84,8 @@ def placeholder(hint: Any, name: str) -> Any:
     if origin is File:
         return File(payload=io.BytesIO(b"hello"), file_name="hello.txt", mime_type="text/plain")
     if attrs.has(origin):
-        hints = typing.get_type_hints(origin, globalns=vars(models))
+        # The model's own module first (its Any, datetime, ...), then every model (forward references).
+        hints = typing.get_type_hints(origin, globalns={**vars(sys.modules[origin.__module__]), **vars(models)})
         required = {
             field.name: placeholder(hints[field.name], field.name)
             for field in attrs.fields(origin)
