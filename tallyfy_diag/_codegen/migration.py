@@ -52,7 +52,7 @@ def _returns_a_page(spec: Mapping[str, Any], operation: Mapping[str, Any]) -> bo
         schema = _resolved(spec, (content.get("application/json") or {}).get("schema"))
         properties = schema.get("properties") if isinstance(schema, Mapping) else None
         if isinstance(properties, Mapping) and "meta" in properties and "data" in properties:
-            return _resolved(spec, properties["data"]).get("type") == "array"
+            return bool(_resolved(spec, properties["data"]).get("type") == "array")
     return False
 
 
