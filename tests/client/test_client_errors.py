@@ -7,7 +7,7 @@ import ssl
 
 import httpx
 import pytest
-from client_fakes import CANARY_PASSWORD, CANARY_SECRET, make_jwt
+from client_helpers import CANARY_PASSWORD, CANARY_SECRET, make_jwt
 
 from tallyfy_diag.client import (
     APIError,

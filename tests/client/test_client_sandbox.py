@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from client_fakes import ManualClock
+from client_helpers import ManualClock
 from tallyfy_client.api.blueprints import list_blueprints
 from tallyfy_client.api.identity import get_me
 from tallyfy_client.api.tasks import list_org_tasks
