@@ -45,7 +45,8 @@ REPLAY_BASE_URL = "http://replay.test/api"
 RECORDING_CANARY = "canary-cookie-5f0c1e9a7b"
 CASSETTES = Path(__file__).resolve().parent.parent / "cassettes"
 
-Answer = httpx.Response | Callable[[httpx.Request], httpx.Response] | Exception
+# A response, a function of the request (sync or async), or an exception (class or instance) to raise.
+Answer = httpx.Response | Callable[[httpx.Request], Any] | Exception | type[Exception]
 
 
 def make_jwt(sub: str, exp: float, *, marker: str = "") -> str:
