@@ -1,4 +1,10 @@
-"""Fixtures for the client tests: a scriptable fake server, a hand-moved clock, retries that never sleep."""
+"""Fixtures for the client tests: the in-process sandbox behind a respx router, a hand-moved clock, retries
+that never sleep.
+
+Every request goes through `router` (respx), which records it; the token endpoint is answered by the sandbox.
+A test that wants the sandbox to answer API calls too asks for `sandbox_api`; a test that scripts a fault adds
+its own respx route.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +14,24 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import attrs
+import httpx
 import pytest
-from client_fakes import (
+import respx
+from client_helpers import (
     BASE_URL,
-    CANARY_PASSWORD,
-    CANARY_SECRET,
     CASSETTES,
     CLIENT_ID,
+    CLIENT_SECRET,
     ORG,
+    PASSWORD,
     RECORDING_CANARY,
     RECORDING_EPOCH,
     RECORDING_SEED,
     REPLAY_BASE_URL,
+    SANDBOX_SEED,
     USERNAME,
-    FakeTallyfy,
     ManualClock,
+    SandboxForward,
     SleepRecorder,
 )
 
@@ -37,8 +46,34 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def server(clock: ManualClock) -> FakeTallyfy:
-    return FakeTallyfy(clock=clock)
+def sandbox_config(clock: ManualClock) -> SandboxConfig:
+    """The sandbox shares the test's clock: moving it expires tokens on both sides."""
+    return SandboxConfig(seed=SANDBOX_SEED, clock=clock)
+
+
+@pytest.fixture
+def sandbox(sandbox_config: SandboxConfig) -> Iterator[Sandbox]:
+    with Sandbox.in_process(sandbox_config) as running:
+        yield running
+
+
+@pytest.fixture
+def forward(sandbox: Sandbox) -> SandboxForward:
+    return SandboxForward(sandbox)
+
+
+@pytest.fixture
+def router(forward: SandboxForward) -> respx.Router:
+    """Records every request; the sandbox issues tokens (tests may script the token route instead)."""
+    router = respx.Router(assert_all_called=False)
+    router.post(path__regex=r"/oauth/token$", name="token").mock(side_effect=forward)
+    return router
+
+
+@pytest.fixture
+def sandbox_api(router: respx.Router, forward: SandboxForward) -> respx.Route:
+    """Every API call not scripted before this fixture ran is answered by the sandbox."""
+    return router.route(name="api").mock(side_effect=forward)
 
 
 @pytest.fixture
@@ -53,18 +88,18 @@ def retry(sleeper: SleepRecorder) -> RetryPolicy:
 
 @pytest.fixture
 def password_grant() -> PasswordGrant:
-    return PasswordGrant(CLIENT_ID, CANARY_SECRET, USERNAME, CANARY_PASSWORD)
+    return PasswordGrant(CLIENT_ID, CLIENT_SECRET, USERNAME, PASSWORD)
 
 
 @pytest.fixture
 def make_tallyfy(
-    server: FakeTallyfy, clock: ManualClock, retry: RetryPolicy, password_grant: PasswordGrant
+    router: respx.Router, clock: ManualClock, retry: RetryPolicy, password_grant: PasswordGrant
 ) -> Iterator[Callable[..., Tallyfy]]:
     made: list[Tallyfy] = []
 
     def make(auth: AuthStrategy | None = None, **options: Any) -> Tallyfy:
         options = {"org_id": ORG, "base_url": BASE_URL, "clock": clock, "retry": retry, **options}
-        options.setdefault("transport", server.transport())
+        options.setdefault("transport", httpx.MockTransport(router.handler))
         tallyfy = Tallyfy(auth or password_grant, **options)
         made.append(tallyfy)
         return tallyfy
@@ -76,11 +111,11 @@ def make_tallyfy(
 
 @pytest.fixture
 def make_async_tallyfy(
-    server: FakeTallyfy, clock: ManualClock, retry: RetryPolicy, password_grant: PasswordGrant
+    router: respx.Router, clock: ManualClock, retry: RetryPolicy, password_grant: PasswordGrant
 ) -> Callable[..., AsyncTallyfy]:
     def make(auth: AuthStrategy | None = None, **options: Any) -> AsyncTallyfy:
         options = {"org_id": ORG, "base_url": BASE_URL, "clock": clock, "retry": retry, **options}
-        options.setdefault("transport", server.async_transport())
+        options.setdefault("transport", httpx.MockTransport(router.async_handler))
         return AsyncTallyfy(auth or password_grant, **options)
 
     return make

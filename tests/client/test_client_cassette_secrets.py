@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from client_fakes import CASSETTES, RECORDING_CANARY, RECORDING_SEED, make_jwt
+from client_helpers import CASSETTES, RECORDING_CANARY, RECORDING_SEED, make_jwt
 from vcr.request import Request
 
 from tallyfy_diag._redact import JWT_PATTERN, REFRESH_TOKEN_PATTERN

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from client_fakes import CANARY_PASSWORD, CANARY_SECRET
+from client_helpers import CANARY_PASSWORD, CANARY_SECRET
 
 from tallyfy_diag.client import (
     ClientCredentials,

@@ -7,7 +7,7 @@ import itertools
 
 import httpx
 import pytest
-from client_fakes import ORG, json_response
+from client_helpers import CREDENTIALS, ORG, USER_ID, api_requests, json_response, script, token_forms
 from tallyfy_client.api.blueprints import get_blueprint, list_blueprints
 from tallyfy_client.api.identity import get_me, list_my_organizations
 from tallyfy_client.models.blueprint import Blueprint
@@ -23,16 +23,20 @@ from tallyfy_diag.client import (
 )
 
 CHECKLISTS = f"/api/organizations/{ORG}/checklists"
-OTHER_ORG = "f" * 32
-ME_BODY = {"data": {"id": 1001}}
+OTHER_ORG = CREDENTIALS.second_org_id
 
 
-def paged(items: list[dict], links_style: str = "object"):
-    """A list endpoint over `items`, answering each page in the chosen `links` shape."""
+def all_blueprint_ids(tf: Tallyfy) -> list[str]:
+    """Every blueprint of the client's organization in one page: what pagination must add up to."""
+    return [b.id for b in tf.call(list_blueprints, per_page=100).data]
+
+
+def paged(items: list[dict], links_style: str = "object", max_per_page: int = 100):
+    """A list endpoint over `items`, answering each page in a `links` shape the sandbox does not use."""
 
     def handler(request: httpx.Request) -> httpx.Response:
         page = int(request.url.params.get("page", 1))
-        per_page = int(request.url.params.get("per_page", 10))
+        per_page = min(int(request.url.params.get("per_page", 10)), max_per_page)
         total_pages = max(1, -(-len(items) // per_page))
         chosen = items[(page - 1) * per_page : page * per_page]
         base = str(request.url.copy_with(query=None))
@@ -60,10 +64,11 @@ def paged(items: list[dict], links_style: str = "object"):
 BLUEPRINTS = [{"id": f"{n:032x}", "title": f"Blueprint {n}"} for n in range(25)]
 
 
-def test_every_request_carries_the_tallyfy_headers(server, make_tallyfy):
-    server.route("GET", "/api/me", json_response(200, ME_BODY))
+def test_every_request_carries_the_tallyfy_headers(router, sandbox_api, make_tallyfy):
     make_tallyfy().call(get_me)
-    for request in server.requests:
+    sent = [call.request for call in router.calls]
+    assert [r.url.path for r in sent] == ["/api/oauth/token", "/api/me"]
+    for request in sent:
         assert request.headers["X-Tallyfy-Client"] == "APIClient"
         assert request.headers["Accept"] == "application/json"
 
@@ -108,48 +113,51 @@ def test_user_context_is_checked_on_root_style_hosts_too(make_tallyfy):
         tf.call(get_me)
 
 
-def test_call_fills_in_client_and_org(server, make_tallyfy):
-    server.route("GET", CHECKLISTS, paged(BLUEPRINTS))
+def test_call_fills_in_client_and_org(router, sandbox_api, make_tallyfy):
     tf = make_tallyfy()
     page = tf.call(list_blueprints, per_page=5)
-    assert [b.title for b in page.data] == [f"Blueprint {n}" for n in range(5)]
     detailed = tf.call(list_blueprints.sync_detailed, page=2, per_page=5)
+    every = all_blueprint_ids(tf)
+    assert [b.id for b in page.data] == every[:5]
     assert detailed.status_code == 200
-    assert detailed.parsed.data[0].title == "Blueprint 5"
+    assert detailed.parsed.data[0].id == every[5]
+    assert {r.url.path for r in api_requests(router)} == {CHECKLISTS}
 
 
-def test_generated_functions_work_directly_with_tf_client(server, make_tallyfy):
-    server.route("GET", CHECKLISTS, paged(BLUEPRINTS))
+def test_generated_functions_work_directly_with_tf_client(sandbox_api, make_tallyfy):
     tf = make_tallyfy()
     page = list_blueprints.sync(ORG, client=tf.client, per_page=3)
-    assert len(page.data) == 3
+    assert [b.id for b in page.data] == all_blueprint_ids(tf)[:3]
 
 
-def test_errors_raise_instead_of_returning_error_models(server, make_tallyfy):
+def test_errors_raise_instead_of_returning_error_models(router, sandbox_api, make_tallyfy):
     tf = make_tallyfy()
-    server.route(
-        "GET",
-        f"{CHECKLISTS}/{'9' * 32}",
-        json_response(404, {"error": True, "message": "Resource not found", "code": "RESOURCE_NOT_FOUND"}),
-    )
-    with pytest.raises(NotFoundError):
+    # The sandbox knows no such blueprint: RESOURCE_NOT_FOUND, the way Tallyfy answers.
+    with pytest.raises(NotFoundError) as missing:
         tf.call(get_blueprint, checklist_id="9" * 32)
-    with pytest.raises(EndpointNotFoundError):  # a route the fake does not know
+    assert type(missing.value) is NotFoundError
+    # A route the server does not know at all (scripted: the client always sends what the sandbox needs).
+    script(
+        router,
+        "GET",
+        f"{CHECKLISTS}/{'8' * 32}",
+        json_response(404, {"error": True, "message": "API endpoint not found", "code": "ENDPOINT_NOT_FOUND"}),
+    )
+    with pytest.raises(EndpointNotFoundError):
         get_blueprint.sync(ORG, "8" * 32, client=tf.client)
 
 
-def test_org_per_call_and_per_copy(server, make_tallyfy):
-    server.route("GET", CHECKLISTS, paged(BLUEPRINTS))
-    server.route("GET", f"/api/organizations/{OTHER_ORG}/checklists", paged(BLUEPRINTS[:2]))
+def test_org_per_call_and_per_copy(router, sandbox_api, make_tallyfy):
     tf = make_tallyfy()
-    assert len(tf.call(list_blueprints, org=OTHER_ORG).data) == 2
+    assert len(tf.call(list_blueprints, org=OTHER_ORG).data) == 2  # the sandbox's second organization has two
     other = tf.with_org(OTHER_ORG)
     assert len(other.call(list_blueprints).data) == 2
     assert tf.org_id == ORG
-    assert len(tf.call(list_blueprints).data) == 10
-    assert len(server.token_forms) == 1  # the copy shares the token
-    paths = [r.url.path for r in server.api_requests]
+    assert len(tf.call(list_blueprints).data) == 10  # a full first page of the user's own twelve
+    assert len(token_forms(router)) == 1  # the copy shares the token
+    paths = [r.url.path for r in api_requests(router)]
     assert paths.count(CHECKLISTS) == 1
+    assert paths.count(f"/api/organizations/{OTHER_ORG}/checklists") == 2
 
 
 def test_a_missing_org_is_a_clear_error(make_tallyfy):
@@ -163,32 +171,41 @@ def test_auth_must_be_a_strategy():
         Tallyfy("a-token")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("links_style", ["object", "nulls", "absent"])
-def test_paginate_walks_every_page(server, make_tallyfy, links_style):
-    server.route("GET", CHECKLISTS, paged(BLUEPRINTS, links_style))
+def test_paginate_walks_every_page_of_the_sandbox(router, sandbox_api, make_tallyfy):
+    tf = make_tallyfy()
+    items = list(tf.paginate(list_blueprints, per_page=5))
+    pages = [r.url.params["page"] for r in api_requests(router)]
+    assert pages == ["1", "2", "3"]  # twelve blueprints, five a page
+    assert [b.id for b in items] == all_blueprint_ids(tf)
+    assert all(isinstance(b, Blueprint) for b in items)
+
+
+@pytest.mark.parametrize("links_style", ["nulls", "absent"])
+def test_paginate_walks_every_page_whatever_the_links_shape(router, make_tallyfy, links_style):
+    script(router, "GET", CHECKLISTS, paged(BLUEPRINTS, links_style))
     items = list(make_tallyfy().paginate(list_blueprints, per_page=10))
     assert [b.id for b in items] == [b["id"] for b in BLUEPRINTS]
     assert all(isinstance(b, Blueprint) for b in items)
-    pages = [r.url.params["page"] for r in server.api_requests]
+    pages = [r.url.params["page"] for r in api_requests(router)]
     assert pages == ["1", "2", "3"]
 
 
-def test_paginate_is_lazy(server, make_tallyfy):
-    server.route("GET", CHECKLISTS, paged(BLUEPRINTS))
-    iterator = make_tallyfy().paginate(list_blueprints, per_page=10)
-    first_eleven = list(itertools.islice(iterator, 11))
-    assert len(first_eleven) == 11
-    assert len(server.api_requests) == 2  # never more than the page being read
+def test_paginate_is_lazy(router, sandbox_api, make_tallyfy):
+    iterator = make_tallyfy().paginate(list_blueprints, per_page=5)
+    first_six = list(itertools.islice(iterator, 6))
+    assert len(first_six) == 6
+    assert len(api_requests(router)) == 2  # never more than the page being read
 
 
-def test_paginate_accepts_any_of_the_operation_functions(server, make_tallyfy):
-    server.route("GET", CHECKLISTS, paged(BLUEPRINTS))
+def test_paginate_accepts_any_of_the_operation_functions(sandbox_api, make_tallyfy):
     tf = make_tallyfy()
+    every = all_blueprint_ids(tf)
+    assert len(every) == 12
     for operation in (list_blueprints, list_blueprints.sync, list_blueprints.sync_detailed):
-        assert len(list(tf.paginate(operation, per_page=20))) == 25
+        assert [b.id for b in tf.paginate(operation, per_page=5)] == every
 
 
-def test_paginate_never_follows_the_host_of_a_next_link(server, make_tallyfy):
+def test_paginate_never_follows_the_host_of_a_next_link(router, make_tallyfy):
     def evil(request: httpx.Request) -> httpx.Response:
         page = int(request.url.params["page"])
         links = {"next": "https://evil.example.com/steal?page=2"} if page == 1 else []
@@ -198,12 +215,12 @@ def test_paginate_never_follows_the_host_of_a_next_link(server, make_tallyfy):
         }
         return json_response(200, body)
 
-    server.route("GET", CHECKLISTS, evil)
+    script(router, "GET", CHECKLISTS, evil)
     assert len(list(make_tallyfy().paginate(list_blueprints))) == 2
-    assert {r.url.host for r in server.requests} == {"go.tallyfy.com"}
+    assert {r.url.host for r in (call.request for call in router.calls)} == {"go.tallyfy.com"}
 
 
-def test_paginate_stops_on_a_backwards_or_empty_page(server, make_tallyfy):
+def test_paginate_stops_on_a_backwards_or_empty_page(router, make_tallyfy):
     def stuck(request: httpx.Request) -> httpx.Response:
         page = int(request.url.params["page"])
         data = [BLUEPRINTS[0]] if page < 3 else []
@@ -219,55 +236,56 @@ def test_paginate_stops_on_a_backwards_or_empty_page(server, make_tallyfy):
         }
         return json_response(200, body)
 
-    server.route("GET", CHECKLISTS, stuck)
+    script(router, "GET", CHECKLISTS, stuck)
     assert len(list(make_tallyfy().paginate(list_blueprints))) == 2
-    assert len(server.api_requests) == 3
+    assert len(api_requests(router)) == 3
 
 
-def test_organizations_lists_every_page(server, make_tallyfy):
+def test_organizations_lists_every_page(router, make_tallyfy):
     orgs = [{"id": f"{n:032x}", "name": f"Org {n}"} for n in range(3)]
-    server.route("GET", "/api/me/organizations", paged(orgs))
+    script(router, "GET", "/api/me/organizations", paged(orgs, "nulls", max_per_page=2))
     found = make_tallyfy().organizations()
     assert [o.name for o in found] == ["Org 0", "Org 1", "Org 2"]
+    assert [r.url.params["page"] for r in api_requests(router)] == ["1", "2"]
     assert list_my_organizations  # the operation organizations() uses
 
 
-def test_async_paginate_in_order_with_bounded_concurrency(server, make_async_tallyfy):
+def test_async_paginate_in_order_with_bounded_concurrency(router, forward, make_async_tallyfy):
     in_flight = {"now": 0, "max": 0}
-    sync_handler = paged(BLUEPRINTS)
 
-    async def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/oauth/token"):
-            return await server.ahandle(request)
+    async def slow_sandbox(request: httpx.Request) -> httpx.Response:
         in_flight["now"] += 1
         in_flight["max"] = max(in_flight["max"], in_flight["now"])
         await asyncio.sleep(0.001 * (10 - int(request.url.params["page"]) % 10))  # later pages answer sooner
         in_flight["now"] -= 1
-        return sync_handler(request)
+        return await forward(request)
 
-    async def scenario() -> list:
-        async with make_async_tallyfy(transport=httpx.MockTransport(handler)) as tf:
-            return [item async for item in tf.paginate(list_blueprints, per_page=2, concurrency=3)]
+    script(router, "GET", CHECKLISTS, slow_sandbox)
 
-    items = asyncio.run(scenario())
-    assert [b.id for b in items] == [b["id"] for b in BLUEPRINTS]
+    async def scenario() -> tuple[list, list]:
+        async with make_async_tallyfy() as tf:
+            items = [item async for item in tf.paginate(list_blueprints, per_page=2, concurrency=3)]
+            every = await tf.call(list_blueprints, per_page=100)
+            return items, every.data
+
+    items, every = asyncio.run(scenario())
+    assert len(every) == 12
+    assert [b.id for b in items] == [b.id for b in every]
     assert in_flight["max"] == 3
 
 
-def test_async_paginate_sequential_by_default(server, make_async_tallyfy):
-    server.route("GET", CHECKLISTS, paged(BLUEPRINTS, "object"))
-
+def test_async_paginate_sequential_by_default(router, sandbox_api, make_async_tallyfy):
     async def scenario() -> list:
         async with make_async_tallyfy() as tf:
-            return [item async for item in tf.paginate(list_blueprints, per_page=10)]
+            return [item.id async for item in tf.paginate(list_blueprints, per_page=5)]
 
-    assert len(asyncio.run(scenario())) == 25
+    ids = asyncio.run(scenario())
+    assert len(ids) == 12
+    assert len(set(ids)) == 12
+    assert [r.url.params["page"] for r in api_requests(router)] == ["1", "2", "3"]  # one after the other
 
 
-def test_async_call_and_organizations(server, make_async_tallyfy):
-    server.route("GET", "/api/me", json_response(200, ME_BODY))
-    server.route("GET", "/api/me/organizations", paged([{"id": "1" * 32, "name": "Only"}]))
-
+def test_async_call_and_organizations(sandbox_api, make_async_tallyfy):
     async def scenario():
         async with make_async_tallyfy() as tf:
             me = await tf.call(get_me)
@@ -275,8 +293,8 @@ def test_async_call_and_organizations(server, make_async_tallyfy):
             return me, orgs
 
     me, orgs = asyncio.run(scenario())
-    assert me.data.id == 1001
-    assert [o.name for o in orgs] == ["Only"]
+    assert me.data.id == USER_ID
+    assert sorted(o.id for o in orgs) == sorted([CREDENTIALS.org_id, CREDENTIALS.second_org_id])
 
 
 def test_async_concurrency_must_be_positive(make_async_tallyfy):
@@ -293,11 +311,10 @@ def test_async_entry_point_rejects_non_strategies():
         AsyncTallyfy(PersonalAccessToken)  # type: ignore[arg-type]
 
 
-def test_httpx_args_cannot_drop_the_tallyfy_headers(server, make_tallyfy):
-    server.route("GET", "/api/me", json_response(200, ME_BODY))
+def test_httpx_args_cannot_drop_the_tallyfy_headers(router, sandbox_api, make_tallyfy):
     tf = make_tallyfy(httpx_args={"headers": {"X-Trace": "abc", "X-Tallyfy-Client": "other"}})
     tf.call(get_me)
-    (request,) = server.api_requests
+    (request,) = api_requests(router)
     assert request.headers["X-Trace"] == "abc"
     assert request.headers["X-Tallyfy-Client"] == "APIClient"
 

@@ -7,7 +7,7 @@ import ssl
 
 import httpx
 import pytest
-from client_fakes import CANARY_PASSWORD, CANARY_SECRET, make_jwt
+from client_helpers import CANARY_PASSWORD, CANARY_SECRET, make_jwt
 
 from tallyfy_diag.client import (
     APIError,
@@ -169,8 +169,10 @@ def test_no_secret_in_str_or_repr_of_errors():
 
 def test_body_excerpt_is_short():
     error = error_from_response(answer(500, {"message": "x" * 5000}))
-    assert error.body_excerpt is not None
-    assert len(error.body_excerpt) <= 200
+    excerpt = error.body_excerpt or ""
+    assert excerpt.startswith('{"message": "xxxxxxxx')
+    assert excerpt.endswith("…")  # cut, and says so
+    assert len(excerpt) <= 200
 
 
 def test_transport_errors_are_classified():

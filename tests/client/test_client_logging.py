@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from client_fakes import CANARY_PASSWORD, CANARY_SECRET, ORG, json_response, make_jwt
+from client_helpers import CLIENT_SECRET, ORG, PASSWORD, issued_tokens, json_response, make_jwt, script
 from tallyfy_client.api.identity import get_me
 
 from tallyfy_diag.client import AuthenticationError
@@ -16,31 +16,35 @@ def all_log_text(caplog) -> str:
     return "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
 
 
-def test_exchanges_are_logged_redacted(server, make_tallyfy, caplog):
+def test_exchanges_are_logged_redacted(router, sandbox_api, make_tallyfy, caplog):
     caplog.set_level(logging.DEBUG, logger="tallyfy_diag")
-    server.route("GET", "/api/me", json_response(200, {"data": {"id": 1}}))
     tf = make_tallyfy()
     tf.call(get_me)
     text = all_log_text(caplog)
+    request_id = sandbox_api.calls.last.response.headers["X-Request-Id"]
     assert "-> GET https://go.tallyfy.com/api/me" in text
-    assert "<- 200 GET https://go.tallyfy.com/api/me (X-Request-Id: req-200)" in text
+    assert f"<- 200 GET https://go.tallyfy.com/api/me (X-Request-Id: {request_id})" in text
     assert "-> POST https://go.tallyfy.com/api/oauth/token" in text
     assert "Bearer [redacted]" in text
-    issued = next(iter(server.valid_tokens))
-    for secret in (issued, CANARY_SECRET, CANARY_PASSWORD):
+    (issued,) = issued_tokens(router)
+    for secret in (issued, CLIENT_SECRET, PASSWORD):
         assert secret not in text
 
 
-def test_failed_calls_leave_no_secret_in_logs(server, make_tallyfy, caplog):
+def test_failed_calls_leave_no_secret_in_logs(router, make_tallyfy, caplog):
     caplog.set_level(logging.DEBUG, logger="tallyfy_diag")
     tf = make_tallyfy()
-    server.route("GET", f"/api/organizations/{ORG}/checklists", json_response(401, {"message": "Unauthenticated."}))
-    server.valid_tokens.clear()
+    refused = script(
+        router, "GET", f"/api/organizations/{ORG}/checklists", json_response(401, {"message": "Unauthenticated."})
+    )
     with pytest.raises(AuthenticationError):
         tf.http.get(f"/organizations/{ORG}/checklists", params={"access_token": "canary-query-token"})
+    assert refused.call_count == 1  # a token fetched for this very request is not refreshed again
     text = all_log_text(caplog)
     assert "canary-query-token" not in text
-    assert CANARY_SECRET not in text
+    assert CLIENT_SECRET not in text
+    for secret in issued_tokens(router):
+        assert secret not in text
 
 
 def test_the_filter_redacts_tokens_that_arrive_as_arguments(caplog):
@@ -53,8 +57,9 @@ def test_the_filter_redacts_tokens_that_arrive_as_arguments(caplog):
     assert "def50200" not in record.getMessage()
 
 
-def test_nothing_is_logged_above_debug(server, make_tallyfy, caplog):
+def test_nothing_is_logged_above_debug(router, sandbox_api, make_tallyfy, caplog):
     caplog.set_level(logging.INFO, logger="tallyfy_diag")
-    server.route("GET", "/api/me", json_response(200, {"data": {"id": 1}}))
     make_tallyfy().call(get_me)
-    assert caplog.records == []
+    assert len(router.calls) == 2  # a token request and the call itself, both unlogged
+    # The server's own access log (it is the sandbox, in this process) is not the client's.
+    assert [r for r in caplog.records if not r.name.startswith("tallyfy_diag.sandbox")] == []

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
+from client_helpers import RECORDING_EPOCH
 from tallyfy_client.api.blueprints import get_blueprint, list_blueprints
 from tallyfy_client.api.identity import get_me
 from tallyfy_client.api.processes import launch_process
@@ -150,7 +151,7 @@ def test_task_completed_and_reopened(target):
     assert task.status != "completed"
     completed = tf.call(complete_task, run_id=process.id, body=TaskCompletion(task_id=task.id)).data
     assert completed.status == "completed"
-    assert completed.completed_at is not None
+    assert completed.completed_at == datetime.fromtimestamp(RECORDING_EPOCH, UTC)  # the recording's clock
     reopened = tf.call(reopen_task, run_id=process.id, task_id=task.id).data
     assert reopened.status != "completed"
     assert reopened.completed_at is None

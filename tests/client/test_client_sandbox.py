@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from client_fakes import ManualClock
+from client_helpers import ManualClock
 from tallyfy_client.api.blueprints import list_blueprints
 from tallyfy_client.api.identity import get_me
 from tallyfy_client.api.tasks import list_org_tasks
@@ -137,13 +137,25 @@ def test_organizations_and_switching_between_them(sandbox, clock):
 
 
 def test_date_filters_given_as_datetimes_are_accepted(sandbox, clock):
+    start, end = datetime(2024, 1, 1, tzinfo=UTC), datetime(2030, 12, 31, tzinfo=UTC)
     with make(sandbox, clock) as tf:
+        every = tf.call(list_org_tasks, per_page=100).data
         tasks = tf.call(
             list_org_tasks,
-            deadline_start_range=datetime(2024, 1, 1, tzinfo=UTC),  # type: ignore[arg-type]
-            deadline_end_range=datetime(2030, 12, 31, tzinfo=UTC),  # type: ignore[arg-type]
+            deadline_start_range=start,  # type: ignore[arg-type]
+            deadline_end_range=end,  # type: ignore[arg-type]
+            per_page=100,
         )
-    assert tasks.data is not None
+        long_ago = tf.call(
+            list_org_tasks,
+            deadline_start_range=datetime(1990, 1, 1, tzinfo=UTC),  # type: ignore[arg-type]
+            deadline_end_range=datetime(1990, 12, 31, tzinfo=UTC),  # type: ignore[arg-type]
+        )
+    # The server understood the dates: it kept exactly the tasks due in the window, and none from 1990.
+    due = [t.id for t in every if isinstance(t.deadline, datetime) and start <= t.deadline <= end]
+    assert due, "the sandbox's demo tasks have deadlines in the window"
+    assert [t.id for t in tasks.data] == due
+    assert long_ago.data == []
 
 
 def test_async_pagination_with_concurrency_against_the_sandbox(sandbox, clock):

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from client_fakes import SleepRecorder
+from client_helpers import SleepRecorder
 from tallyfy_client.api.blueprints import list_blueprints
 from tallyfy_client.api.tasks import create_oneoff_task
 from tallyfy_client.models.one_off_task_create import OneOffTaskCreate

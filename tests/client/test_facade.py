@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 import yaml
-from client_fakes import ManualClock
+from client_helpers import ManualClock
 from tallyfy_client.models import Blueprint, Process, ProcessLaunchTask, User
 
 from tallyfy_diag._codegen._naming import facade_names, identifier
