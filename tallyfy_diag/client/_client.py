@@ -83,6 +83,8 @@ def _default_headers() -> dict[str, str]:
 
 
 def _convert_dates(dates: DateSettings, kwargs: dict[str, Any]) -> None:
+    if kwargs.get("json") is None and kwargs.get("params") is None and kwargs.get("data") is None:
+        return  # most requests: nothing that could hold a date
     for name in ("json", "params", "data"):
         value = kwargs.get(name)
         if value is not None and not isinstance(value, str | bytes) and contains_date(value):
@@ -117,23 +119,24 @@ def _retry_delay(policy: RetryPolicy, request: httpx.Request, outcome: Outcome, 
     return policy.delay_for_response(outcome, attempt)
 
 
-# The operation behind a request path: a spec lookup (regexes) cached, as a client calls the same paths again.
-_operation_for: Final = functools.lru_cache(maxsize=1024)(find_operation)
-
-
-@functools.cache
-def _success_shapes(path_template: str, method: str) -> tuple[dict[str, bool | None], str | None]:
-    """One operation's documented statuses, read from the spec once: status -> None (no JSON body), True (a JSON
-    object), False (a JSON array); and the 2xx codes it lists (None when `default` or `2XX` allows any)."""
-    responses: Mapping[str, Any] = load_spec()["paths"][path_template][method.lower()].get("responses") or {}
+@functools.lru_cache(maxsize=1024)  # a client calls the same paths again; the lookup runs regexes
+def _documented(method: str, path: str) -> tuple[str, dict[str, bool | None], str | None] | None:
+    """What the spec documents for a request path relative to the API root (None: no operation of the spec):
+    the operation id, then status -> None (no JSON body), True (a JSON object), False (a JSON array), and the
+    2xx codes it lists (None when `default` or `2XX` allows any). Read from the spec once per path."""
+    operation = find_operation(method, path)
+    if operation is None:
+        return None
+    method_spec = load_spec()["paths"][operation.path_template][operation.method.lower()]
+    responses: Mapping[str, Any] = method_spec.get("responses") or {}
     shapes: dict[str, bool | None] = {}
     for code, documented in responses.items():
         content = documented.get("content") or {}
         json_schema = next((media.get("schema") or {} for kind, media in content.items() if "json" in kind), None)
         shapes[code] = None if json_schema is None else json_schema.get("type") != "array"
     if "default" in responses or "2XX" in responses:
-        return shapes, None
-    return shapes, ", ".join(sorted(code for code in responses if code.startswith("2")))
+        return operation.operation_id, shapes, None
+    return operation.operation_id, shapes, ", ".join(sorted(code for code in responses if code.startswith("2")))
 
 
 _SPENT: Final = object()
@@ -162,15 +165,15 @@ def _undocumented(response: httpx.Response, api_root: str) -> str | None:
         if not (path == api_root or path.startswith(api_root + "/")):
             return None
         path = path[len(api_root) :]
-    operation = _operation_for(request.method, "/" + path.strip("/"))
-    if operation is None:
+    documented = _documented(request.method, "/" + path.strip("/"))
+    if documented is None:
         return None
-    shapes, listed = _success_shapes(operation.path_template, operation.method)
+    operation_id, shapes, listed = documented
     status = str(response.status_code)
     if status not in shapes:
         if listed is None:
             return None
-        return f"status {response.status_code}; {operation.operation_id} answers {listed or 'no success status'}"
+        return f"status {response.status_code}; {operation_id} answers {listed or 'no success status'}"
     wants_object = shapes[status]
     if wants_object is None:
         return None
