@@ -16,7 +16,8 @@ per contender is divided by the anchor's median in that same round; the median o
   the generated model (`UserEnvelope.from_dict`), the least any typed client must do; raw + `.json()` alone
   and the generated client alone are printed too. Target: wrapper and facade <= 1.10x, judged on this
   thread's CPU time (all the work is CPU here, and CPU time is not stretched by other processes taking the
-  core); the wall-time ratios follow for comparison.
+  core); the wall-time ratios follow for comparison, then the Python bytecodes each request executes (exact,
+  whatever the machine's load).
 
 The wrapper and the facade run with their defaults (retries on, request dates, logging hooks, auth flow with a
 fetched token); only the token is fetched once up front, as in any long-lived client.
@@ -33,6 +34,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from types import FrameType
 
 import httpx
 import requests
@@ -192,6 +194,34 @@ def measure(
     return results
 
 
+def bytecodes(call: Callable[[], object]) -> int:
+    """Python bytecode instructions one call executes: a count no other process on the machine can disturb
+    (C work such as JSON decoding is not in it)."""
+    executed = 0
+
+    def trace(frame: FrameType, event: str, arg: object) -> Callable[..., object]:
+        nonlocal executed
+        frame.f_trace_opcodes = True
+        if event == "opcode":
+            executed += 1
+        return trace
+
+    call()
+    sys.settrace(trace)
+    try:
+        call()
+    finally:
+        sys.settrace(None)
+    return executed
+
+
+def report_bytecodes(calls: dict[str, Callable[[], object]], anchor: str) -> None:
+    counts = {name: bytecodes(call) for name, call in calls.items()}
+    print(f"\n  Python bytecodes per request (deterministic), anchor {anchor!r}")
+    for name, count in counts.items():
+        print(f"  {name:<26}{count:>11}{count / counts[anchor]:>7.2f}x")
+
+
 def report(title: str, rounds: list[dict[str, float]], anchor: str, targets: dict[str, float]) -> bool:
     print(f"\n{title}: {len(rounds)} rounds, anchor {anchor!r}")
     print(f"  {'contender':<26}{'median µs':>11}{'ratio':>8}{'ratio range':>16}  target")
@@ -241,6 +271,7 @@ def main() -> int:
             "raw httpx + model",
             targets,
         )
+        report_bytecodes(calls, "raw httpx + model")
     return 0 if loopback and canned else 1
 
 
