@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from tallyfy_client.api.blueprints import list_blueprints
 from tallyfy_client.api.identity import get_me
 
-from tallyfy_diag.client import PersonalAccessToken, Tallyfy
+from tallyfy_diag.client import AsyncTallyfy, PersonalAccessToken, Tallyfy
 
 ORG = "0123456789abcdef0123456789abcdef"
 ME = {"data": {"id": 1, "email": "a@example.com", "first_name": "A"}}
@@ -79,3 +80,24 @@ def test_response_json_afterwards_is_a_fresh_value(tf: Tallyfy) -> None:
     first["data"]["id"] = 2
     assert raw.http_response.json() == ME
     assert raw.parsed.id == 1
+
+
+def test_the_async_client_parses_each_body_once_too(parses: list[object]) -> None:
+    async def run() -> tuple[object, list[object], list[object]]:
+        async with AsyncTallyfy(
+            PersonalAccessToken("t0ken"),
+            base_url="https://go.tallyfy.com/api",
+            org_id=ORG,
+            transport=httpx.MockTransport(answer),
+        ) as tf:
+            await tf.identity.get_me()  # the first call in a process also reads the spec data
+            parses.clear()
+            me = await tf.identity.get_me()
+            pages = [item async for item in tf.blueprints.iter(per_page=2, concurrency=2)]
+            walked = [item async for item in tf.paginate(list_blueprints, per_page=2)]
+            return me, pages, walked
+
+    me, pages, walked = asyncio.run(run())
+    assert me
+    assert len(pages) == len(walked) == 2 * PAGES
+    assert len(parses) == 1 + 2 * PAGES, parses
