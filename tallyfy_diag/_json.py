@@ -14,6 +14,9 @@ MAX_DEPTH: Final = 64
 """Deeper than any Tallyfy payload; deep enough that real documents never meet it."""
 
 
+_CONTAINERS: Final = (dict, list)
+
+
 class JSONTooDeep(ValueError):
     """The document nests arrays or objects deeper than MAX_DEPTH."""
 
@@ -24,19 +27,33 @@ def loads(data: str | bytes | bytearray) -> Any:
         value = json.loads(data)
     except RecursionError:
         raise JSONTooDeep(f"JSON nested deeper than {MAX_DEPTH} levels") from None
-    if _deeper_than(value, MAX_DEPTH):
+    if _may_nest_deeper(data, MAX_DEPTH) and _deeper_than(value, MAX_DEPTH):
         raise JSONTooDeep(f"JSON nested deeper than {MAX_DEPTH} levels")
     return value
 
 
+def _may_nest_deeper(data: str | bytes | bytearray, limit: int) -> bool:
+    """False when the text has too few brackets to nest deeper than `limit`: a C-speed count spares the walk
+    on small bodies (every container opens with a literal bracket byte, whatever the encoding)."""
+    if isinstance(data, str):
+        return data.count("{") + data.count("[") > limit
+    return data.count(b"{") + data.count(b"[") > limit
+
+
 def _deeper_than(value: Any, limit: int) -> bool:
-    # Iterative on purpose: the point is to protect recursive code from deep input.
-    pending: list[tuple[Any, int]] = [(value, 1)]
-    while pending:
-        node, depth = pending.pop()
-        if isinstance(node, dict | list):
-            if depth > limit:
-                return True
-            children = node.values() if isinstance(node, dict) else node
-            pending.extend((child, depth + 1) for child in children)
+    # Iterative on purpose: the point is to protect recursive code from deep input. Level by level, keeping
+    # only containers: scalars (most of any document) cost one type check each.
+    level = [value] if isinstance(value, dict | list) else []
+    depth = 1
+    while level:
+        if depth > limit:
+            return True
+        deeper: list[Any] = []
+        keep = deeper.append
+        for node in level:
+            for child in node.values() if type(node) is dict else node:
+                if isinstance(child, _CONTAINERS):
+                    keep(child)
+        level = deeper
+        depth += 1
     return False

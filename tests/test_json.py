@@ -9,7 +9,7 @@ from tallyfy_client.api.identity import get_me
 from tallyfy_diag._json import MAX_DEPTH, JSONTooDeep, loads
 from tallyfy_diag._redact import redact_body
 from tallyfy_diag.cli import main
-from tallyfy_diag.client import PersonalAccessToken, RetryPolicy, Tallyfy, ValidationError
+from tallyfy_diag.client import PersonalAccessToken, RetryPolicy, Tallyfy, UnexpectedResponseError, ValidationError
 from tallyfy_diag.webhooks import MalformedWebhook, parse_webhook
 
 
@@ -66,3 +66,29 @@ def test_explain_judges_a_capture_with_a_deep_body_without_crashing(tmp_path, ca
 def test_a_deep_webhook_delivery_is_malformed_not_a_crash() -> None:
     with pytest.raises(MalformedWebhook, match="not usable JSON"):
         parse_webhook(DEEP.encode(), {"X-Tallyfy-orgID": "org"})
+
+
+def test_the_depth_limit_holds_whatever_else_the_text_holds() -> None:
+    # Brackets inside strings make the bracket count exceed the limit, so the walk decides: shallow passes.
+    shallow = '{"note": "' + "[{" * MAX_DEPTH + '", "items": [{"id": 1}, {"id": 2}]}'
+    assert loads(shallow)["items"] == [{"id": 1}, {"id": 2}]
+    assert loads(shallow.encode("utf-16")) == loads(shallow)
+    # Deep beside many siblings, and deep in another encoding, are still refused.
+    wide_and_deep = "[" + "{}," * 500 + nested(MAX_DEPTH) + "]"
+    with pytest.raises(JSONTooDeep):
+        loads(wide_and_deep)
+    with pytest.raises(JSONTooDeep):
+        loads(nested(MAX_DEPTH + 1).encode("utf-16-le"))
+    assert loads('{"a": ' + nested(MAX_DEPTH - 1) + "}") is not None
+
+
+def test_a_deep_success_body_is_a_typed_error_not_a_recursion() -> None:
+    body = b'{"data": {"id": 1, "extra": ' + nested(MAX_DEPTH + 5).encode() + b"}}"
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(200, content=body, headers={"content-type": "application/json"})
+    )
+    with (
+        Tallyfy(PersonalAccessToken("t0ken"), base_url="https://go.tallyfy.com/api", transport=transport) as tf,
+        pytest.raises(UnexpectedResponseError, match="not JSON"),
+    ):
+        tf.identity.get_me()

@@ -23,11 +23,11 @@ fill in `client=` and the organization (`org=`), and `tf.paginate(...)` walk eve
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import contextvars
 import functools
 import inspect
+import json
 import math
 import sys
 import time
@@ -62,8 +62,9 @@ from tallyfy_diag.client._errors import (
     error_from_transport,
     unexpected_response,
 )
+from tallyfy_diag.client._facade import _windowed
 from tallyfy_diag.client._logging import alog_request, alog_response, log_request, log_response
-from tallyfy_diag.client._pagination import next_page, page_body, page_items, total_pages
+from tallyfy_diag.client._pagination import Page, page_of
 from tallyfy_diag.client._resources import AsyncResources, SyncResources
 from tallyfy_diag.client._retry import RetryPolicy
 
@@ -82,6 +83,8 @@ def _default_headers() -> dict[str, str]:
 
 
 def _convert_dates(dates: DateSettings, kwargs: dict[str, Any]) -> None:
+    if kwargs.get("json") is None and kwargs.get("params") is None and kwargs.get("data") is None:
+        return  # most requests: nothing that could hold a date
     for name in ("json", "params", "data"):
         value = kwargs.get(name)
         if value is not None and not isinstance(value, str | bytes) and contains_date(value):
@@ -116,6 +119,44 @@ def _retry_delay(policy: RetryPolicy, request: httpx.Request, outcome: Outcome, 
     return policy.delay_for_response(outcome, attempt)
 
 
+@functools.lru_cache(maxsize=1024)  # a client calls the same paths again; the lookup runs regexes
+def _documented(method: str, path: str) -> tuple[str, dict[str, bool | None], str | None] | None:
+    """What the spec documents for a request path relative to the API root (None: no operation of the spec):
+    the operation id, then status -> None (no JSON body), True (a JSON object), False (a JSON array), and the
+    2xx codes it lists (None when `default` or `2XX` allows any). Read from the spec once per path."""
+    operation = find_operation(method, path)
+    if operation is None:
+        return None
+    method_spec = load_spec()["paths"][operation.path_template][operation.method.lower()]
+    responses: Mapping[str, Any] = method_spec.get("responses") or {}
+    shapes: dict[str, bool | None] = {}
+    for code, documented in responses.items():
+        content = documented.get("content") or {}
+        json_schema = next((media.get("schema") or {} for kind, media in content.items() if "json" in kind), None)
+        shapes[code] = None if json_schema is None else json_schema.get("type") != "array"
+    if "default" in responses or "2XX" in responses:
+        return operation.operation_id, shapes, None
+    return operation.operation_id, shapes, ", ".join(sorted(code for code in responses if code.startswith("2")))
+
+
+_SPENT: Final = object()
+
+
+class _ParsedJSON:
+    """`response.json()` that hands the first caller (the generated parser) the body `_undocumented` already
+    parsed, so a response is parsed once; later calls parse afresh, as httpx does, so no one shares a value."""
+
+    __slots__ = ("_content", "_value")
+
+    def __init__(self, value: Any, content: bytes) -> None:
+        self._value = value
+        self._content = content
+
+    def __call__(self, **kwargs: Any) -> Any:
+        value, self._value = self._value, _SPENT
+        return json.loads(self._content, **kwargs) if value is _SPENT or kwargs else value
+
+
 def _undocumented(response: httpx.Response, api_root: str) -> str | None:
     """Why a success cannot be what the spec documents for its operation (None: it can, or it is not one)."""
     request = response.request
@@ -124,27 +165,26 @@ def _undocumented(response: httpx.Response, api_root: str) -> str | None:
         if not (path == api_root or path.startswith(api_root + "/")):
             return None
         path = path[len(api_root) :]
-    operation = find_operation(request.method, "/" + path.strip("/"))
-    if operation is None:
-        return None
-    method = load_spec()["paths"][operation.path_template][operation.method.lower()]
-    responses: Mapping[str, Any] = method.get("responses") or {}
-    documented = responses.get(str(response.status_code))
+    documented = _documented(request.method, "/" + path.strip("/"))
     if documented is None:
-        if "default" in responses or "2XX" in responses:
+        return None
+    operation_id, shapes, listed = documented
+    status = str(response.status_code)
+    if status not in shapes:
+        if listed is None:
             return None
-        listed = ", ".join(sorted(code for code in responses if code.startswith("2")))
-        return f"status {response.status_code}; {operation.operation_id} answers {listed or 'no success status'}"
-    content = documented.get("content") or {}
-    json_schema = next((media.get("schema") or {} for kind, media in content.items() if "json" in kind), None)
-    if json_schema is None:
+        return f"status {response.status_code}; {operation_id} answers {listed or 'no success status'}"
+    wants_object = shapes[status]
+    if wants_object is None:
         return None
     try:
+        # The bounded loader (depth included) reads the body once; the generated parser gets this value.
         body = _json.loads(response.content)
     except ValueError:
         return f"status {response.status_code} with a body that is not JSON"
-    if json_schema.get("type") != "array" and not isinstance(body, dict):
+    if wants_object and not isinstance(body, dict):
         return f"status {response.status_code} with JSON that is not an object"
+    response.json = _ParsedJSON(body, response.content)  # type: ignore[method-assign]
     return None
 
 
@@ -152,7 +192,6 @@ def _final(
     request: httpx.Request, outcome: Outcome, auth: httpx.Auth | None, api_root: str, deadline: float | None
 ) -> httpx.Response:
     """The response to hand back, or the error it maps to (the body must have been read already)."""
-    secrets = auth.secrets() if isinstance(auth, TallyfyAuth) else ()
     if isinstance(outcome, httpx.TransportError):
         ran_out = deadline is not None and isinstance(outcome, httpx.TimeoutException) and time_left() == 0
         failed = _failed_request(outcome, request)
@@ -160,14 +199,18 @@ def _final(
     if isinstance(outcome, RateLimitError):
         raise outcome
     if outcome.status_code >= 300:
-        raise error_from_response(outcome, secrets=secrets)
+        raise error_from_response(outcome, secrets=_secrets(auth))
     problem = _undocumented(outcome, api_root)
     if problem is not None:
-        raise unexpected_response(outcome, problem, secrets=secrets)
+        raise unexpected_response(outcome, problem, secrets=_secrets(auth))
     received = _RECEIVED.get()
     if received is not None:
         received[:] = [outcome]
     return outcome
+
+
+def _secrets(auth: httpx.Auth | None) -> tuple[str, ...]:
+    return auth.secrets() if isinstance(auth, TallyfyAuth) else ()
 
 
 def _out_of_time(request: httpx.Request, deadline: float | None) -> RequestTimeoutError:
@@ -198,6 +241,10 @@ def _stop_retrying(delay: float | None, deadline: float | None) -> bool:
     return deadline is not None and left is not None and delay >= left
 
 
+# Without a deadline of its own a send needs no scope: an enclosing one still rides in the context.
+_NO_DEADLINE: Final = contextlib.nullcontext()
+
+
 class _HTTPClient(httpx.Client):
     """httpx.Client plus request dates, retries, a deadline and error mapping (auth and logging are standard)."""
 
@@ -216,7 +263,7 @@ class _HTTPClient(httpx.Client):
         return super().build_request(method, url, **kwargs)
 
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
-        with deadline_scope(self.deadline):
+        with deadline_scope(self.deadline) if self.deadline is not None else _NO_DEADLINE:
             attempt = 0
             while True:
                 _bound_attempt(request, self.deadline)
@@ -255,7 +302,7 @@ class _AsyncHTTPClient(httpx.AsyncClient):
         return super().build_request(method, url, **kwargs)
 
     async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
-        with deadline_scope(self.deadline):
+        with deadline_scope(self.deadline) if self.deadline is not None else _NO_DEADLINE:
             attempt = 0
             while True:
                 _bound_attempt(request, self.deadline)
@@ -276,23 +323,27 @@ class _AsyncHTTPClient(httpx.AsyncClient):
                 attempt += 1
 
 
-@contextlib.contextmanager
-def _typed_parse_errors(secrets: Callable[[], tuple[str, ...]]) -> Iterator[None]:
+class _TypedParseErrors:
     """A generated parser tripping over a body (KeyError, TypeError, ...) becomes UnexpectedResponseError;
-    the same exceptions raised before any response arrived (bad arguments) pass through untouched."""
-    received: list[httpx.Response] = []
-    token = _RECEIVED.set(received)
-    try:
-        yield
-    except TallyfyError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError, UnexpectedStatus) as error:
-        if not received:
-            raise
-        problem = f"a body that does not match the documented schema ({type(error).__name__})"
-        raise unexpected_response(received[0], problem, secrets=secrets()) from None
-    finally:
-        _RECEIVED.reset(token)
+    the same exceptions raised before any response arrived (bad arguments) pass through untouched.
+    (A class, not a generator: it wraps every call.)"""
+
+    __slots__ = ("_received", "_secrets", "_token")
+
+    def __init__(self, secrets: Callable[[], tuple[str, ...]]) -> None:
+        self._secrets = secrets
+        self._received: list[httpx.Response] = []
+
+    def __enter__(self) -> None:
+        self._token = _RECEIVED.set(self._received)
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: object) -> None:
+        _RECEIVED.reset(self._token)
+        if error is None or isinstance(error, TallyfyError) or not self._received:
+            return
+        if isinstance(error, KeyError | TypeError | ValueError | AttributeError | UnexpectedStatus):
+            problem = f"a body that does not match the documented schema ({type(error).__name__})"
+            raise unexpected_response(self._received[0], problem, secrets=self._secrets()) from None
 
 
 @functools.cache
@@ -306,7 +357,7 @@ def _resolve(operation: ModuleType | Callable[..., Any], variant: str) -> Callab
         function = getattr(operation, variant, None)
         if not callable(function):
             raise TypeError(f"{operation.__name__} is not a generated operation module (no {variant}())")
-        return cast(Callable[..., Any], function)
+        return cast("Callable[..., Any]", function)  # a string: no typing object built per call
     return operation
 
 
@@ -442,7 +493,7 @@ class Tallyfy(_Base, SyncResources):
     def call(self, operation: ModuleType | Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """Run a generated operation (a module means its `sync`), filling in `client=` and `org=`."""
         function = _resolve(operation, "sync")
-        with _typed_parse_errors(self.auth.secrets):
+        with _TypedParseErrors(self.auth.secrets):
             return function(*args, **self._arguments(function, kwargs))
 
     def paginate(
@@ -452,11 +503,11 @@ class Tallyfy(_Base, SyncResources):
         function = _detailed(operation, "sync_detailed")
         page: int | None = kwargs.pop("page", 1)
         while page is not None:
-            with _typed_parse_errors(self.auth.secrets):
+            with _TypedParseErrors(self.auth.secrets):
                 response = function(*args, **self._arguments(function, {**kwargs, "page": page, "per_page": per_page}))
-            body = page_body(response.content)
-            yield from _items(response.parsed, body)
-            page = next_page(body, page)
+            current = page_of(response.parsed, response.content, page)
+            yield from current.items
+            page = current.next_page
 
     def organizations(self) -> list[Any]:
         """The current user's organizations (every page)."""
@@ -499,7 +550,7 @@ class AsyncTallyfy(_Base, AsyncResources):
     async def call(self, operation: ModuleType | Callable[..., Awaitable[Any]], /, *args: Any, **kwargs: Any) -> Any:
         """Run a generated operation (a module means its `asyncio`), filling in `client=` and `org=`."""
         function = _resolve(operation, "asyncio")
-        with _typed_parse_errors(self.auth.secrets):
+        with _TypedParseErrors(self.auth.secrets):
             return await function(*args, **self._arguments(function, kwargs))
 
     async def paginate(
@@ -517,27 +568,23 @@ class AsyncTallyfy(_Base, AsyncResources):
             raise ConfigurationError("concurrency must be at least 1", next_step="pass concurrency=1 or more")
         function = _detailed(operation, "asyncio_detailed")
 
-        async def fetch(page: int) -> tuple[Any, dict[str, Any]]:
+        async def fetch(page: int) -> Page[Any]:
             arguments = self._arguments(function, {**kwargs, "page": page, "per_page": per_page})
-            with _typed_parse_errors(self.auth.secrets):
+            with _TypedParseErrors(self.auth.secrets):
                 response = await function(*args, **arguments)
-            return response.parsed, page_body(response.content)
+            return page_of(response.parsed, response.content, page)
 
-        first = kwargs.pop("page", 1)
-        parsed, body = await fetch(first)
-        for item in _items(parsed, body):
+        current = await fetch(kwargs.pop("page", 1))
+        for item in current.items:
             yield item
-        last = total_pages(body)
-        following = next_page(body, first)
-        if concurrency > 1 and following is not None and last is not None:
-            async for item in _windowed(fetch, range(following, last + 1), concurrency):
+        if concurrency > 1 and current.next_page is not None and current.total_pages is not None:
+            async for item in _windowed(fetch, range(current.next_page, current.total_pages + 1), concurrency):
                 yield item
             return
-        while following is not None:
-            parsed, body = await fetch(following)
-            for item in _items(parsed, body):
+        while current.next_page is not None:
+            current = await fetch(current.next_page)
+            for item in current.items:
                 yield item
-            following = next_page(body, following)
 
     async def organizations(self) -> list[Any]:
         from tallyfy_client.api.identity import list_my_organizations  # noqa: PLC0415
@@ -552,33 +599,3 @@ class AsyncTallyfy(_Base, AsyncResources):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
-
-
-def _items(parsed: Any, body: Mapping[str, Any]) -> list[Any]:
-    """A page's items: the generated models when the operation parsed them, else the raw JSON objects."""
-    data = getattr(parsed, "data", None)
-    return data if isinstance(data, list) else page_items(body)
-
-
-async def _windowed(
-    fetch: Callable[[int], Awaitable[tuple[Any, dict[str, Any]]]], pages: range, width: int
-) -> AsyncIterator[Any]:
-    """Fetch `pages` with at most `width` in flight, yielding items in page order."""
-    pending: list[asyncio.Task[tuple[Any, dict[str, Any]]]] = []
-    numbers = iter(pages)
-    try:
-        for number in numbers:
-            pending.append(asyncio.ensure_future(fetch(number)))
-            if len(pending) < width:
-                continue
-            parsed, body = await pending.pop(0)
-            for item in _items(parsed, body):
-                yield item
-        while pending:
-            parsed, body = await pending.pop(0)
-            for item in _items(parsed, body):
-                yield item
-    finally:
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)

@@ -120,3 +120,22 @@ def page_from_model(items: list[ItemT], meta: object, requested: int) -> Page[It
         total_pages=last,
         next_page=following_page,
     )
+
+
+def page_of(parsed: object, content: bytes, requested: int) -> Page[Any]:
+    """A page of a generated `*_detailed` response: from its parsed model (`data` and `meta`, read once) when the
+    operation parsed one, else from the raw JSON object (an operation whose list the spec leaves untyped)."""
+    data = getattr(parsed, "data", None)
+    if isinstance(data, list):
+        return page_from_model(data, getattr(parsed, "meta", None), requested)
+    body = page_body(content)
+    pagination = _pagination(body) or {}
+    current = _int(pagination.get("current_page"))
+    return Page(
+        items=page_items(body),
+        page=current if current is not None else requested,
+        per_page=_int(pagination.get("per_page")),
+        total=_int(pagination.get("total")),
+        total_pages=total_pages(body),
+        next_page=next_page(body, requested),
+    )
