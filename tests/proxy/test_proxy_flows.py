@@ -20,6 +20,11 @@ from tallyfy_diag import PasswordGrant, Tallyfy
 from tallyfy_diag._constants import CLIENT_HEADER, CLIENT_HEADER_VALUE
 
 
+def listed(value):
+    """A blueprint's steps or kick-off fields: a bare list (Tallyfy's docs) or wrapped in `data` (its SDK)."""
+    return value if isinstance(value, list) else value.data
+
+
 def test_the_generated_client_through_the_wrapper_reports_nothing(sandbox, proxy):
     c = sandbox.credentials
     auth = PasswordGrant(c.client_id, c.client_secret, c.username, c.password)
@@ -28,7 +33,7 @@ def test_the_generated_client_through_the_wrapper_reports_nothing(sandbox, proxy
         tf.call(list_my_organizations)
         blueprints = list(tf.paginate(list_blueprints, with_="steps,prerun"))
         onboarding = next(b for b in blueprints if b.title == "Employee onboarding")
-        kickoff = {field.id: "Ann's manager" for field in onboarding.prerun.data if field.required}
+        kickoff = {field.id: "Ann's manager" for field in listed(onboarding.prerun) if field.required}
         deadline = datetime(2026, 12, 15, 17, 0, tzinfo=UTC)
         launched = tf.call(
             launch_process,
@@ -37,7 +42,7 @@ def test_the_generated_client_through_the_wrapper_reports_nothing(sandbox, proxy
                     "checklist_id": onboarding.id,
                     "name": "Onboard Ann",
                     "prerun": kickoff,
-                    "tasks": {onboarding.steps.data[0].id: {"deadline": deadline}},
+                    "tasks": {listed(onboarding.steps)[0].id: {"deadline": deadline}},
                 }
             ),
         )
@@ -112,12 +117,12 @@ def test_json_token_request(sandbox, proxy):
     assert "spec-request" in failing
 
 
-def test_iso_date_where_the_request_format_is_required(sandbox, proxy, api_headers):
+def test_an_iso_date_without_a_zone_is_reported(sandbox, proxy, api_headers):
     token = user_token(proxy.base_url, sandbox)
     org = sandbox.credentials.org_id
     headers = api_headers(token)
     checklist = _send("GET", f"{proxy.base_url}/organizations/{org}/checklists", headers=headers).json()["data"][0]
-    body = {"checklist_id": checklist["id"], "name": "ISO", "deadline": "2026-12-15T17:00:00Z"}
+    body = {"checklist_id": checklist["id"], "name": "ISO", "deadline": "2026-12-15T17:00:00"}
     _send("POST", f"{proxy.base_url}/organizations/{org}/runs", json=body, headers=headers)
     judged = verdicts(proxy)[-1]
     assert judged.path == "/organizations/{org}/runs"
@@ -139,8 +144,8 @@ def test_unknown_operation_wrong_method_and_malformed_parameter(sandbox, proxy, 
 
 
 def test_the_bare_generated_client_shows_two_habits_the_wrapper_fixes(sandbox, proxy):
-    """Without the wrapper, the generated client sends no X-Tallyfy-Client, and a datetime written the way
-    Python writes it (isoformat) is not the request format: the proxy names both, by the ids `explain` uses."""
+    """Without the wrapper, the generated client sends no X-Tallyfy-Client, and a naive datetime written the way
+    Python writes it (isoformat, no zone) is not a request date: the proxy names both, by the ids `explain` uses."""
     from tallyfy_client import AuthenticatedClient  # noqa: PLC0415
 
     token = sandbox.mint_access_token()
@@ -150,11 +155,11 @@ def test_the_bare_generated_client_shows_two_habits_the_wrapper_fixes(sandbox, p
     headers = {CLIENT_HEADER: CLIENT_HEADER_VALUE}
     with AuthenticatedClient(base_url=proxy.base_url, token=token, headers=headers) as client:
         blueprint = list_blueprints.sync(org, client=client, with_="steps").data[0]
-        deadline = datetime(2026, 12, 15, 17, 0, tzinfo=UTC).isoformat()
+        deadline = datetime(2026, 12, 15, 17, 0).isoformat()
         body = {
             "checklist_id": blueprint.id,
             "name": "Bare",
-            "tasks": {blueprint.steps.data[0].id: {"deadline": deadline}},
+            "tasks": {listed(blueprint.steps)[0].id: {"deadline": deadline}},
         }
         launch_process.sync_detailed(org, client=client, body=ProcessLaunch.from_dict(body))
     missing_header, _listing, launch = verdicts(proxy)
