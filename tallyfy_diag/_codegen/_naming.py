@@ -140,6 +140,16 @@ def facade_names(spec: Mapping[str, Any]) -> list[FacadeName]:
     return names
 
 
+def resolve_ref(spec: Mapping[str, Any], node: Any) -> Any:
+    """`node` with its `$ref`s (local ones, as this spec has) followed to what they name."""
+    while isinstance(node, Mapping) and "$ref" in node:
+        target: Any = spec
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
 def iterator_name(method: str) -> str:
     """The auto-paginating twin of a list method: `list` -> `iter`, `list_my_tasks` -> `iter_my_tasks`."""
     if method == "list":

@@ -23,7 +23,14 @@ from typing import Any, Final
 import attrs
 import yaml
 
-from tallyfy_diag._codegen._naming import FacadeName, facade_names, identifier, iterator_name, spec_operations
+from tallyfy_diag._codegen._naming import (
+    FacadeName,
+    facade_names,
+    identifier,
+    iterator_name,
+    resolve_ref,
+    spec_operations,
+)
 
 PACKAGE: Final = "tallyfy_client"
 ORG_PARAMETER: Final = "org"
@@ -98,19 +105,10 @@ def render_default(value: Any, imports: Imports) -> str:
     raise TypeError(f"cannot render default {value!r}")
 
 
-def _resolve(spec: Mapping[str, Any], node: Any) -> Any:
-    while isinstance(node, Mapping) and "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
-
-
 def _is_request_date(spec: Mapping[str, Any], schema: Any) -> bool:
     if isinstance(schema, Mapping) and "$ref" in schema and schema["$ref"].rsplit("/", 1)[-1] in REQUEST_DATE_SCHEMAS:
         return True
-    resolved = _resolve(spec, schema)
+    resolved = resolve_ref(spec, schema)
     return isinstance(resolved, Mapping) and resolved.get("format") in DATE_FORMATS and resolved.get("type") == "string"
 
 
@@ -120,7 +118,7 @@ def _schema_names(spec: Mapping[str, Any], responses: Mapping[str, Any], success
     for status, response in responses.items():
         if str(status).startswith("2") != success:
             continue
-        for media in (_resolve(spec, response).get("content") or {}).values():
+        for media in (resolve_ref(spec, response).get("content") or {}).values():
             ref = (media.get("schema") or {}).get("$ref")
             if ref:
                 names.add(_normal(ref.rsplit("/", 1)[-1]))
@@ -213,7 +211,7 @@ def build_method(spec: Mapping[str, Any], name: FacadeName, imports: Imports) ->
     alias = imports.module(module.__name__, f"_{identifier(name.tag)}__{identifier(name.operation_id)}")
     spec_parameters = {
         identifier(p["name"]): p
-        for p in (_resolve(spec, raw) for raw in [*item.get("parameters", []), *operation.get("parameters", [])])
+        for p in (resolve_ref(spec, raw) for raw in [*item.get("parameters", []), *operation.get("parameters", [])])
     }
     signature = inspect.signature(module._get_kwargs)
     path_params: list[Param] = []
@@ -302,9 +300,9 @@ def _body(
     fields = _model_fields(model)
     if not fields or (fields.keys() & (taken | {ORG_PARAMETER, "self", "_body"})):
         return whole, ["_body = body"]
-    content: Mapping[str, Any] = (_resolve(spec, operation.get("requestBody") or {}).get("content")) or {}
+    content: Mapping[str, Any] = (resolve_ref(spec, operation.get("requestBody") or {}).get("content")) or {}
     first: Mapping[str, Any] = next(iter(content.values()), {})
-    schema = _resolve(spec, first.get("schema") or {})
+    schema = resolve_ref(spec, first.get("schema") or {})
     properties = {identifier(key): value for key, value in (schema.get("properties") or {}).items()}
     params: list[Param] = []
     for field_name, (field_hint, default) in fields.items():
@@ -402,9 +400,9 @@ def _description(spec: Mapping[str, Any], node: Any) -> str:
     """A parameter's or field's description, its first sentence-ish paragraph on one line."""
     if not isinstance(node, Mapping):
         return ""
-    text = node.get("description") or _resolve(spec, node.get("schema") or {}).get("description") or ""
+    text = node.get("description") or resolve_ref(spec, node.get("schema") or {}).get("description") or ""
     if not text and "$ref" in node:
-        text = _resolve(spec, node).get("description") or ""
+        text = resolve_ref(spec, node).get("description") or ""
     return " ".join(str(text).split("\n\n", 1)[0].split())
 
 

@@ -19,6 +19,7 @@ from tallyfy_diag._codegen._naming import (
     FacadeName,
     facade_names,
     iterator_name,
+    resolve_ref,
     spec_operations,
 )
 
@@ -34,32 +35,23 @@ def sdk_method_name(entry: str) -> str:
     return entry.strip().rsplit(".", 1)[-1]
 
 
-def _resolved(spec: Mapping[str, Any], node: Any) -> Any:
-    while isinstance(node, Mapping) and "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
-
-
 def _returns_a_page(spec: Mapping[str, Any], operation: Mapping[str, Any]) -> bool:
     """Whether the success answer is a list envelope (`data` an array beside `meta`): what the facade pages."""
     for status, response in (operation.get("responses") or {}).items():
         if not str(status).startswith("2"):
             continue
-        content = _resolved(spec, response).get("content") or {}
-        schema = _resolved(spec, (content.get("application/json") or {}).get("schema"))
+        content = resolve_ref(spec, response).get("content") or {}
+        schema = resolve_ref(spec, (content.get("application/json") or {}).get("schema"))
         properties = schema.get("properties") if isinstance(schema, Mapping) else None
         if isinstance(properties, Mapping) and "meta" in properties and "data" in properties:
-            return bool(_resolved(spec, properties["data"]).get("type") == "array")
+            return bool(resolve_ref(spec, properties["data"]).get("type") == "array")
     return False
 
 
 def _paginated(spec: Mapping[str, Any], operation: Mapping[str, Any], item: Mapping[str, Any]) -> bool:
     """The facade's rule: a `page` query parameter and a list envelope in the answer (then it has `iter_*`)."""
     for raw in [*item.get("parameters", []), *operation.get("parameters", [])]:
-        parameter = _resolved(spec, raw)
+        parameter = resolve_ref(spec, raw)
         if parameter.get("name") == "page" and parameter.get("in") == "query":
             return _returns_a_page(spec, operation)
     return False
