@@ -126,6 +126,10 @@ class BackgroundServer:
         self.bound = None
 
     def wait(self) -> None:
-        """Block until the server ends (a CLI's foreground loop; Ctrl-C interrupts it)."""
+        """Block until the server ends (a CLI's foreground loop; Ctrl-C or SIGTERM interrupts it).
+
+        Polls instead of joining the server thread: a KeyboardInterrupt landing inside `Thread.join` can leave
+        the thread marked stopped while it still runs (CPython gh-90882), and `stop()` would then close the
+        listening socket under it."""
         while self._thread is not None and self._thread.is_alive():
-            self._thread.join(timeout=0.5)
+            time.sleep(0.2)

@@ -259,14 +259,8 @@ class Proxy:
             self._recorder.close()
 
     def wait(self) -> None:
-        """Block until the server ends (the CLI's foreground loop; Ctrl-C or SIGTERM interrupts it).
-
-        Polls instead of joining the server thread: a KeyboardInterrupt landing inside `Thread.join` can leave
-        the thread marked stopped while it still runs (CPython gh-90882), and `stop()` would then close the
-        listening socket under it."""
-        thread = self._server._thread
-        while thread is not None and thread.is_alive():
-            time.sleep(0.2)
+        """Block until the server ends (the CLI's foreground loop; Ctrl-C or SIGTERM interrupts it)."""
+        self._server.wait()
 
     def __enter__(self) -> Proxy:
         self.start()
