@@ -9,6 +9,9 @@ with Tallyfy(PasswordGrant(client_id, client_secret, username, password), org_id
     raw = tf.with_raw_response(tf.identity.get_me)      # the parsed User and its httpx.Response
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any, Final
+
 from tallyfy_diag.client._auth import (
     AuthStrategy,
     ClientCredentials,
@@ -21,7 +24,6 @@ from tallyfy_diag.client._auth import (
     TokenStore,
     jwt_claims,
 )
-from tallyfy_diag.client._client import DEFAULT_TIMEOUT, AsyncTallyfy, Tallyfy
 from tallyfy_diag.client._config import (
     ENV_API_TOKEN,
     ENV_BASE_URL,
@@ -59,9 +61,26 @@ from tallyfy_diag.client._errors import (
     ValidationError,
     error_from_response,
 )
-from tallyfy_diag.client._facade import RawResponse
 from tallyfy_diag.client._pagination import Page
 from tallyfy_diag.client._retry import RetryPolicy, parse_retry_after
+
+if TYPE_CHECKING:
+    from tallyfy_diag.client._client import DEFAULT_TIMEOUT, AsyncTallyfy, Tallyfy
+    from tallyfy_diag.client._facade import RawResponse
+
+# The entry points bring the generated client and its every operation and model (hundreds of milliseconds):
+# they load on first use, so a command that needs only a setting or an error class (doctor, cors) starts fast.
+_LAZY: Final = {"DEFAULT_TIMEOUT": "_client", "AsyncTallyfy": "_client", "Tallyfy": "_client", "RawResponse": "_facade"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_TIMEOUT",
