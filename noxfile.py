@@ -1,7 +1,7 @@
 """Development sessions for tallyfy-diag.
 
-The default sessions (`nox` with no arguments) are exactly what CI runs: lint, typecheck, tests and
-check_generated. `generate` and `record` change files and run only when asked for.
+The default sessions (`nox` with no arguments) are exactly what CI runs: lint, typecheck, tests,
+check_generated and client_only. `generate` and `record` change files and run only when asked for.
 """
 
 from __future__ import annotations
@@ -255,7 +255,7 @@ def coverage_table(session: nox.Session) -> None:
     session.run("python", "-m", "tallyfy_diag._coverage")
 
 
-@nox.session(python=PYTHON, default=False)
+@nox.session(python=PYTHON)
 def client_only(session: nox.Session) -> None:
     """A plain install (no extras) in a fresh venv: the client and its facade work; no web server was installed."""
     session.install(".")
