@@ -6,6 +6,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sandbox_helpers import is_utc_iso
 
 RESPONSE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000Z")
 HEX_ID = re.compile(r"[0-9a-f]{32}")
@@ -95,7 +96,7 @@ def test_blueprint_filters(api, user_headers):
     assert {item["title"] for item in found} == {"Employee onboarding", "Customer onboarding"}
     archived = api.client.get(api.org("/checklists"), params={"archived": "true"}, headers=user_headers).json()
     assert [item["title"] for item in archived["data"]] == ["Retired process"]
-    assert archived["data"][0]["archived_at"] is not None
+    assert is_utc_iso(archived["data"][0]["archived_at"])
     forms = api.client.get(api.org("/checklists"), params={"type": "form", "per_page": 100}, headers=user_headers)
     assert {item["type"] for item in forms.json()["data"]} == {"form"}
 

@@ -6,6 +6,7 @@ status raises (`raise_on_unexpected_status=True`).
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from http import HTTPStatus
 
 import pytest
@@ -163,7 +164,8 @@ def test_blueprints(sandbox, user_client, app_client):
     )
     assert updated.parsed.data.summary == "now with a summary"
     archived = _called(archive_blueprint).sync_detailed(org, new_id, client=user_client)
-    assert archived.parsed.data.archived_at is not None
+    assert isinstance(archived.parsed.data.archived_at, datetime)
+    assert archived.parsed.data.archived_at.utcoffset() == timedelta(0)
     invalid = create_blueprint.sync_detailed(org, client=user_client, body=BlueprintCreate(title=""))
     assert isinstance(invalid.parsed, ValidationError)
     assert list(invalid.parsed.errors.additional_properties) == ["title"]

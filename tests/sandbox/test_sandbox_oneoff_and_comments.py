@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sandbox_helpers import is_utc_iso
+
 
 def _oneoff(api, headers, **extra):
     return api.client.post(api.org("/tasks"), json={"title": "One-off", **extra}, headers=headers).json()["data"]
@@ -86,7 +88,7 @@ def test_comments_problems_and_resolution(api, user_headers, conforms):
     resolved = api.client.post(base + "/resolved-threads", json={"thread_id": thread_id}, headers=user_headers)
     conforms("resolve_task_problem", resolved)
     assert resolved.json()["data"]["state"] == "resolved"
-    assert resolved.json()["data"]["resolved_at"] is not None
+    assert is_utc_iso(resolved.json()["data"]["resolved_at"])
     twice = api.client.post(base + "/resolved-threads", json={"thread_id": thread_id}, headers=user_headers)
     assert twice.status_code == 422
     empty = api.client.post(base + "/comment", json={"content": ""}, headers=user_headers)

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from sandbox_helpers import is_utc_iso
 from tallyfy_client import AuthenticatedClient
 from tallyfy_client.api.blueprints import get_blueprint, list_blueprints
 from tallyfy_client.api.processes import launch_process
@@ -141,7 +142,7 @@ def test_a_task_payload_carries_the_form_fields_and_the_next_task(listener: Webh
     assert first_task["completer"]["id"] == first_task["launcher"]["id"]
     assert first_task["next_task"]["title"] == "Set up accounts"
     assert last_task["next_task"] == []
-    assert completion["completed_at"] is not None
+    assert is_utc_iso(completion["completed_at"])
     assert completion["progress"] == 100
 
 
@@ -169,7 +170,9 @@ def test_a_dead_receiver_never_breaks_the_request() -> None:
         complete_all(sandbox, client, run_id, blueprint)
         sandbox.app.webhooks.close()
         # The sandbox still answers after five failed deliveries.
-        assert list_blueprints.sync(sandbox.credentials.org_id, client=client) is not None
+        page = list_blueprints.sync(sandbox.credentials.org_id, client=client)
+        assert page is not None
+        assert "Employee onboarding" in {blueprint.title for blueprint in page.data}
 
 
 class _Failing(BaseHTTPRequestHandler):
