@@ -54,7 +54,8 @@ def update_organization(call: Call) -> Result:
 # ---------------------------------------------------------------- members
 
 
-def _member(call: Call) -> User:
+def find_member(call: Call) -> User:
+    """The member named by the `user_id` path parameter, in the call's organization (else 404)."""
     raw = call.params["user_id"]
     user = call.store.users.get(int(raw)) if raw.isdecimal() else None
     if user is None or call.org_id not in user.org_ids:
@@ -114,7 +115,7 @@ def list_users(call: Call) -> Result:
 
 @handles("get_user")
 def get_user(call: Call) -> Result:
-    return 200, {"data": shape.user(_member(call))}
+    return 200, {"data": shape.user(find_member(call))}
 
 
 @handles("invite_user")
@@ -132,7 +133,7 @@ def invite_user(call: Call) -> Result:
 @handles("update_user_role")
 def update_user_role(call: Call) -> Result:
     call.require_admin()
-    user = _member(call)
+    user = find_member(call)
     fields = call.body_fields()
     role = fields.string("role", required=True)
     if role is not None and role not in ROLES:
@@ -145,7 +146,7 @@ def update_user_role(call: Call) -> Result:
 @handles("disable_user")
 def disable_user(call: Call) -> Result:
     call.require_admin()
-    user = _member(call)
+    user = find_member(call)
     if user.id == call.user_id:
         raise invalid({"user_id": ["You cannot disable yourself."]})
     user.status = "disabled"
@@ -155,7 +156,7 @@ def disable_user(call: Call) -> Result:
 @handles("enable_user")
 def enable_user(call: Call) -> Result:
     call.require_admin()
-    user = _member(call)
+    user = find_member(call)
     user.status = "active"
     return 200, {"data": shape.user(user)}
 
@@ -163,8 +164,9 @@ def enable_user(call: Call) -> Result:
 # ---------------------------------------------------------------- guests
 
 
-def _guest(call: Call, *, missing_is_invalid: bool = False) -> Guest:
-    email = call.params["guest_email"].lower()
+def find_guest(call: Call, *, parameter: str = "guest_email", missing_is_invalid: bool = False) -> Guest:
+    """The guest named by an e-mail path parameter, in the call's organization (else 404)."""
+    email = call.params[parameter].lower()
     guest = call.store.guests.get((call.org_id, email))
     if guest is None:
         if missing_is_invalid:
@@ -216,12 +218,12 @@ def create_guest(call: Call) -> Result:
 
 @handles("get_guest")
 def get_guest(call: Call) -> Result:
-    return 200, {"data": shape.guest(_guest(call))}
+    return 200, {"data": shape.guest(find_guest(call))}
 
 
 @handles("update_guest")
 def update_guest(call: Call) -> Result:
-    guest = _guest(call)
+    guest = find_guest(call)
     fields = call.body_fields()
     _guest_details(call, fields, guest)
     members = fields.list_of("associated_members", int)
@@ -235,7 +237,7 @@ def update_guest(call: Call) -> Result:
 
 @handles("delete_guest")
 def delete_guest(call: Call) -> Result:
-    guest = _guest(call, missing_is_invalid=True)
+    guest = find_guest(call, missing_is_invalid=True)
     del call.store.guests[(call.org_id, guest.email)]
     for task in call.store.tasks_of(call.org_id):
         guests = task.owners.get("guests", [])

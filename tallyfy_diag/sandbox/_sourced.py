@@ -12,6 +12,7 @@ from tallyfy_diag.sandbox._call import Binary, Call, JsonObject, Result, handles
 from tallyfy_diag.sandbox._errors import forbidden, invalid, resource_not_found
 from tallyfy_diag.sandbox._files import upload_file
 from tallyfy_diag.sandbox._models import FormField, Step, Task, User
+from tallyfy_diag.sandbox._people import find_guest, find_member
 from tallyfy_diag.sandbox._processes import find_process, find_process_task, read_owners
 from tallyfy_diag.sandbox._validation import Fields
 
@@ -399,30 +400,15 @@ def _tasks_for(call: Call, wanted: Any) -> Result:
     return call.paged(found, lambda task: shape.task(task, call.store, call.includes()))
 
 
-def _member(call: Call) -> User:
-    raw = call.params["user_id"]
-    user = call.store.users.get(int(raw)) if raw.isdecimal() else None
-    if user is None or call.org_id not in user.org_ids:
-        raise resource_not_found()
-    return user
-
-
 @handles("list_user_tasks")
 def list_user_tasks(call: Call) -> Result:
-    user = _member(call)
+    user = find_member(call)
     return _tasks_for(call, lambda owners: user.id in owners.get("users", []))
-
-
-def _guest(call: Call, name: str = "guest_email") -> Any:
-    guest = call.store.guests.get((call.org_id, call.params[name].lower()))
-    if guest is None:
-        raise resource_not_found()
-    return guest
 
 
 @handles("list_guest_tasks")
 def list_guest_tasks(call: Call) -> Result:
-    guest = _guest(call)
+    guest = find_guest(call)
     return _tasks_for(call, lambda owners: guest.email in [str(item).lower() for item in owners.get("guests", [])])
 
 
@@ -506,13 +492,13 @@ def list_guests_brief(call: Call) -> Result:
 @handles("update_user")
 def update_user(call: Call) -> Result:
     call.require_admin()
-    return _profile(call, _member(call))
+    return _profile(call, find_member(call))
 
 
 @handles("remove_user")
 def remove_user(call: Call) -> Result:
     call.require_admin()
-    user = _member(call)
+    user = find_member(call)
     if user.id == call.user_id:
         raise invalid({"user_id": ["You cannot remove yourself."]})
     user.org_ids.remove(call.org_id)
@@ -522,7 +508,7 @@ def remove_user(call: Call) -> Result:
 @handles("delete_user")
 def delete_user(call: Call) -> Result:
     call.require_admin()
-    user = _member(call)
+    user = find_member(call)
     if user.status != "disabled":
         raise invalid({"user_id": ["Disable the member before deleting them."]})
     user.org_ids.remove(call.org_id)
@@ -532,7 +518,7 @@ def delete_user(call: Call) -> Result:
 @handles("approve_user")
 def approve_user(call: Call) -> Result:
     call.require_admin()
-    user = _member(call)
+    user = find_member(call)
     if user.status == "disabled":
         raise invalid({"user_id": ["A disabled member cannot be approved."]})
     user.status = "active"
@@ -544,7 +530,7 @@ def convert_user_to_guest(call: Call) -> Result:
     from tallyfy_diag.sandbox._models import Guest  # noqa: PLC0415 - only this route makes one from a member
 
     call.require_admin()
-    user = _member(call)
+    user = find_member(call)
     if user.id == call.user_id:
         raise invalid({"user_id": ["You cannot make yourself a guest."]})
     user.org_ids.remove(call.org_id)
@@ -555,14 +541,14 @@ def convert_user_to_guest(call: Call) -> Result:
 
 @handles("enable_guest")
 def enable_guest(call: Call) -> Result:
-    guest = _guest(call)
+    guest = find_guest(call)
     guest.disabled_at = None
     return 200, {"data": shape.guest(guest)}
 
 
 @handles("disable_guest")
 def disable_guest(call: Call) -> Result:
-    guest = _guest(call)
+    guest = find_guest(call)
     guest.disabled_at = guest.disabled_at or call.store.now()
     return 200, {"data": shape.guest(guest)}
 
@@ -570,7 +556,7 @@ def disable_guest(call: Call) -> Result:
 @handles("convert_guest_to_member")
 def convert_guest_to_member(call: Call) -> Result:
     call.require_admin()
-    guest = _guest(call)
+    guest = find_guest(call)
     if any(user.email.lower() == guest.email for user in call.store.users.values()):
         raise invalid({"guest_email": ["This email already belongs to a member."]})
     user_id = max(call.store.users) + 1
@@ -590,7 +576,7 @@ def convert_guest_to_member(call: Call) -> Result:
 
 @handles("set_guest_form_field_value")
 def set_guest_form_field_value(call: Call) -> Result:
-    _guest(call)
+    find_guest(call)
     return set_form_field_value(call)
 
 
@@ -712,9 +698,9 @@ def _record(call: Call, kind: str) -> str:
     if kind == "process_task":
         return find_process_task(call, find_process(call)).id
     if kind == "member":
-        return str(_member(call).id)
+        return str(find_member(call).id)
     if kind == "guest":
-        return str(_guest(call, "guest_code").email)
+        return str(find_guest(call, parameter="guest_code").email)
     if kind in ("folder", "tag"):
         records: dict[str, Any] = call.store.folders if kind == "folder" else call.store.tags
         found = records.get(call.params[f"{kind}_id"])
@@ -865,7 +851,7 @@ def remove_task_guest_micro(call: Call) -> Result:
 @handles("remove_task_assignee_micro")
 def remove_task_assignee_micro(call: Call) -> Result:
     task = _task_in_org(call)
-    user = _member(call)
+    user = find_member(call)
     task.owners["users"] = [user_id for user_id in task.owners.get("users", []) if user_id != user.id]
     return 200, {"data": shape.task(task, call.store)}
 
