@@ -9,9 +9,9 @@ with Tallyfy(PasswordGrant(client_id, client_secret, username, password), org_id
     raw = tf.with_raw_response(tf.identity.get_me)      # the parsed User and its httpx.Response
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
+from tallyfy_diag._lazy import lazy_exports
 from tallyfy_diag.client._auth import (
     AuthStrategy,
     ClientCredentials,
@@ -70,16 +70,16 @@ if TYPE_CHECKING:
 
 # The entry points bring the generated client and its every operation and model (hundreds of milliseconds):
 # they load on first use, so a command that needs only a setting or an error class (doctor, cors) starts fast.
-_LAZY: Final = {"DEFAULT_TIMEOUT": "_client", "AsyncTallyfy": "_client", "Tallyfy": "_client", "RawResponse": "_facade"}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+_CLIENT: Final = "tallyfy_diag.client._client"
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "DEFAULT_TIMEOUT": _CLIENT,
+        "AsyncTallyfy": _CLIENT,
+        "Tallyfy": _CLIENT,
+        "RawResponse": "tallyfy_diag.client._facade",
+    },
+)
 
 
 __all__ = [

@@ -13,8 +13,9 @@ The server stack is imported on first use of a name below, so `tallyfy-diag --he
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tallyfy_diag._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from tallyfy_diag.proxy._judge import SPEC_CHECKS, Judged
@@ -33,9 +34,4 @@ _LAZY = {
 __all__ = ["SPEC_CHECKS", "Judged", "Proxy", "Recorder", "RecordingError", "Summary"]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY)

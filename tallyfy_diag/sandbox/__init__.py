@@ -12,9 +12,9 @@ The server stack (Starlette, uvicorn, PyJWT) is imported on first use of a name 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from tallyfy_diag._lazy import lazy_exports
 from tallyfy_diag.sandbox._config import SCENARIOS, CorsFault, SandboxConfig, Scenario
 
 if TYPE_CHECKING:
@@ -41,9 +41,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY)
