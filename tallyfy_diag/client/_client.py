@@ -62,7 +62,7 @@ from tallyfy_diag.client._errors import (
     error_from_transport,
     unexpected_response,
 )
-from tallyfy_diag.client._facade import _windowed
+from tallyfy_diag.client._facade import aiterate_pages, iterate_pages
 from tallyfy_diag.client._logging import alog_request, alog_response, log_request, log_response
 from tallyfy_diag.client._pagination import Page, page_of
 from tallyfy_diag.client._resources import AsyncResources, SyncResources
@@ -501,13 +501,14 @@ class Tallyfy(_Base, SyncResources):
     ) -> Iterator[Any]:
         """Every item of a list operation, page after page, holding one page in memory at a time."""
         function = _detailed(operation, "sync_detailed")
-        page: int | None = kwargs.pop("page", 1)
-        while page is not None:
+        first = kwargs.pop("page", 1)
+
+        def fetch(page: int) -> Page[Any]:
             with _TypedParseErrors(self.auth.secrets):
                 response = function(*args, **self._arguments(function, {**kwargs, "page": page, "per_page": per_page}))
-            current = page_of(response.parsed, response.content, page)
-            yield from current.items
-            page = current.next_page
+            return page_of(response.parsed, response.content, page)
+
+        yield from iterate_pages(fetch, first)
 
     def organizations(self) -> list[Any]:
         """The current user's organizations (every page)."""
@@ -564,8 +565,6 @@ class AsyncTallyfy(_Base, AsyncResources):
     ) -> AsyncIterator[Any]:
         """Every item of a list operation, in order. With `concurrency` > 1, once the first page tells how
         many pages there are, up to that many pages are fetched at once (memory: `concurrency` pages)."""
-        if concurrency < 1:
-            raise ConfigurationError("concurrency must be at least 1", next_step="pass concurrency=1 or more")
         function = _detailed(operation, "asyncio_detailed")
 
         async def fetch(page: int) -> Page[Any]:
@@ -574,17 +573,9 @@ class AsyncTallyfy(_Base, AsyncResources):
                 response = await function(*args, **arguments)
             return page_of(response.parsed, response.content, page)
 
-        current = await fetch(kwargs.pop("page", 1))
-        for item in current.items:
+        first = kwargs.pop("page", 1)
+        async for item in aiterate_pages(fetch, concurrency, first):
             yield item
-        if concurrency > 1 and current.next_page is not None and current.total_pages is not None:
-            async for item in _windowed(fetch, range(current.next_page, current.total_pages + 1), concurrency):
-                yield item
-            return
-        while current.next_page is not None:
-            current = await fetch(current.next_page)
-            for item in current.items:
-                yield item
 
     async def organizations(self) -> list[Any]:
         from tallyfy_client.api.identity import list_my_organizations  # noqa: PLC0415

@@ -166,12 +166,7 @@ class SyncResource:
 
     @staticmethod
     def _iterate(fetch: Callable[[int], Page[ItemT]]) -> Iterator[ItemT]:
-        """Every item, page after page (one page in memory); stops on the page that says it is the last."""
-        following: int | None = 1
-        while following is not None:
-            page = fetch(following)
-            yield from page.items
-            following = page.next_page
+        return iterate_pages(fetch)
 
 
 class AsyncResource:
@@ -196,22 +191,37 @@ class AsyncResource:
         return response
 
     @staticmethod
-    async def _iterate(fetch: Callable[[int], Awaitable[Page[ItemT]]], concurrency: int) -> AsyncIterator[ItemT]:
-        """Every item in order. With `concurrency` > 1, once the first page tells how many pages there are, up
-        to that many are fetched at once (memory: `concurrency` pages)."""
-        if concurrency < 1:
-            raise ConfigurationError("concurrency must be at least 1", next_step="pass concurrency=1 or more")
-        page = await fetch(1)
+    def _iterate(fetch: Callable[[int], Awaitable[Page[ItemT]]], concurrency: int) -> AsyncIterator[ItemT]:
+        return aiterate_pages(fetch, concurrency)
+
+
+def iterate_pages(fetch: Callable[[int], Page[ItemT]], first: int = 1) -> Iterator[ItemT]:
+    """Every item from page `first` on (one page in memory); stops on the page that says it is the last."""
+    following: int | None = first
+    while following is not None:
+        page = fetch(following)
+        yield from page.items
+        following = page.next_page
+
+
+async def aiterate_pages(
+    fetch: Callable[[int], Awaitable[Page[ItemT]]], concurrency: int, first: int = 1
+) -> AsyncIterator[ItemT]:
+    """Every item in order from page `first`. With `concurrency` > 1, once the first page tells how many pages
+    there are, up to that many are fetched at once (memory: `concurrency` pages)."""
+    if concurrency < 1:
+        raise ConfigurationError("concurrency must be at least 1", next_step="pass concurrency=1 or more")
+    page = await fetch(first)
+    for item in page.items:
+        yield item
+    if concurrency > 1 and page.next_page is not None and page.total_pages is not None:
+        async for item in _windowed(fetch, range(page.next_page, page.total_pages + 1), concurrency):
+            yield item
+        return
+    while page.next_page is not None:
+        page = await fetch(page.next_page)
         for item in page.items:
             yield item
-        if concurrency > 1 and page.next_page is not None and page.total_pages is not None:
-            async for item in _windowed(fetch, range(page.next_page, page.total_pages + 1), concurrency):
-                yield item
-            return
-        while page.next_page is not None:
-            page = await fetch(page.next_page)
-            for item in page.items:
-                yield item
 
 
 async def _windowed(fetch: Callable[[int], Awaitable[Page[ItemT]]], numbers: range, width: int) -> AsyncIterator[ItemT]:
