@@ -1,0 +1,90 @@
+"""spec/templates/ overrides two of openapi-python-client's templates for speed. These tests pin what the
+overrides promise: they were derived from the generator version in use, they are in effect in generated/, and the
+models they produce read and write what the upstream templates' models did."""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import re
+from pathlib import Path
+
+import openapi_python_client
+import pytest
+from tallyfy_client.models.blueprint import Blueprint
+from tallyfy_client.models.kickoff_field import KickoffField
+from tallyfy_client.types import UNSET
+
+from tests.test_codegen import load_noxfile
+
+ROOT = Path(__file__).resolve().parents[1]
+OVERRIDES = ROOT / "spec" / "templates"
+UPSTREAM = Path(openapi_python_client.__file__).parent / "templates"
+MODELS = ROOT / "generated" / "tallyfy_client" / "models"
+TEMPLATES = sorted(path.relative_to(OVERRIDES).as_posix() for path in OVERRIDES.rglob("*.jinja"))
+
+
+def test_there_are_overrides_to_check() -> None:
+    assert TEMPLATES == ["model.py.jinja", "property_templates/union_property.py.jinja"]
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_each_override_replaces_a_template_of_the_pinned_generator(name: str) -> None:
+    pinned = load_noxfile().generator_version()
+    assert importlib.metadata.version("openapi-python-client") == pinned
+    assert (UPSTREAM / name).is_file(), f"{name} overrides nothing in openapi-python-client {pinned}"
+    header = re.search(r"from openapi-python-client (\S+) \(", (OVERRIDES / name).read_text(encoding="utf-8"))
+    assert header is not None, f"{name} must say which generator version it was derived from"
+    # A new generator version may have changed the upstream template: re-derive the override, then the header.
+    assert header.group(1) == pinned
+
+
+def _imports_inside_functions(source: str) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found += [ast.unparse(inner) for inner in ast.walk(node) if isinstance(inner, ast.Import | ast.ImportFrom)]
+    return found
+
+
+def test_no_generated_model_imports_inside_a_method() -> None:
+    offenders = {
+        path.name: imports
+        for path in sorted(MODELS.glob("*.py"))
+        if (imports := _imports_inside_functions(path.read_text(encoding="utf-8")))
+    }
+    assert not offenders
+
+
+def test_no_generated_model_wraps_a_pass_through_union_in_a_function() -> None:
+    # The upstream shape: a nested `_parse_x` whose only statements return `data` (possibly through cast).
+    source = (MODELS / "blueprint.py").read_text(encoding="utf-8")
+    assert "def _parse_summary" not in source
+    assert "def _parse_steps" in source  # a union with a model member still converts
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [({"summary": None}, None), ({"summary": "Text"}, "Text"), ({}, UNSET)],
+)
+def test_a_pass_through_union_reads_every_member_as_sent(given: dict[str, object], expected: object) -> None:
+    blueprint = Blueprint.from_dict({"id": "b1", **given})
+    assert blueprint.summary == expected
+    assert Blueprint.from_dict(blueprint.to_dict()) == blueprint
+
+
+def test_models_referring_to_other_models_read_and_write_them() -> None:
+    sent = {
+        "id": "b1",
+        "prerun": [{"id": "f1", "label": "Requested by", "field_type": "text", "required": True, "extra": 1}],
+        "created_at": "2024-04-23T09:00:00.000Z",
+        "unknown": {"kept": True},
+    }
+    blueprint = Blueprint.from_dict(sent)
+    assert isinstance(blueprint.prerun, list)
+    assert blueprint.prerun == [KickoffField.from_dict(sent["prerun"][0])]  # type: ignore[index]
+    assert blueprint.prerun[0].additional_properties == {"extra": 1}
+    assert blueprint.additional_properties == {"unknown": {"kept": True}}
+    written = blueprint.to_dict()
+    assert written["prerun"] == sent["prerun"]
+    assert written["unknown"] == {"kept": True}
