@@ -178,8 +178,8 @@ def _undocumented(response: httpx.Response, api_root: str) -> str | None:
     if wants_object is None:
         return None
     try:
-        # The bounded loader (depth included) reads the body once; the generated parser gets this value.
-        body = _json.loads(response.content)
+        # Parsed once here; the generated parser gets this value (see loads_for_models for why no depth walk).
+        body = _json.loads_for_models(response.content)
     except ValueError:
         return f"status {response.status_code} with a body that is not JSON"
     if wants_object and not isinstance(body, dict):
