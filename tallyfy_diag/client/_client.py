@@ -119,7 +119,16 @@ def _retry_delay(policy: RetryPolicy, request: httpx.Request, outcome: Outcome, 
     return policy.delay_for_response(outcome, attempt)
 
 
-@functools.lru_cache(maxsize=1024)  # a client calls the same paths again; the lookup runs regexes
+@functools.lru_cache(maxsize=1024)  # a client calls the same paths again: one dict lookup per response
+def _documented_at(method: str, path: str, api_root: str) -> tuple[str, dict[str, bool | None], str | None] | None:
+    """`_documented` for a request's full URL path under the client's API root (None: outside it)."""
+    if api_root:
+        if not (path == api_root or path.startswith(api_root + "/")):
+            return None
+        path = path[len(api_root) :]
+    return _documented(method, "/" + path.strip("/"))
+
+
 def _documented(method: str, path: str) -> tuple[str, dict[str, bool | None], str | None] | None:
     """What the spec documents for a request path relative to the API root (None: no operation of the spec):
     the operation id, then status -> None (no JSON body), True (a JSON object), False (a JSON array), and the
@@ -160,12 +169,7 @@ class _ParsedJSON:
 def _undocumented(response: httpx.Response, api_root: str) -> str | None:
     """Why a success cannot be what the spec documents for its operation (None: it can, or it is not one)."""
     request = response.request
-    path = request.url.path
-    if api_root:
-        if not (path == api_root or path.startswith(api_root + "/")):
-            return None
-        path = path[len(api_root) :]
-    documented = _documented(request.method, "/" + path.strip("/"))
+    documented = _documented_at(request.method, request.url.path, api_root)
     if documented is None:
         return None
     operation_id, shapes, listed = documented
