@@ -22,7 +22,8 @@ NOT_API_CALLS = frozenset({"close"})
 
 
 def load_spec() -> dict:
-    return yaml.safe_load(spec_path().read_text())
+    # libyaml when present (as the compiled spec is built): the same document, parsed ten times faster.
+    return yaml.load(spec_path().read_bytes(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def sdk_public_methods() -> set[str]:

@@ -597,8 +597,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.generated is not None:
         sys.path.insert(0, str(args.generated.resolve()))
+    # libyaml when present, as _spec_build does: the same document, parsed about ten times faster.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with args.spec.open(encoding="utf-8") as stream:
-        spec = yaml.safe_load(stream)
+        spec = yaml.load(stream, Loader=loader)  # noqa: S506 - a safe loader
     list(spec_operations(spec))  # fail early on a spec without paths
     args.out.write_text(generate(spec), encoding="utf-8")
     return 0

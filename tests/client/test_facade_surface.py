@@ -32,7 +32,7 @@ from tallyfy_diag.sandbox import Sandbox, SandboxConfig
 
 
 def spec_operations() -> list[tuple[str, str, str]]:
-    spec = yaml.safe_load(spec_path().read_text())
+    spec = yaml.load(spec_path().read_bytes(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return [
         (operation["operationId"], method.upper(), path)
         for path, item in spec["paths"].items()
