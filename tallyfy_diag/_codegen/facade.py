@@ -9,6 +9,7 @@ the facade's types are exactly the generated client's. Nothing here is specific 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import inspect
 import pkgutil
@@ -189,14 +190,16 @@ class Method:
     iterator_params: list[Param] = attrs.field(factory=list)
 
 
+@functools.cache
+def _api_modules(path: tuple[str, ...], prefix: str) -> tuple[str, ...]:
+    """Every module under the generated `api` package: walked once, not once per operation."""
+    return tuple(info.name for info in pkgutil.walk_packages(list(path), prefix))
+
+
 def _find_module(tag: str, operation_id: str) -> types.ModuleType:
     api = importlib.import_module(PACKAGE + ".api")
     leaf = identifier(operation_id)
-    found = [
-        info.name
-        for info in pkgutil.walk_packages(api.__path__, api.__name__ + ".")
-        if info.name.rsplit(".", 1)[-1] == leaf
-    ]
+    found = [name for name in _api_modules(tuple(api.__path__), api.__name__ + ".") if name.rsplit(".", 1)[-1] == leaf]
     preferred = [name for name in found if name.split(".")[-2] == identifier(tag)]
     chosen = preferred or found
     if len(chosen) != 1:
