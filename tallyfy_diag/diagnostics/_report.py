@@ -148,11 +148,17 @@ class Report:
         """A copy with every known secret and token shape removed from every string."""
         known = tuple(secrets)
         candidates = _cut_candidates(known)
+        # The same string often recurs (a header name on each of many fields): scrubbed once per report. A
+        # string's scrubbed form depends only on it and `known`, and the table holds no more than the report.
+        cleaned: dict[str, str] = {}
 
         def clean(value: Any) -> Any:
             if isinstance(value, str):
-                text = _without_cut_secrets(redact_text(value, known), candidates)
-                return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+                done = cleaned.get(value)
+                if done is None:
+                    text = _without_cut_secrets(redact_text(value, known), candidates)
+                    done = cleaned[value] = _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+                return done
             if isinstance(value, Mapping):
                 return {clean(key): clean(item) for key, item in value.items()}
             if isinstance(value, list | tuple):
@@ -427,11 +433,13 @@ def render_markdown(report: Report) -> str:
             ]
     if report.exchanges:
         out += ["## Exchanges", ""]
+    names: dict[str, str] = {}  # header names recur (one per field): each is anonymised once
     for exchange in report.exchanges:
         out += [f"### {_cell(exchange.label)}", ""]
         out.append(f"- URL (no query): {_code(exchange.url)}")
         out.append(f"- status: {exchange.status if exchange.status is not None else 'no response'}")
-        out.append("- request headers: " + ", ".join(_code(name) for name in exchange.request_headers))
+        shown_names = (names.get(name) or names.setdefault(name, _code(name)) for name in exchange.request_headers)
+        out.append("- request headers: " + ", ".join(shown_names))
         if exchange.request_id:
             out.append(f"- X-Request-Id: {_code(exchange.request_id)}")
         if exchange.www_authenticate:
