@@ -133,6 +133,7 @@ def is_sensitive_field(name: str) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=4096)  # as is_sensitive_field: a million `a=` pairs ask about one name
 def _is_sensitive_form_field(name: str) -> bool:
     return _field_name(name) == "code" or is_sensitive_field(name)
 
