@@ -24,6 +24,7 @@ import select
 import signal
 import sys
 import tempfile
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -77,15 +78,26 @@ def _child(request: dict[str, Any]) -> None:
 
 def _wait(pid: int) -> tuple[int, resource.struct_rusage, bool]:
     """The run's wait status and resource usage, and whether it had to be killed after the wall limit."""
-    pidfd = os.pidfd_open(pid)
-    try:
-        finished, _, _ = select.select([pidfd], [], [], WALL_LIMIT)
-    finally:
-        os.close(pidfd)
-    if not finished:
-        os.kill(pid, signal.SIGKILL)
-    _, status, usage = os.wait4(pid, 0)
-    return status, usage, not finished
+    if hasattr(os, "pidfd_open"):  # Linux: sleep until it exits
+        pidfd = os.pidfd_open(pid)
+        try:
+            finished, _, _ = select.select([pidfd], [], [], WALL_LIMIT)
+        finally:
+            os.close(pidfd)
+        if not finished:
+            os.kill(pid, signal.SIGKILL)
+        _, status, usage = os.wait4(pid, 0)
+        return status, usage, not finished
+    deadline = time.monotonic() + WALL_LIMIT  # elsewhere: look every few milliseconds, as _run.wait does
+    while True:
+        reaped, status, usage = os.wait4(pid, os.WNOHANG)
+        if reaped:
+            return status, usage, False
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            _, status, usage = os.wait4(pid, 0)
+            return status, usage, True
+        time.sleep(0.005)
 
 
 def serve() -> None:
