@@ -4,9 +4,16 @@ diagnostic checks run strict (a check that raises fails the test that triggered 
 
 from __future__ import annotations
 
+import gc
 import os
 
 import pytest
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection built (modules, parameters, Schemathesis' generated tests) lives until the session ends:
+    moved out of the collector's way, so each full garbage collection during the run does not walk it again."""
+    gc.freeze()
 
 
 @pytest.fixture(autouse=True)

@@ -105,6 +105,7 @@ def test_usage_errors_still_name_the_option_and_the_choices(capsys: pytest.Captu
 def test_an_internal_error_exits_70_with_or_without_debug(
     debug: str | None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    import tallyfy_diag.cli as cli  # noqa: PLC0415
     import tallyfy_diag.cli.token as token_command  # noqa: PLC0415
 
     def broken(_args: Any) -> int:
@@ -113,6 +114,9 @@ def test_an_internal_error_exits_70_with_or_without_debug(
     if debug:
         monkeypatch.setenv("TALLYFY_DIAG_DEBUG", debug)
     monkeypatch.setattr(token_command, "handle", broken)
+    # main() reuses one parser per process, which holds the real handler: build one that sees the broken one
+    # (and leave the shared parser as it was for the tests that follow).
+    monkeypatch.setattr(cli, "_shared_parser", cli.build_parser)
     assert main(["token", "x"]) == 70
     err = capsys.readouterr().err
     assert ("Traceback" in err) is bool(debug)

@@ -9,6 +9,7 @@ the facade's types are exactly the generated client's. Nothing here is specific 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import inspect
 import pkgutil
@@ -189,14 +190,16 @@ class Method:
     iterator_params: list[Param] = attrs.field(factory=list)
 
 
+@functools.cache
+def _api_modules(path: tuple[str, ...], prefix: str) -> tuple[str, ...]:
+    """Every module under the generated `api` package: walked once, not once per operation."""
+    return tuple(info.name for info in pkgutil.walk_packages(list(path), prefix))
+
+
 def _find_module(tag: str, operation_id: str) -> types.ModuleType:
     api = importlib.import_module(PACKAGE + ".api")
     leaf = identifier(operation_id)
-    found = [
-        info.name
-        for info in pkgutil.walk_packages(api.__path__, api.__name__ + ".")
-        if info.name.rsplit(".", 1)[-1] == leaf
-    ]
+    found = [name for name in _api_modules(tuple(api.__path__), api.__name__ + ".") if name.rsplit(".", 1)[-1] == leaf]
     preferred = [name for name in found if name.split(".")[-2] == identifier(tag)]
     chosen = preferred or found
     if len(chosen) != 1:
@@ -597,8 +600,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.generated is not None:
         sys.path.insert(0, str(args.generated.resolve()))
+    # libyaml when present, as _spec_build does: the same document, parsed about ten times faster.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with args.spec.open(encoding="utf-8") as stream:
-        spec = yaml.safe_load(stream)
+        spec = yaml.load(stream, Loader=loader)  # noqa: S506 - a safe loader
     list(spec_operations(spec))  # fail early on a spec without paths
     args.out.write_text(generate(spec), encoding="utf-8")
     return 0

@@ -118,8 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spec", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    # libyaml when present, as _spec_build does: the same document, parsed about ten times faster.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with args.spec.open(encoding="utf-8") as stream:
-        spec = yaml.safe_load(stream)
+        spec = yaml.load(stream, Loader=loader)  # noqa: S506 - a safe loader
     args.out.write_text(render(spec), encoding="utf-8")
     return 0
 

@@ -7,6 +7,7 @@ heavy at import time, so `tallyfy-diag --help` starts fast.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import os
 import re
@@ -85,10 +86,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@functools.cache
+def _shared_parser() -> argparse.ArgumentParser:
+    """`build_parser()`, once per process. `main` is also called in-process, many times over (scripts, the
+    pytest plugin's users, the test suite), and building the parser costs more than many a run: argparse keeps
+    no per-run state in a parser (each parse fills a new namespace; repeatable options copy their default)."""
+    return build_parser()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code (the console script exits with it)."""
     try:
-        parser = build_parser()
+        parser = _shared_parser()
         args = parser.parse_args(argv)
         handler: Handler | None = getattr(args, "handler", None)
         if handler is None:

@@ -61,13 +61,16 @@ def is_loopback(host: str) -> bool:
 
 
 def run_listen(args: argparse.Namespace) -> int:
-    from tallyfy_diag.webhooks import WebhookListener  # noqa: PLC0415 - keeps --help fast
-
+    # Bad usage is told before the listener's imports (the web server and the payload schemas take most of a
+    # second), so a mistyped option is answered at once.
     if not args.host.strip():
         # An empty host binds every interface; say so instead of doing it silently.
         raise UsageError(f"--host must not be empty (default {DEFAULT_HOST}; 0.0.0.0 means every interface)")
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0..65535, got {args.port}")
+
+    from tallyfy_diag.webhooks import WebhookListener  # noqa: PLC0415 - keeps --help fast
+
     if not is_loopback(args.host):
         print(
             f"webhook: warning: --host {args.host} is not a loopback address: anyone who can reach this machine "

@@ -522,10 +522,17 @@ def is_postman_collection(document: Mapping[str, Any]) -> bool:
     return isinstance(document.get("item"), list) and isinstance(schema, str) and "collection" in schema
 
 
+def _entries(value: Any) -> list[Any]:
+    """A collection's list of entries (variables, headers, form fields), or none when the field holds anything
+    else: `true` or a number there is malformed, not a reason to crash (a string or an object held no entries
+    before either, since none of its items is an object)."""
+    return value if isinstance(value, list) else []
+
+
 class _Postman:
     def __init__(self, document: Mapping[str, Any]) -> None:
         self.variables: dict[str, str] = {}
-        for variable in document.get("variable") or []:
+        for variable in _entries(document.get("variable")):
             if isinstance(variable, Mapping) and isinstance(variable.get("key"), str) and not variable.get("disabled"):
                 self.variables[variable["key"]] = str(
                     variable.get("value") if variable.get("value") is not None else ""
@@ -574,7 +581,7 @@ class _Postman:
         if "://" not in url and not url.startswith("{{"):
             url = "http://" + url  # Postman's default, like curl's
         headers: list[Header] = []
-        for header in raw.get("header") or []:
+        for header in _entries(raw.get("header")):
             if isinstance(header, Mapping) and not header.get("disabled") and isinstance(header.get("key"), str):
                 names: list[str] = []
                 value = self.resolve(str(header.get("value", "")), names)
@@ -640,6 +647,8 @@ class _Postman:
         if not isinstance(body, Mapping) or body.get("disabled"):
             return b"", None
         mode = body.get("mode")
+        if not isinstance(mode, str):  # malformed (a list or an object cannot even be looked up): no body read
+            return b"", None
         if mode == "raw":
             text = self.resolve(str(body.get("raw", "")), unresolved)
             options = body.get("options")
@@ -652,7 +661,7 @@ class _Postman:
         if mode in {"urlencoded", "formdata"}:
             pairs = [
                 (self.resolve(str(e.get("key", "")), unresolved), self.resolve(str(e.get("value", "")), unresolved))
-                for e in body.get(mode) or []
+                for e in _entries(body.get(mode))
                 if isinstance(e, Mapping) and not e.get("disabled")
             ]
             if mode == "formdata":

@@ -359,6 +359,10 @@ def _without_surrogates(value: Any) -> Any:
 
 MAX_YAML_NODES: Final = 2_000_000
 """Nodes a YAML document may expand to, aliases counted at their full size (a few MB of text has far fewer)."""
+MAX_YAML_DEPTH: Final = 100
+"""Collections a YAML document may nest (a VCR cassette nests a handful: bodies are strings). PyYAML's scanner
+looks up to 1024 characters ahead for every level still open, so `[[[[...` costs about a millisecond per level:
+a deep document is refused at this depth, not at Python's recursion limit (three times deeper)."""
 
 
 @functools.cache
@@ -373,9 +377,16 @@ def _bounded_yaml_loader() -> type[yaml.SafeLoader]:
         def __init__(self, stream: str) -> None:
             super().__init__(stream)
             self._expanded_size: dict[int, int] = {}
+            self._depth = 0
 
         def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-            node = super().compose_node(parent, index)
+            self._depth += 1
+            try:
+                if self._depth > MAX_YAML_DEPTH:
+                    raise InputError(f"the YAML nests collections more than {MAX_YAML_DEPTH} levels deep")
+                node = super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
             if node is None or id(node) in self._expanded_size:  # an alias: the anchored node, sized already
                 return node
             children: list[yaml.Node] = []

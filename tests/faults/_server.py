@@ -209,7 +209,8 @@ class _Handler(socketserver.BaseRequestHandler):
 @contextmanager
 def fault_server(routes: Mapping[str, str], default: str = "ok") -> Iterator[FaultServer]:
     server = FaultServer(routes, default)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    # serve_forever notices shutdown() only between polls: a short poll keeps each test's teardown short.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.005}, daemon=True)
     thread.start()
     try:
         yield server

@@ -1,9 +1,12 @@
 """Run the real command line in a child process and measure it: exit code, CPU seconds and peak memory
 (`os.wait4` reports the child's own resource usage). The child's address space is capped, so a regression
-fails the test instead of taking the machine."""
+fails the test instead of taking the machine. `start` runs a fresh interpreter (for a server that is signalled);
+`ForkServer.measure` runs each command in a process forked from one interpreter that has imported the command
+line already, so forty hostile inputs do not pay forty interpreter start-ups."""
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import subprocess
@@ -47,37 +50,59 @@ def start(argv: Sequence[str], stdin: IO[bytes] | None = None) -> subprocess.Pop
     )
 
 
-def measure(argv: Sequence[str], stdin_path: Path | None = None) -> Measured:
-    """Run `tallyfy-diag argv` with stdin from `stdin_path`; stdout and stderr go to files (no pipe to fill)."""
-    workdir = Path(os.environ.get("TMPDIR", "/tmp"))
-    out_path = workdir / f"hostile-{os.getpid()}-out.txt"
-    err_path = workdir / f"hostile-{os.getpid()}-err.txt"
-    with (
-        out_path.open("wb") as out,
-        err_path.open("wb") as err,
-        stdin_path.open("rb") if stdin_path else open(os.devnull, "rb") as source,
-    ):
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tallyfy_diag", *argv],
-            stdin=source,
-            stdout=out,
-            stderr=err,
+class ForkServer:
+    """Runs `tallyfy-diag argv` for each `measure` in a process of its own, forked from one child interpreter
+    that imported the command line once (`_forkserver.py`): the exit code, CPU seconds and peak memory are the
+    forked process's own, as `os.wait4` reports them; stdout and stderr go to files (no pipe to fill)."""
+
+    def __init__(self) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("_forkserver.py")), str(ADDRESS_SPACE_CAP), str(WALL_LIMIT)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
             env=_environment(),
-            preexec_fn=_cap_memory,  # noqa: PLW1509
         )
-        usage = wait(process)
-    stdout = out_path.read_text("utf-8", "replace")
-    stderr = err_path.read_text("utf-8", "replace")
-    out_path.unlink()
-    err_path.unlink()
-    status, rusage = usage
-    return Measured(
-        code=os.waitstatus_to_exitcode(status),
-        cpu_seconds=rusage.ru_utime + rusage.ru_stime,
-        peak_mb=rusage.ru_maxrss / 1024,  # kilobytes on Linux
-        stdout=stdout,
-        stderr=stderr,
-    )
+
+    def close(self) -> None:
+        assert self._process.stdin is not None
+        self._process.stdin.close()
+        try:
+            self._process.wait(timeout=30)
+        finally:
+            if self._process.stdout is not None:
+                self._process.stdout.close()
+
+    def measure(self, argv: Sequence[str], stdin_path: Path | None = None) -> Measured:
+        """Run `tallyfy-diag argv` with stdin from `stdin_path`."""
+        assert self._process.stdin is not None
+        assert self._process.stdout is not None
+        workdir = Path(os.environ.get("TMPDIR", "/tmp"))
+        out_path = workdir / f"hostile-{os.getpid()}-out.txt"
+        err_path = workdir / f"hostile-{os.getpid()}-err.txt"
+        request = {
+            "argv": list(argv),
+            "stdin": str(stdin_path) if stdin_path else None,
+            "stdout": str(out_path),
+            "stderr": str(err_path),
+        }
+        self._process.stdin.write(json.dumps(request).encode() + b"\n")
+        self._process.stdin.flush()
+        line = self._process.stdout.readline()
+        assert line, "the fork server died"
+        answer = json.loads(line)
+        stdout = out_path.read_text("utf-8", "replace")
+        stderr = err_path.read_text("utf-8", "replace")
+        out_path.unlink()
+        err_path.unlink()
+        if answer["hung"]:
+            raise AssertionError(f"still running after {WALL_LIMIT}s")
+        return Measured(
+            code=os.waitstatus_to_exitcode(answer["status"]),
+            cpu_seconds=answer["cpu_seconds"],
+            peak_mb=answer["peak_kb"] / 1024,  # kilobytes on Linux
+            stdout=stdout,
+            stderr=stderr,
+        )
 
 
 def wait(process: subprocess.Popen[bytes]) -> tuple[int, resource.struct_rusage]:

@@ -1,19 +1,23 @@
 """Hostile input for `explain`, `token` and `webhook listen`, run as the real command in a child process:
 alias bombs, deep nesting, 1 MB pathological strings aimed at every pattern that reads user input, extreme
-dates. Each run exits 0, 1 or 2 (never 70, never a traceback) within 5 CPU seconds and 200 MB of growth."""
+dates. Each run exits 0, 1 or 2 (never 70, never a traceback) within 5 CPU seconds and 200 MB of growth.
+
+Each `explain` and `token` run is a process of its own, forked from one interpreter per test module that has
+imported the command line (`_run.ForkServer`): its CPU time and peak memory are its own, as before, without an
+interpreter start-up per input. `webhook listen` runs as a fresh interpreter, since it is signalled."""
 
 from __future__ import annotations
 
 import json
 import signal
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from ._run import Measured, measure, start, wait
+from ._run import ForkServer, Measured, start, wait
 
 MB = 1_000_000
 CPU_BUDGET = 5.0
@@ -93,11 +97,18 @@ EXPLAIN_INPUTS: dict[str, Callable[[], str]] = {
 
 
 @pytest.fixture(scope="module")
-def baseline_mb(tmp_path_factory: pytest.TempPathFactory) -> float:
+def runner() -> Iterator[ForkServer]:
+    server = ForkServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def baseline_mb(runner: ForkServer, tmp_path_factory: pytest.TempPathFactory) -> float:
     """Peak memory of the same command on a tiny capture: the interpreter and its imports."""
     capture = tmp_path_factory.mktemp("baseline") / "small.http"
     capture.write_text(_http(), encoding="utf-8")
-    return measure(["explain", str(capture), "--format", "markdown"]).peak_mb
+    return runner.measure(["explain", str(capture), "--format", "markdown"]).peak_mb
 
 
 def assert_bounded(result: Measured, baseline_mb: float) -> None:
@@ -110,25 +121,25 @@ def assert_bounded(result: Measured, baseline_mb: float) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(EXPLAIN_INPUTS))
-def test_explain_on_hostile_input(name: str, tmp_path: Path, baseline_mb: float) -> None:
+def test_explain_on_hostile_input(name: str, tmp_path: Path, runner: ForkServer, baseline_mb: float) -> None:
     capture = tmp_path / "capture.txt"
     capture.write_text(EXPLAIN_INPUTS[name](), encoding="utf-8")
-    assert_bounded(measure(["explain", str(capture), "--format", "markdown"]), baseline_mb)
+    assert_bounded(runner.measure(["explain", str(capture), "--format", "markdown"]), baseline_mb)
 
 
-def test_explain_refuses_an_alias_bomb_in_one_line(tmp_path: Path) -> None:
+def test_explain_refuses_an_alias_bomb_in_one_line(tmp_path: Path, runner: ForkServer) -> None:
     capture = tmp_path / "laughs.yaml"
     capture.write_text(_laughs(), encoding="utf-8")
-    result = measure(["explain", str(capture)])
+    result = runner.measure(["explain", str(capture)])
     assert result.code == 2
     assert "aliases" in result.stderr
 
 
 @pytest.mark.parametrize("started", ["9999-12-31T23:59:59.999-14:00", "0001-01-01T00:00:00+14:00"])
-def test_explain_takes_har_dates_of_any_year(started: str, tmp_path: Path) -> None:
+def test_explain_takes_har_dates_of_any_year(started: str, tmp_path: Path, runner: ForkServer) -> None:
     capture = tmp_path / "capture.har"
     capture.write_text(_har(started), encoding="utf-8")
-    result = measure(["explain", str(capture), "--format", "json"])
+    result = runner.measure(["explain", str(capture), "--format", "json"])
     assert result.code in (0, 1), result.stderr
     assert json.loads(result.stdout)["findings"]
 
@@ -146,10 +157,10 @@ TOKEN_INPUTS: dict[str, Callable[[], str]] = {
 
 
 @pytest.mark.parametrize("name", sorted(TOKEN_INPUTS))
-def test_token_on_hostile_input(name: str, tmp_path: Path, baseline_mb: float) -> None:
+def test_token_on_hostile_input(name: str, tmp_path: Path, runner: ForkServer, baseline_mb: float) -> None:
     source = tmp_path / "token.txt"
     source.write_text(TOKEN_INPUTS[name](), encoding="utf-8")
-    assert_bounded(measure(["token", "-", "--format", "markdown"], stdin_path=source), baseline_mb)
+    assert_bounded(runner.measure(["token", "-", "--format", "markdown"], stdin_path=source), baseline_mb)
 
 
 WEBHOOK_BODIES: dict[str, Callable[[], bytes]] = {
