@@ -17,6 +17,10 @@ from pathlib import Path
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
+# uv installs without bytecode unless asked (pip compiles by default). Without it, a machine that sets
+# PYTHONDONTWRITEBYTECODE (CI images often do) compiles httpx, hypothesis and the rest from source in every
+# process: each pytest worker and each command a test runs.
+os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
 nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
 
@@ -201,6 +205,11 @@ def tests(session: nox.Session) -> None:
         "--block-network",
         "--allowed-hosts=127.0.0.1,localhost,::1",
         *session.posargs,
+        # pytest rewrites the asserts of every module of a distribution with a pytest plugin (ours, hypothesis,
+        # schemathesis: some 900 modules) and of the tests, in each worker; it caches the result as bytecode,
+        # which PYTHONDONTWRITEBYTECODE forbids. The cache lives in this session's venv and the ignored
+        # tests/__pycache__, so allowing it here touches nothing else.
+        env={"PYTHONDONTWRITEBYTECODE": ""},
     )
 
 
