@@ -187,6 +187,17 @@ def find_operation(method: str, path: str) -> Operation | None:
     return None
 
 
+def find_operation_under(method: str, url_path: str, api_root: str) -> Operation | None:
+    """The operation a client's request reaches: `url_path` is the whole URL path, `api_root` the base URL's
+    path (`/api`, or "" for none). Read forgivingly, as the server routes (`/api/me/` is get_me); None for a
+    path outside the root or one no operation matches."""
+    if api_root:
+        if not (url_path == api_root or url_path.startswith(api_root + "/")):
+            return None
+        url_path = url_path[len(api_root) :]
+    return find_operation(method, "/" + url_path.strip("/"))
+
+
 def find_path(path: str) -> list[Operation]:
     """Every operation on exactly `path`, whatever the method (to tell a wrong method from an unknown path)."""
     return [operation for operation in _candidates(path) if operation.match(path) is not None]

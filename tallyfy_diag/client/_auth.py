@@ -41,7 +41,7 @@ from tallyfy_diag import _constants as c
 from tallyfy_diag import _json
 from tallyfy_diag._jwt import JwtError, decode_unverified
 from tallyfy_diag._redact import REDACTED, fingerprint
-from tallyfy_diag._spec import find_operation
+from tallyfy_diag._spec import find_operation_under
 from tallyfy_diag.client._errors import (
     APP_ONLY_TOKEN_EXTENSION,
     TOKEN_REQUEST_EXTENSION,
@@ -402,13 +402,8 @@ class TallyfyAuth(httpx.Auth):
     def _refuse_if_user_needed(self, request: httpx.Request, app_only: bool) -> None:
         if not (app_only and self._check_user_context):
             return
-        path = request.url.path
-        if self._root:
-            if not (path == self._root or path.startswith(self._root + "/")):
-                return
-            path = path[len(self._root) :]
-        # The spec lookup is exact; `/me/` still reaches get_me on the server, so it is refused just the same.
-        operation = find_operation(request.method, "/" + path.strip("/"))
+        # Read as the server routes: `/me/` still reaches get_me, so it is refused just the same.
+        operation = find_operation_under(request.method, request.url.path, self._root)
         if operation is not None and operation.requires_user:
             raise UserContextRequiredError(
                 f"{operation.operation_id} needs a user, and this client has an application-only "

@@ -42,7 +42,7 @@ from tallyfy_client.errors import UnexpectedStatus
 from tallyfy_diag import __version__, _json
 from tallyfy_diag import _constants as c
 from tallyfy_diag._deadline import capped_timeout, deadline_scope, install_deadline_backend, time_left
-from tallyfy_diag._spec import find_operation, load_spec
+from tallyfy_diag._spec import find_operation_under, load_spec
 from tallyfy_diag.client._auth import (
     DEFAULT_REFRESH_MARGIN,
     AuthStrategy,
@@ -120,20 +120,11 @@ def _retry_delay(policy: RetryPolicy, request: httpx.Request, outcome: Outcome, 
 
 
 @functools.lru_cache(maxsize=1024)  # a client calls the same paths again: one dict lookup per response
-def _documented_at(method: str, path: str, api_root: str) -> tuple[str, dict[str, bool | None], str | None] | None:
-    """`_documented` for a request's full URL path under the client's API root (None: outside it)."""
-    if api_root:
-        if not (path == api_root or path.startswith(api_root + "/")):
-            return None
-        path = path[len(api_root) :]
-    return _documented(method, "/" + path.strip("/"))
-
-
-def _documented(method: str, path: str) -> tuple[str, dict[str, bool | None], str | None] | None:
-    """What the spec documents for a request path relative to the API root (None: no operation of the spec):
-    the operation id, then status -> None (no JSON body), True (a JSON object), False (a JSON array), and the
-    2xx codes it lists (None when `default` or `2XX` allows any). Read from the spec once per path."""
-    operation = find_operation(method, path)
+def _documented(method: str, path: str, api_root: str) -> tuple[str, dict[str, bool | None], str | None] | None:
+    """What the spec documents for a request's URL path under the client's API root (None: no operation of the
+    spec): the operation id, then status -> None (no JSON body), True (a JSON object), False (a JSON array), and
+    the 2xx codes it lists (None when `default` or `2XX` allows any). Read from the spec once per path."""
+    operation = find_operation_under(method, path, api_root)
     if operation is None:
         return None
     method_spec = load_spec()["paths"][operation.path_template][operation.method.lower()]
@@ -169,7 +160,7 @@ class _ParsedJSON:
 def _undocumented(response: httpx.Response, api_root: str) -> str | None:
     """Why a success cannot be what the spec documents for its operation (None: it can, or it is not one)."""
     request = response.request
-    documented = _documented_at(request.method, request.url.path, api_root)
+    documented = _documented(request.method, request.url.path, api_root)
     if documented is None:
         return None
     operation_id, shapes, listed = documented
