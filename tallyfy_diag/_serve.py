@@ -11,7 +11,8 @@ import contextlib
 import socket
 import threading
 import time
-from typing import Any, Final
+from types import TracebackType
+from typing import Any, Final, Self
 
 import uvicorn
 
@@ -133,3 +134,31 @@ class BackgroundServer:
         listening socket under it."""
         while self._thread is not None and self._thread.is_alive():
             time.sleep(0.2)
+
+
+class Served:
+    """`start`, `stop`, `wait` and `with` for an object that serves through the `BackgroundServer` in its
+    `_server`. Subclasses that do more around serving override `start` and `stop`; `with` calls theirs."""
+
+    _server: BackgroundServer
+
+    def start(self) -> None:
+        self._server.start()
+
+    def stop(self) -> None:
+        """Stop serving; safe to call twice."""
+        self._server.stop()
+
+    def wait(self) -> None:
+        """Block until the server ends (the CLI's foreground loop; Ctrl-C, or a signal the CLI turns into it,
+        interrupts it)."""
+        self._server.wait()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -20,7 +20,6 @@ import threading
 import time
 from collections.abc import Callable, Collection
 from datetime import timedelta
-from types import TracebackType
 from typing import Final
 
 import attrs
@@ -28,7 +27,7 @@ import httpx
 
 from tallyfy_diag._constants import API_PREFIX
 from tallyfy_diag._redact import redact_text, redact_url
-from tallyfy_diag._serve import BackgroundServer
+from tallyfy_diag._serve import BackgroundServer, Served
 from tallyfy_diag.diagnostics import Exchange, Header, Request, Response, TransportFailure
 from tallyfy_diag.diagnostics._checks._common import exchange_label
 from tallyfy_diag.proxy._app import Observed, ProxyApp
@@ -112,7 +111,7 @@ class Summary:
         return 1 if self.failed else 0
 
 
-class Proxy:
+class Proxy(Served):
     """A running proxy in front of `upstream` (a base URL); `with Proxy(...) as proxy:` serves on loopback."""
 
     def __init__(
@@ -257,16 +256,3 @@ class Proxy:
         self._stop_worker()
         if self._recorder is not None:
             self._recorder.close()
-
-    def wait(self) -> None:
-        """Block until the server ends (the CLI's foreground loop; Ctrl-C or SIGTERM interrupts it)."""
-        self._server.wait()
-
-    def __enter__(self) -> Proxy:
-        self.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()

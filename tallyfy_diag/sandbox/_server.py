@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from types import TracebackType
 
 import httpx
 
 from tallyfy_diag._constants import API_PREFIX
-from tallyfy_diag._serve import BackgroundServer
+from tallyfy_diag._serve import BackgroundServer, Served
 from tallyfy_diag.sandbox._app import SandboxApp, create_app
 from tallyfy_diag.sandbox._config import SandboxConfig
 from tallyfy_diag.sandbox._credentials import SandboxCredentials
@@ -58,7 +57,7 @@ class PortalTransport(httpx.BaseTransport):
             self._loop.close()
 
 
-class Sandbox:
+class Sandbox(Served):
     """A sandbox server: `with Sandbox() as sb:` serves over HTTP; `Sandbox.in_process()` does not bind."""
 
     def __init__(self, config: SandboxConfig | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -141,16 +140,3 @@ class Sandbox:
         self._transports.clear()
         self._server.stop()
         self.app.webhooks.close()
-
-    def wait(self) -> None:
-        """Block until the server thread ends (the CLI's foreground loop; Ctrl-C interrupts it)."""
-        self._server.wait()
-
-    def __enter__(self) -> Sandbox:
-        self.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()
