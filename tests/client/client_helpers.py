@@ -19,6 +19,7 @@ from urllib.parse import parse_qs
 import httpx
 import respx
 
+from tallyfy_diag.client import PasswordGrant
 from tallyfy_diag.sandbox import Sandbox, SandboxCredentials
 
 BASE_URL = "https://go.tallyfy.com/api"
@@ -47,6 +48,12 @@ CASSETTES = Path(__file__).resolve().parent.parent / "cassettes"
 
 # A response, a function of the request (sync or async), or an exception (class or instance) to raise.
 Answer = httpx.Response | Callable[[httpx.Request], Any] | Exception | type[Exception]
+
+
+def password_grant_for(credentials: SandboxCredentials) -> PasswordGrant:
+    """The password grant for a sandbox's user (the client's usual auth in these tests)."""
+    c = credentials
+    return PasswordGrant(c.client_id, c.client_secret, c.username, c.password)
 
 
 def make_jwt(sub: str, exp: float, *, marker: str = "") -> str:

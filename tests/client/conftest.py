@@ -33,6 +33,7 @@ from client_helpers import (
     ManualClock,
     SandboxForward,
     SleepRecorder,
+    password_grant_for,
 )
 
 from tallyfy_diag.client import AsyncTallyfy, AuthStrategy, PasswordGrant, RetryPolicy, Tallyfy
@@ -204,8 +205,7 @@ class Target:
         return tallyfy
 
     def password_grant(self) -> PasswordGrant:
-        c = self.credentials
-        return PasswordGrant(c.client_id, c.client_secret, c.username, c.password)
+        return password_grant_for(self.credentials)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from client_helpers import ManualClock
+from client_helpers import ManualClock, password_grant_for
 from tallyfy_client.api.blueprints import list_blueprints
 from tallyfy_client.api.identity import get_me
 from tallyfy_client.api.tasks import list_org_tasks
@@ -18,7 +18,6 @@ from tallyfy_diag.client import (
     AsyncTallyfy,
     ClientCredentials,
     EndpointNotFoundError,
-    PasswordGrant,
     PermissionDeniedError,
     RetryPolicy,
     Tallyfy,
@@ -38,11 +37,6 @@ def sandbox(clock: ManualClock) -> Iterator[Sandbox]:
     sandbox.stop()
 
 
-def password(sandbox: Sandbox) -> PasswordGrant:
-    c = sandbox.credentials
-    return PasswordGrant(c.client_id, c.client_secret, c.username, c.password)
-
-
 def count_token_requests(http: httpx.Client | httpx.AsyncClient) -> list[httpx.Request]:
     seen: list[httpx.Request] = []
 
@@ -60,7 +54,10 @@ def count_token_requests(http: httpx.Client | httpx.AsyncClient) -> list[httpx.R
 def make(sandbox: Sandbox, clock: ManualClock, **options) -> Tallyfy:
     options = {"org_id": sandbox.credentials.org_id, "clock": clock, "retry": RetryPolicy.off(), **options}
     return Tallyfy(
-        options.pop("auth", password(sandbox)), base_url=sandbox.base_url, transport=sandbox.transport(), **options
+        options.pop("auth", password_grant_for(sandbox.credentials)),
+        base_url=sandbox.base_url,
+        transport=sandbox.transport(),
+        **options,
     )
 
 
@@ -93,7 +90,7 @@ def test_fifty_tasks_share_one_refresh_against_the_sandbox(sandbox, clock):
 
     async def scenario() -> int:
         async with AsyncTallyfy(
-            password(sandbox),
+            password_grant_for(sandbox.credentials),
             org_id=c.org_id,
             base_url=sandbox.base_url,
             transport=sandbox.async_transport(),
@@ -109,7 +106,9 @@ def test_fifty_tasks_share_one_refresh_against_the_sandbox(sandbox, clock):
 
 
 def test_the_wrong_base_url_style_says_what_to_check(sandbox, clock):
-    tf = Tallyfy(password(sandbox), base_url=sandbox.root_url, transport=sandbox.transport(), clock=clock)
+    tf = Tallyfy(
+        password_grant_for(sandbox.credentials), base_url=sandbox.root_url, transport=sandbox.transport(), clock=clock
+    )
     with tf, pytest.raises(EndpointNotFoundError) as caught:
         tf.call(get_me)
     assert "X-Tallyfy-Client" in caught.value.next_step
@@ -163,7 +162,7 @@ def test_async_pagination_with_concurrency_against_the_sandbox(sandbox, clock):
 
     async def scenario() -> list[str]:
         async with AsyncTallyfy(
-            password(sandbox),
+            password_grant_for(sandbox.credentials),
             org_id=c.org_id,
             base_url=sandbox.base_url,
             transport=sandbox.async_transport(),

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
-from client_helpers import ManualClock
+from client_helpers import ManualClock, password_grant_for
 from tallyfy_client.models import Blueprint, Process, ProcessLaunchTask, User
 
 from tallyfy_diag._codegen._naming import facade_names, identifier
@@ -22,7 +22,6 @@ from tallyfy_diag.client import (
     ConfigurationError,
     DateSettings,
     NotFoundError,
-    PasswordGrant,
     RetryPolicy,
     Tallyfy,
     UserContextRequiredError,
@@ -44,21 +43,24 @@ def sandbox(clock: ManualClock) -> Iterator[Sandbox]:
     sandbox.stop()
 
 
-def password(sandbox: Sandbox) -> PasswordGrant:
-    c = sandbox.credentials
-    return PasswordGrant(c.client_id, c.client_secret, c.username, c.password)
-
-
 def make(sandbox: Sandbox, clock: ManualClock, **options) -> Tallyfy:
     options = {"org_id": sandbox.credentials.org_id, "clock": clock, "retry": RetryPolicy.off(), **options}
     return Tallyfy(
-        options.pop("auth", password(sandbox)), base_url=sandbox.base_url, transport=sandbox.transport(), **options
+        options.pop("auth", password_grant_for(sandbox.credentials)),
+        base_url=sandbox.base_url,
+        transport=sandbox.transport(),
+        **options,
     )
 
 
 def make_async(sandbox: Sandbox, clock: ManualClock, **options) -> AsyncTallyfy:
     options = {"org_id": sandbox.credentials.org_id, "clock": clock, "retry": RetryPolicy.off(), **options}
-    return AsyncTallyfy(password(sandbox), base_url=sandbox.base_url, transport=sandbox.async_transport(), **options)
+    return AsyncTallyfy(
+        password_grant_for(sandbox.credentials),
+        base_url=sandbox.base_url,
+        transport=sandbox.async_transport(),
+        **options,
+    )
 
 
 def record(tf: Tallyfy) -> list[httpx.Request]:

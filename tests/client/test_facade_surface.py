@@ -21,12 +21,13 @@ from typing import Any
 import attrs
 import httpx
 import pytest
+from client_helpers import password_grant_for
 from tallyfy_client import models
 from tallyfy_client.types import File, Unset
 
 from tallyfy_diag._codegen._naming import CLIENT_ATTRIBUTES, HTTP_METHODS
 from tallyfy_diag._spec import load_spec
-from tallyfy_diag.client import AsyncTallyfy, PasswordGrant, RetryPolicy, Tallyfy, TallyfyError, _resources
+from tallyfy_diag.client import AsyncTallyfy, RetryPolicy, Tallyfy, TallyfyError, _resources
 from tallyfy_diag.sandbox import Sandbox, SandboxConfig
 
 
@@ -53,7 +54,7 @@ def sandbox() -> Iterator[Sandbox]:
 @pytest.fixture(scope="module")
 def tf(sandbox: Sandbox) -> Iterator[Tallyfy]:
     c = sandbox.credentials
-    auth = PasswordGrant(c.client_id, c.client_secret, c.username, c.password)
+    auth = password_grant_for(c)
     with Tallyfy(
         auth, base_url=sandbox.base_url, org_id=c.org_id, transport=sandbox.transport(), retry=RetryPolicy.off()
     ) as client:
@@ -154,7 +155,7 @@ def test_every_operation_is_reachable_on_the_async_facade_too(sandbox, operation
 
     async def scenario() -> tuple[list[Any], dict[str, Any], Any]:
         async with AsyncTallyfy(
-            PasswordGrant(c.client_id, c.client_secret, c.username, c.password),
+            password_grant_for(c),
             base_url=sandbox.base_url,
             org_id=c.org_id,
             transport=sandbox.async_transport(),
@@ -224,7 +225,7 @@ def test_async_every_resource_attribute_works(sandbox):
 
     async def scenario() -> list[str]:
         async with AsyncTallyfy(
-            PasswordGrant(c.client_id, c.client_secret, c.username, c.password),
+            password_grant_for(c),
             base_url=sandbox.base_url,
             org_id=c.org_id,
             transport=sandbox.async_transport(),
