@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-import yaml
-
 from tallyfy_diag._codegen._naming import (
     SDK_METHODS_EXTENSION,
     FacadeName,
@@ -22,6 +20,7 @@ from tallyfy_diag._codegen._naming import (
     resolve_ref,
     spec_operations,
 )
+from tallyfy_diag._spec_build import parse_yaml
 
 SDK_PACKAGE: Final = "tallyfy"
 STAMP: Final = (
@@ -118,10 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spec", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    # libyaml when present, as _spec_build does: the same document, parsed about ten times faster.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with args.spec.open(encoding="utf-8") as stream:
-        spec = yaml.load(stream, Loader=loader)  # noqa: S506 - a safe loader
+    spec = parse_yaml(args.spec.read_bytes())
     args.out.write_text(render(spec), encoding="utf-8")
     return 0
 
