@@ -51,12 +51,8 @@ _FORBIDDEN_CONTROL: Final = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 
 def control_characters(value: str) -> list[str]:
     """Descriptions of the characters RFC 9110 §5.5 forbids in a field value (CTLs other than tab)."""
-    seen: list[str] = []
-    for character in dict.fromkeys(_FORBIDDEN_CONTROL.findall(value)):  # each distinct one, in order
-        description = describe_character(character)
-        if description not in seen:
-            seen.append(description)
-    return seen
+    # Each distinct character once, in order of appearance (each has its own description).
+    return [describe_character(character) for character in dict.fromkeys(_FORBIDDEN_CONTROL.findall(value))]
 
 
 def api_path(request: Request, base_url: str | None = None) -> str | None:
