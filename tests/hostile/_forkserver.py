@@ -10,7 +10,7 @@ start-up, the imports and the first-use set-up are no longer paid again for ever
 the baseline the tests subtract anyway: the growth a hostile input causes measures the same either way).
 
 The answer is one JSON line on stdout: the wait status, the CPU seconds, the peak RSS and whether the run had
-to be killed after the wall limit (a hang).
+to be killed after `_run.WALL_LIMIT` (a hang).
 """
 
 from __future__ import annotations
@@ -20,19 +20,18 @@ import io
 import json
 import os
 import resource
-import select
 import signal
 import sys
 import tempfile
-import time
 import traceback
 from pathlib import Path
 from typing import Any
 
+from _run import wait_for_pid  # this file runs as a script beside _run.py
+
 import tallyfy_diag.cli
 
 ADDRESS_SPACE_CAP = int(sys.argv[1])
-WALL_LIMIT = float(sys.argv[2])
 # What a new interpreter's standard streams would use here (this process's own were set up the same way).
 ENCODING = sys.stdout.encoding
 ERRORS = sys.stdout.errors
@@ -76,30 +75,6 @@ def _child(request: dict[str, Any]) -> None:
         os._exit(code)
 
 
-def _wait(pid: int) -> tuple[int, resource.struct_rusage, bool]:
-    """The run's wait status and resource usage, and whether it had to be killed after the wall limit."""
-    if hasattr(os, "pidfd_open"):  # Linux: sleep until it exits
-        pidfd = os.pidfd_open(pid)
-        try:
-            finished, _, _ = select.select([pidfd], [], [], WALL_LIMIT)
-        finally:
-            os.close(pidfd)
-        if not finished:
-            os.kill(pid, signal.SIGKILL)
-        _, status, usage = os.wait4(pid, 0)
-        return status, usage, not finished
-    deadline = time.monotonic() + WALL_LIMIT  # elsewhere: look every few milliseconds, as _run.wait does
-    while True:
-        reaped, status, usage = os.wait4(pid, os.WNOHANG)
-        if reaped:
-            return status, usage, False
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            _, status, usage = os.wait4(pid, 0)
-            return status, usage, True
-        time.sleep(0.005)
-
-
 def serve() -> None:
     requests = sys.stdin.buffer
     answers = sys.stdout.buffer
@@ -109,13 +84,17 @@ def serve() -> None:
         pid = os.fork()
         if pid == 0:
             _child(request)
-        status, usage, hung = _wait(pid)
-        answer = {
-            "status": status,
-            "cpu_seconds": usage.ru_utime + usage.ru_stime,
-            "peak_kb": usage.ru_maxrss,
-            "hung": hung,
-        }
+        finished = wait_for_pid(pid)
+        if finished is None:
+            answer: dict[str, Any] = {"hung": True}
+        else:
+            status, usage = finished
+            answer = {
+                "status": status,
+                "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                "peak_kb": usage.ru_maxrss,
+                "hung": False,
+            }
         answers.write(json.dumps(answer).encode() + b"\n")
         answers.flush()
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Final
@@ -57,7 +59,7 @@ class ForkServer:
 
     def __init__(self) -> None:
         self._process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("_forkserver.py")), str(ADDRESS_SPACE_CAP), str(WALL_LIMIT)],
+            [sys.executable, str(Path(__file__).with_name("_forkserver.py")), str(ADDRESS_SPACE_CAP)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=_environment(),
@@ -105,18 +107,26 @@ class ForkServer:
         )
 
 
-def wait(process: subprocess.Popen[bytes]) -> tuple[int, resource.struct_rusage]:
-    import time  # noqa: PLC0415
-
+def wait_for_pid(pid: int) -> tuple[int, resource.struct_rusage] | None:
+    """Child `pid`'s wait status and its own resource usage; None when it outlived WALL_LIMIT (it is then
+    killed and reaped). Polled every few milliseconds: a run ends within a few of that."""
     deadline = time.monotonic() + WALL_LIMIT
     while True:
-        pid, status, rusage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            process.returncode = os.waitstatus_to_exitcode(status)
-            return status, rusage
+        reaped, status, usage = os.wait4(pid, os.WNOHANG)
+        if reaped:
+            return status, usage
         if time.monotonic() > deadline:
-            process.kill()
-            os.wait4(process.pid, 0)
-            process.returncode = -9
-            raise AssertionError(f"still running after {WALL_LIMIT}s")
-        time.sleep(0.02)
+            os.kill(pid, signal.SIGKILL)
+            os.wait4(pid, 0)
+            return None
+        time.sleep(0.005)
+
+
+def wait(process: subprocess.Popen[bytes]) -> tuple[int, resource.struct_rusage]:
+    finished = wait_for_pid(process.pid)
+    if finished is None:
+        process.returncode = -9
+        raise AssertionError(f"still running after {WALL_LIMIT}s")
+    status, usage = finished
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return status, usage
