@@ -142,7 +142,10 @@ def test_a_token_from_another_sandbox_with_the_same_seed_is_401(api):
 
 
 def test_an_expired_token_is_401():
-    with Sandbox() as sandbox, httpx.Client(base_url=sandbox.base_url, headers={"X-Tallyfy-Client": "x"}) as client:
+    # A still clock: on the wall clock a second boundary crossed between minting and the request made the token
+    # expire one second early, and the "99 s later it is still valid" step failed under load.
+    now = 1_700_000_000.0
+    with Sandbox(SandboxConfig(clock=lambda: now)) as sandbox, httpx.Client(base_url=sandbox.base_url, headers={"X-Tallyfy-Client": "x"}) as client:
         already_expired = sandbox.mint_access_token(ttl=-1)
         _assert_unauthenticated(client.get("/me", headers={"Authorization": f"Bearer {already_expired}"}))
         fresh = sandbox.mint_access_token(ttl=100)
