@@ -252,12 +252,15 @@ def record(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def conformance(session: nox.Session) -> None:
-    """Schemathesis over the whole spec against a live sandbox, 100 examples per operation (several minutes)."""
+    """Schemathesis over the whole spec against a live sandbox, 100 examples per operation (several minutes):
+    the command-line run (every phase, negative data, webhooks) and the per-operation tests the suite runs with
+    one generated example each."""
     session.install(".[sandbox]", *_group("tests"))
     session.run(
         "pytest",
         "-s",
         "tests/sandbox/test_sandbox_fuzz_whole_api.py",
+        "tests/sandbox/test_sandbox_schemathesis.py",
         env={"CONFORMANCE_EXAMPLES": session.posargs[0] if session.posargs else "100"},
     )
 
