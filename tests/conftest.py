@@ -6,8 +6,20 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 
 import pytest
+from hypothesis import strategies
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In the process that starts the workers: build Hypothesis's table of the characters UTF-8 can encode
+    (2.5 s of CPU, kept in its storage directory) while the workers collect, so on a fresh checkout it is built
+    once, not again by each worker and by the Schemathesis command line. A worker that needs it sooner builds
+    it itself, as it would anyway."""
+    if hasattr(config, "workerinput"):
+        return
+    threading.Thread(target=strategies.characters(codec="utf-8").validate, daemon=True).start()
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
