@@ -11,9 +11,9 @@ Raw values may be secrets: reprs hide them, and anything shown goes through `tal
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import re
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, unquote_plus, urlsplit
@@ -37,22 +37,6 @@ class Header:
     """Where the value came from, when known: `environment variable TALLYFY_API_TOKEN`, `--token`, a file."""
     unresolved: tuple[str, ...] = ()
     """Shell variables the value refers to that an offline reading cannot see (`$TOKEN` in a curl command)."""
-
-
-def header_fields(headers: Iterable[Header], name: str) -> list[Header]:
-    """Every field called `name` (compared case-insensitively, RFC 9110 §5.1), in order."""
-    wanted = name.lower()
-    return [header for header in headers if header.name.strip().lower() == wanted]
-
-
-def header_values(headers: Iterable[Header], name: str) -> list[str]:
-    return [header.value for header in header_fields(headers, name)]
-
-
-def combined_value(headers: Iterable[Header], name: str) -> str | None:
-    """The field's combined value (RFC 9110 §5.3: fields of one name joined with `, `), or None."""
-    values = header_values(headers, name)
-    return ", ".join(values) if values else None
 
 
 def media_type(content_type: str | None) -> str | None:
@@ -95,11 +79,21 @@ class _Message:
     headers: tuple[Header, ...]
     body: bytes
 
+    @functools.cached_property
+    def _fields_by_name(self) -> dict[str, list[Header]]:
+        # Built on the first lookup: checks look up several names, and a capture may carry many thousands of
+        # fields, which one pass each would walk again.
+        index: dict[str, list[Header]] = {}
+        for header in self.headers:
+            index.setdefault(header.name.strip().lower(), []).append(header)
+        return index
+
     def header_fields(self, name: str) -> list[Header]:
-        return header_fields(self.headers, name)
+        """Every field called `name` (compared case-insensitively, RFC 9110 §5.1), in order."""
+        return list(self._fields_by_name.get(name.lower(), ()))
 
     def header_values(self, name: str) -> list[str]:
-        return header_values(self.headers, name)
+        return [header.value for header in self.header_fields(name)]
 
     def header(self, name: str) -> str | None:
         """The first field's value, or None."""
@@ -107,7 +101,9 @@ class _Message:
         return values[0] if values else None
 
     def combined(self, name: str) -> str | None:
-        return combined_value(self.headers, name)
+        """The field's combined value (RFC 9110 §5.3: fields of one name joined with `, `), or None."""
+        values = self.header_values(name)
+        return ", ".join(values) if values else None
 
     @property
     def media_type(self) -> str | None:
