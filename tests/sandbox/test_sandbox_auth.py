@@ -145,7 +145,10 @@ def test_an_expired_token_is_401():
     # A still clock: on the wall clock a second boundary crossed between minting and the request made the token
     # expire one second early, and the "99 s later it is still valid" step failed under load.
     now = 1_700_000_000.0
-    with Sandbox(SandboxConfig(clock=lambda: now)) as sandbox, httpx.Client(base_url=sandbox.base_url, headers={"X-Tallyfy-Client": "x"}) as client:
+    with (
+        Sandbox(SandboxConfig(clock=lambda: now)) as sandbox,
+        httpx.Client(base_url=sandbox.base_url, headers={"X-Tallyfy-Client": "x"}) as client,
+    ):
         already_expired = sandbox.mint_access_token(ttl=-1)
         _assert_unauthenticated(client.get("/me", headers={"Authorization": f"Bearer {already_expired}"}))
         fresh = sandbox.mint_access_token(ttl=100)
