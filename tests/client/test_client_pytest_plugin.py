@@ -8,6 +8,11 @@ import textwrap
 
 import pytest
 
+# Imported here, outside the in-process runs: pytester drops the modules a run imported when it ends, and a second
+# import of PyYAML beside its C extension (which stays loaded) builds nodes vcr's loader cannot read ("could not
+# determine a constructor for the tag None"). The replay below failed whenever no earlier test had imported it.
+import yaml  # noqa: F401
+
 import tallyfy_diag.pytest_plugin
 from tallyfy_diag.sandbox import SandboxCredentials
 
