@@ -205,10 +205,9 @@ def tests(session: nox.Session) -> None:
         "--block-network",
         "--allowed-hosts=127.0.0.1,localhost,::1",
         *session.posargs,
-        # pytest rewrites the asserts of every module of a distribution with a pytest plugin (ours, hypothesis,
-        # schemathesis, anyio...: about 1,000 modules) and of the tests, in each worker, and caches the result as
-        # bytecode, which PYTHONDONTWRITEBYTECODE forbids. The cache lives in this session's venv and the ignored
-        # tests/__pycache__, so allowing it here touches nothing else.
+        # pytest rewrites the asserts of the tests and of the plugins pyproject.toml names, in each worker, and
+        # caches the result as bytecode, which PYTHONDONTWRITEBYTECODE forbids. The cache lives in this session's
+        # venv and the ignored tests/__pycache__, so allowing it here touches nothing else.
         env={"PYTHONDONTWRITEBYTECODE": ""},
     )
 

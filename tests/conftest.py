@@ -12,12 +12,13 @@ import pytest
 from hypothesis import strategies
 
 
-def pytest_configure(config: pytest.Config) -> None:
+@pytest.hookimpl(trylast=True)  # after Hypothesis's own hook ends its plugin-initialization phase
+def pytest_sessionstart(session: pytest.Session) -> None:
     """In the process that starts the workers: build Hypothesis's table of the characters UTF-8 can encode
     (2.5 s of CPU, kept in its storage directory) while the workers collect, so on a fresh checkout it is built
     once, not again by each worker and by the Schemathesis command line. A worker that needs it sooner builds
     it itself, as it would anyway."""
-    if hasattr(config, "workerinput"):
+    if hasattr(session.config, "workerinput"):
         return
     threading.Thread(target=strategies.characters(codec="utf-8").validate, daemon=True).start()
 
