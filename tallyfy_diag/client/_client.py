@@ -43,6 +43,7 @@ from tallyfy_diag import __version__, _json
 from tallyfy_diag import _constants as c
 from tallyfy_diag._deadline import capped_timeout, deadline_scope, install_deadline_backend, time_left
 from tallyfy_diag._spec import find_operation_under, load_spec
+from tallyfy_diag._tls import shared_ssl_context
 from tallyfy_diag.client._auth import (
     DEFAULT_REFRESH_MARGIN,
     AuthStrategy,
@@ -427,6 +428,13 @@ class _Base:
         }
         self.client = AuthenticatedClient(base_url=self.base_url, token="", raise_on_unexpected_status=True)
 
+    def _default_tls(self, transport: object | None) -> dict[str, Any]:
+        """The process's shared TLS context (see `tallyfy_diag._tls`), unless the caller brought a transport or a
+        `verify` of their own."""
+        if transport is not None or "verify" in self._http_kwargs:
+            return {}
+        return {"verify": shared_ssl_context(trust_env=self._http_kwargs.get("trust_env", True))}
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> Self:
         """Configured from TALLYFY_* variables (see `tallyfy_diag.client._config`); `options` override."""
@@ -477,6 +485,7 @@ class Tallyfy(_Base, SyncResources):
         self.http = _HTTPClient(
             transport=transport,
             event_hooks={"request": [log_request], "response": [log_response]},
+            **self._default_tls(transport),
             **self._http_kwargs,
         )
         self.client.set_httpx_client(self.http)
@@ -535,6 +544,7 @@ class AsyncTallyfy(_Base, AsyncResources):
         self.http = _AsyncHTTPClient(
             transport=transport,
             event_hooks={"request": [alog_request], "response": [alog_response]},
+            **self._default_tls(transport),
             **self._http_kwargs,
         )
         self.client.set_async_httpx_client(self.http)

@@ -41,6 +41,7 @@ from tallyfy_diag._constants import (
 )
 from tallyfy_diag._http_rules import transport_failure_kind
 from tallyfy_diag._redact import redact_text, redact_url
+from tallyfy_diag._tls import shared_ssl_context
 from tallyfy_diag.diagnostics import _cors
 from tallyfy_diag.diagnostics._checks._common import exchange_label
 from tallyfy_diag.diagnostics._evidence import (
@@ -570,7 +571,8 @@ class _TlsWhenNeeded(httpx.BaseTransport):
 
         if request.url.scheme == "https":
             if self._tls is None:
-                self._tls = httpx.HTTPTransport()  # verify=True: certificates and host names are checked
+                # Certificates and host names are checked, with the CA bundle httpx would load by default.
+                self._tls = httpx.HTTPTransport(verify=shared_ssl_context())
                 install_deadline_transport(self._tls)  # the probe's hard per-request deadline
             return self._tls.handle_request(request)
         if self._plain is None:

@@ -23,6 +23,7 @@ import attrs
 import httpx
 
 from tallyfy_diag._constants import API_PREFIX
+from tallyfy_diag._tls import shared_ssl_context
 
 HOP_BY_HOP: Final = frozenset(
     {b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"te", b"trailer", b"upgrade"}
@@ -151,6 +152,7 @@ class ProxyApp:
             follow_redirects=False,
             trust_env=False,
             transport=self._transport,
+            verify=shared_ssl_context(trust_env=False),
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

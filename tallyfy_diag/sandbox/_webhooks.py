@@ -22,6 +22,7 @@ import httpx
 
 from tallyfy_diag._constants import ORG_ID_WEBHOOK_HEADER
 from tallyfy_diag._redact import redact_url
+from tallyfy_diag._tls import shared_ssl_context
 from tallyfy_diag.sandbox._dates import format_response_date
 from tallyfy_diag.sandbox._models import Blueprint, FormField, Process, Task, User
 from tallyfy_diag.sandbox._state import Store
@@ -215,7 +216,7 @@ class WebhookSender:
             thread.join(timeout)
 
     def _run(self) -> None:
-        with httpx.Client(timeout=self._timeout, follow_redirects=False) as client:
+        with httpx.Client(timeout=self._timeout, follow_redirects=False, verify=shared_ssl_context()) as client:
             while (item := self._queue.get()) is not None:
                 url, org_id, payload = item
                 try:
