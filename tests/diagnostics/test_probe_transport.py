@@ -40,9 +40,20 @@ def test_plain_http_probes_load_no_certificates(running: Sandbox, loaded_ca_bund
     assert loaded_ca_bundles == []
 
 
-def test_https_probes_verify_certificates(running: Sandbox, loaded_ca_bundles: list[Any]) -> None:
+def test_https_probes_verify_certificates(running: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    handshakes: list[ssl.SSLContext] = []
+    original = ssl.SSLContext.wrap_socket
+
+    def recording(self: ssl.SSLContext, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
+        handshakes.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "wrap_socket", recording)
     # The sandbox speaks plain http, so the TLS handshake fails; what matters is that it was a verifying one.
     https_url = running.base_url.replace("http://", "https://", 1) + "/me"
     with probe_client(5.0) as client, pytest.raises(httpx.ConnectError):
         client.get(https_url)
-    assert len(loaded_ca_bundles) == 1
+    (context,) = handshakes
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] > 0  # a CA bundle is loaded
