@@ -10,7 +10,7 @@ from typing import Final
 
 SANDBOX_EXTRA: Final = "sandbox"
 EXTRA_MODULES: Final = {
-    SANDBOX_EXTRA: frozenset({"starlette", "uvicorn", "jwt", "cryptography", "jsonschema", "referencing"}),
+    SANDBOX_EXTRA: frozenset({"starlette", "uvicorn", "cryptography", "jsonschema", "referencing"}),
 }
 
 

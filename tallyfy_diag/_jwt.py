@@ -1,5 +1,5 @@
 """Decode a JWT without verifying it (RFC 7519 §3, RFC 7515 §7.1 compact serialization): shared by the client
-and the diagnostics (the sandbox signs and verifies its own tokens with PyJWT).
+and the diagnostics (the sandbox signs and verifies its own tokens: `sandbox/_signing.py`).
 
 Done by hand rather than with PyJWT: a diagnosis wants to know WHICH part is broken (segment count, base64url,
 JSON), and never wants an exception message that quotes the token. Error messages here name parts, never content.

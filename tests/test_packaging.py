@@ -75,7 +75,7 @@ def test_the_server_stack_is_an_extra_and_not_a_dependency():
     core = {name_of(r) for r in PYPROJECT["project"]["dependencies"]}
     extra = PYPROJECT["project"]["optional-dependencies"][SANDBOX_EXTRA]
     assert core == {"httpx", "attrs", "python-dateutil", "pyyaml", "sniffio"}
-    assert {name_of(r) for r in extra} == {"starlette", "uvicorn", "pyjwt", "jsonschema"}
+    assert {name_of(r) for r in extra} == {"starlette", "uvicorn", "cryptography", "jsonschema"}
     # The dev groups repeat the extra (a group cannot name the project's own extra): the same pins, exactly.
     for group in ("tests", "typecheck"):
         entries = [e for e in PYPROJECT["dependency-groups"][group] if isinstance(e, str)]
@@ -84,7 +84,7 @@ def test_the_server_stack_is_an_extra_and_not_a_dependency():
 
 def test_the_extras_module_list_matches_what_the_extra_installs():
     distributions = {module: {d.lower() for d in dists} for module, dists in packages_distributions().items()}
-    brought = {"starlette", "uvicorn", "pyjwt", "cryptography", "jsonschema", "referencing"}
+    brought = {"starlette", "uvicorn", "cryptography", "jsonschema", "referencing"}
     for module in EXTRA_MODULES[SANDBOX_EXTRA]:
         assert distributions.get(module, set()) & brought, module
-    assert {"starlette", "uvicorn", "jwt", "jsonschema"} <= EXTRA_MODULES[SANDBOX_EXTRA]
+    assert {"starlette", "uvicorn", "cryptography", "jsonschema"} <= EXTRA_MODULES[SANDBOX_EXTRA]

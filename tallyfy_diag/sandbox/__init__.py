@@ -6,7 +6,7 @@ the other proves something. Run it with `tallyfy-diag sandbox`, or from Python::
     with Sandbox() as sandbox:
         sandbox.base_url, sandbox.credentials
 
-The server stack (Starlette, uvicorn, PyJWT) is imported on first use of a name below, so that reading
+The server stack (Starlette, uvicorn, cryptography) is imported on first use of a name below, so that reading
 `SCENARIOS` (the CLI's --help) stays fast.
 """
 

@@ -15,9 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 import attrs
-import jwt
 
-from tallyfy_diag.sandbox._signing import signing_key
+from tallyfy_diag.sandbox._signing import sign_rs256, signing_key, verified_claims
 
 TOKEN_ISSUER = "https://account.tallyfy.com"
 _REFRESH_PREFIX = "def50200"
@@ -102,7 +101,7 @@ class TokenIssuer:
         }
         with self._lock:
             self._access[record.jti] = record
-        return jwt.encode(claims, self._key, algorithm="RS256"), record
+        return sign_rs256(self._key, claims), record
 
     def verify(self, token: str) -> AccessRecord | None:
         """The token's record when it is signed by this sandbox, on record, unrevoked and valid now."""
@@ -126,14 +125,8 @@ class TokenIssuer:
             cached = self._verified.get(token)
         if cached is not None:
             return cached
-        try:
-            claims: dict[str, Any] = jwt.decode(
-                token,
-                self._public_key,
-                algorithms=["RS256"],
-                options={"verify_exp": False, "verify_nbf": False, "verify_iat": False, "verify_aud": False},
-            )
-        except jwt.PyJWTError:
+        claims = verified_claims(self._public_key, token)
+        if claims is None:
             return None
         with self._lock:
             if len(self._verified) >= _VERIFIED_CACHE_SIZE:

@@ -13,7 +13,7 @@ import httpx
 
 from tallyfy_diag import PersonalAccessToken, Tallyfy
 
-SERVER_STACK = ("starlette", "uvicorn", "PyJWT", "jsonschema")
+SERVER_STACK = ("starlette", "uvicorn", "jsonschema")
 
 
 def answer(request: httpx.Request) -> httpx.Response:
