@@ -5,11 +5,15 @@ models they produce read and write what the upstream templates' models did."""
 from __future__ import annotations
 
 import ast
+import importlib
 import importlib.metadata
+import inspect
 import re
+import textwrap
 import tomllib
 from pathlib import Path
 
+import attrs
 import openapi_python_client
 import pytest
 from tallyfy_client.models.blueprint import Blueprint
@@ -99,3 +103,41 @@ def test_models_referring_to_other_models_read_and_write_them() -> None:
     written = blueprint.to_dict()
     assert written["prerun"] == sent["prerun"]
     assert written["unknown"] == {"kept": True}
+
+
+def _model_classes() -> list[type]:
+    classes = []
+    for path in sorted(MODELS.glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        module = importlib.import_module(f"tallyfy_client.models.{path.stem}")
+        classes += [
+            value
+            for value in vars(module).values()
+            if isinstance(value, type) and value.__module__ == module.__name__ and attrs.has(value)
+        ]
+    return classes
+
+
+def _constructor_call(model: type) -> ast.Call:
+    """The `cls(...)` call in a model's from_dict."""
+    source = textwrap.dedent(inspect.getsource(model.from_dict))  # type: ignore[attr-defined]
+    calls = [
+        node
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "cls"
+    ]
+    assert len(calls) == 1, model.__name__
+    return calls[0]
+
+
+def test_from_dict_passes_every_field_in_the_order_the_class_declares_it() -> None:
+    # from_dict calls the class positionally; each variable is named after the field it fills, so the names in
+    # the call must be the fields of __init__, in order (a field out of place would land in its neighbour).
+    models = _model_classes()
+    assert len(models) > 100
+    for model in models:
+        call = _constructor_call(model)
+        assert call.keywords == [], model.__name__
+        passed = [argument.id for argument in call.args if isinstance(argument, ast.Name)]
+        assert passed == [field.name for field in attrs.fields(model) if field.init], model.__name__

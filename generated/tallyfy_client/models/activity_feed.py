@@ -171,19 +171,19 @@ class ActivityFeed:
             created_at = datetime.datetime.fromisoformat(_created_at)
 
         activity_feed = cls(
-            id=id,
-            organization_id=organization_id,
-            verb=verb,
-            source=source,
-            type_=type_,
-            description=description,
-            actor=actor,
-            auditable_type=auditable_type,
-            auditable_id=auditable_id,
-            parentable_type=parentable_type,
-            parentable_id=parentable_id,
-            undoable=undoable,
-            created_at=created_at,
+            id,
+            organization_id,
+            verb,
+            source,
+            type_,
+            description,
+            actor,
+            auditable_type,
+            auditable_id,
+            parentable_type,
+            parentable_id,
+            undoable,
+            created_at,
         )
 
         activity_feed.additional_properties = d

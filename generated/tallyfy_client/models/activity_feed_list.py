@@ -61,8 +61,8 @@ class ActivityFeedList:
             meta = ListMeta.from_dict(_meta)
 
         activity_feed_list = cls(
-            data=data,
-            meta=meta,
+            data,
+            meta,
         )
 
         activity_feed_list.additional_properties = d

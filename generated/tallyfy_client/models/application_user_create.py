@@ -69,11 +69,11 @@ class ApplicationUserCreate:
         timezone = d.pop("timezone", UNSET)
 
         application_user_create = cls(
-            first_name=first_name,
-            last_name=last_name,
-            email=email,
-            role=role,
-            timezone=timezone,
+            first_name,
+            last_name,
+            email,
+            role,
+            timezone,
         )
 
         application_user_create.additional_properties = d

@@ -118,14 +118,14 @@ class Asset:
             uploaded_at = datetime.datetime.fromisoformat(_uploaded_at)
 
         asset = cls(
-            id=id,
-            filename=filename,
-            version=version,
-            uploaded_from=uploaded_from,
-            subject=subject,
-            step_id=step_id,
-            source=source,
-            uploaded_at=uploaded_at,
+            id,
+            filename,
+            version,
+            uploaded_from,
+            subject,
+            step_id,
+            source,
+            uploaded_at,
         )
 
         asset.additional_properties = d

@@ -37,7 +37,7 @@ class AssetEnvelope:
         data = Asset.from_dict(d.pop("data"))
 
         asset_envelope = cls(
-            data=data,
+            data,
         )
 
         asset_envelope.additional_properties = d

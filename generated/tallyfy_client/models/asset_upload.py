@@ -117,13 +117,13 @@ class AssetUpload:
         source = d.pop("source", UNSET)
 
         asset_upload = cls(
-            name=name,
-            uploaded_from=uploaded_from,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            step_id=step_id,
-            checklist_id=checklist_id,
-            source=source,
+            name,
+            uploaded_from,
+            subject_type,
+            subject_id,
+            step_id,
+            checklist_id,
+            source,
         )
 
         asset_upload.additional_properties = d

@@ -86,9 +86,9 @@ class AutomatedActionWrite:
                 then_actions.append(then_actions_item)
 
         automated_action_write = cls(
-            automated_alias=automated_alias,
-            conditions=conditions,
-            then_actions=then_actions,
+            automated_alias,
+            conditions,
+            then_actions,
         )
 
         automated_action_write.additional_properties = d

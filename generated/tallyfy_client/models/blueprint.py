@@ -335,22 +335,22 @@ class Blueprint:
         webhook = d.pop("webhook", UNSET)
 
         blueprint = cls(
-            id=id,
-            title=title,
-            summary=summary,
-            guidance=guidance,
-            owner_id=owner_id,
-            status=status,
-            type_=type_,
-            steps=steps,
-            prerun=prerun,
-            automated_actions=automated_actions,
-            tags=tags,
-            created_at=created_at,
-            last_updated=last_updated,
-            updated_at=updated_at,
-            archived_at=archived_at,
-            webhook=webhook,
+            id,
+            title,
+            summary,
+            guidance,
+            owner_id,
+            status,
+            type_,
+            steps,
+            prerun,
+            automated_actions,
+            tags,
+            created_at,
+            last_updated,
+            updated_at,
+            archived_at,
+            webhook,
         )
 
         blueprint.additional_properties = d

@@ -50,8 +50,8 @@ class BlueprintClone:
         title = d.pop("title", UNSET)
 
         blueprint_clone = cls(
-            tenant=tenant,
-            title=title,
+            tenant,
+            title,
         )
 
         blueprint_clone.additional_properties = d

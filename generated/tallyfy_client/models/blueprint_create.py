@@ -84,12 +84,12 @@ class BlueprintCreate:
         webhook = d.pop("webhook", UNSET)
 
         blueprint_create = cls(
-            title=title,
-            summary=summary,
-            guidance=guidance,
-            owner_id=owner_id,
-            type_=type_,
-            webhook=webhook,
+            title,
+            summary,
+            guidance,
+            owner_id,
+            type_,
+            webhook,
         )
 
         blueprint_create.additional_properties = d

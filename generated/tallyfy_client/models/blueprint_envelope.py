@@ -37,7 +37,7 @@ class BlueprintEnvelope:
         data = Blueprint.from_dict(d.pop("data"))
 
         blueprint_envelope = cls(
-            data=data,
+            data,
         )
 
         blueprint_envelope.additional_properties = d

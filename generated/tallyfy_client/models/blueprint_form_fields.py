@@ -53,7 +53,7 @@ class BlueprintFormFields:
                 ko_form_fields.append(ko_form_fields_item)
 
         blueprint_form_fields = cls(
-            ko_form_fields=ko_form_fields,
+            ko_form_fields,
         )
 
         blueprint_form_fields.additional_properties = d

@@ -38,7 +38,7 @@ class BlueprintFormFieldsEnvelope:
         data = BlueprintFormFields.from_dict(d.pop("data"))
 
         blueprint_form_fields_envelope = cls(
-            data=data,
+            data,
         )
 
         blueprint_form_fields_envelope.additional_properties = d

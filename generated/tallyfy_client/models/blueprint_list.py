@@ -61,8 +61,8 @@ class BlueprintList:
             meta = ListMeta.from_dict(_meta)
 
         blueprint_list = cls(
-            data=data,
-            meta=meta,
+            data,
+            meta,
         )
 
         blueprint_list.additional_properties = d

@@ -48,7 +48,7 @@ class BlueprintTagsType1:
                 data.append(data_item)
 
         blueprint_tags_type_1 = cls(
-            data=data,
+            data,
         )
 
         blueprint_tags_type_1.additional_properties = d

@@ -94,13 +94,13 @@ class BlueprintUpdate:
         webhook = d.pop("webhook", UNSET)
 
         blueprint_update = cls(
-            title=title,
-            folder_id=folder_id,
-            summary=summary,
-            guidance=guidance,
-            owner_id=owner_id,
-            type_=type_,
-            webhook=webhook,
+            title,
+            folder_id,
+            summary,
+            guidance,
+            owner_id,
+            type_,
+            webhook,
         )
 
         blueprint_update.additional_properties = d

@@ -77,12 +77,12 @@ class Capture:
         alias = d.pop("alias", UNSET)
 
         capture = cls(
-            id=id,
-            step_id=step_id,
-            label=label,
-            field_type=field_type,
-            required=required,
-            alias=alias,
+            id,
+            step_id,
+            label,
+            field_type,
+            required,
+            alias,
         )
 
         capture.additional_properties = d

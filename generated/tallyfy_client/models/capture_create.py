@@ -97,12 +97,12 @@ class CaptureCreate:
                 options.append(options_item)
 
         capture_create = cls(
-            field_type=field_type,
-            label=label,
-            required=required,
-            position=position,
-            guidance=guidance,
-            options=options,
+            field_type,
+            label,
+            required,
+            position,
+            guidance,
+            options,
         )
 
         capture_create.additional_properties = d

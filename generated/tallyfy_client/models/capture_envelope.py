@@ -37,7 +37,7 @@ class CaptureEnvelope:
         data = Capture.from_dict(d.pop("data"))
 
         capture_envelope = cls(
-            data=data,
+            data,
         )
 
         capture_envelope.additional_properties = d

@@ -46,7 +46,7 @@ class CaptureInclude:
             data.append(data_item)
 
         capture_include = cls(
-            data=data,
+            data,
         )
 
         capture_include.additional_properties = d

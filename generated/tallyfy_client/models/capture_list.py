@@ -61,8 +61,8 @@ class CaptureList:
             meta = ListMeta.from_dict(_meta)
 
         capture_list = cls(
-            data=data,
-            meta=meta,
+            data,
+            meta,
         )
 
         capture_list.additional_properties = d

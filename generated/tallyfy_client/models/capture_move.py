@@ -58,9 +58,9 @@ class CaptureMove:
         position = d.pop("position", UNSET)
 
         capture_move = cls(
-            to_step_id=to_step_id,
-            target_step_id=target_step_id,
-            position=position,
+            to_step_id,
+            target_step_id,
+            position,
         )
 
         capture_move.additional_properties = d

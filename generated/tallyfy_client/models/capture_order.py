@@ -51,8 +51,8 @@ class CaptureOrder:
         position = d.pop("position")
 
         capture_order = cls(
-            capture_id=capture_id,
-            position=position,
+            capture_id,
+            position,
         )
 
         capture_order.additional_properties = d

@@ -69,11 +69,11 @@ class CaptureUpdate:
         guidance = d.pop("guidance", UNSET)
 
         capture_update = cls(
-            field_type=field_type,
-            label=label,
-            required=required,
-            position=position,
-            guidance=guidance,
+            field_type,
+            label,
+            required,
+            position,
+            guidance,
         )
 
         capture_update.additional_properties = d

@@ -132,14 +132,14 @@ class Comment:
         resolved_at = _parse_resolved_at(d.pop("resolved_at", UNSET))
 
         comment = cls(
-            id=id,
-            task_id=task_id,
-            content=content,
-            label=label,
-            state=state,
-            author_id=author_id,
-            created_at=created_at,
-            resolved_at=resolved_at,
+            id,
+            task_id,
+            content,
+            label,
+            state,
+            author_id,
+            created_at,
+            resolved_at,
         )
 
         comment.additional_properties = d

@@ -71,10 +71,10 @@ class CommentCreate:
         sent_to = cast(list[int], d.pop("sent_to", UNSET))
 
         comment_create = cls(
-            content=content,
-            label=label,
-            state=state,
-            sent_to=sent_to,
+            content,
+            label,
+            state,
+            sent_to,
         )
 
         comment_create.additional_properties = d

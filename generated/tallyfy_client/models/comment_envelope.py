@@ -37,7 +37,7 @@ class CommentEnvelope:
         data = Comment.from_dict(d.pop("data"))
 
         comment_envelope = cls(
-            data=data,
+            data,
         )
 
         comment_envelope.additional_properties = d

@@ -84,13 +84,13 @@ class CustomFieldKey:
         is_active = d.pop("is_active", UNSET)
 
         custom_field_key = cls(
-            key=key,
-            id=id,
-            applies_to=applies_to,
-            field_type=field_type,
-            key_type=key_type,
-            is_required=is_required,
-            is_active=is_active,
+            key,
+            id,
+            applies_to,
+            field_type,
+            key_type,
+            is_required,
+            is_active,
         )
 
         custom_field_key.additional_properties = d

@@ -73,11 +73,11 @@ class CustomFieldKeyCreate:
         is_active = d.pop("is_active", UNSET)
 
         custom_field_key_create = cls(
-            key=key,
-            applies_to=applies_to,
-            field_type=field_type,
-            is_required=is_required,
-            is_active=is_active,
+            key,
+            applies_to,
+            field_type,
+            is_required,
+            is_active,
         )
 
         custom_field_key_create.additional_properties = d

@@ -36,7 +36,7 @@ class CustomFieldKeyEnvelope:
         data = CustomFieldKey.from_dict(d.pop("data"))
 
         custom_field_key_envelope = cls(
-            data=data,
+            data,
         )
 
         custom_field_key_envelope.additional_properties = d

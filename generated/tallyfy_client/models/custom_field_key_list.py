@@ -61,8 +61,8 @@ class CustomFieldKeyList:
             meta = ListMeta.from_dict(_meta)
 
         custom_field_key_list = cls(
-            data=data,
-            meta=meta,
+            data,
+            meta,
         )
 
         custom_field_key_list.additional_properties = d

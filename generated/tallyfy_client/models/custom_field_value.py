@@ -43,7 +43,7 @@ class CustomFieldValue:
         value = d.pop("value")
 
         custom_field_value = cls(
-            value=value,
+            value,
         )
 
         custom_field_value.additional_properties = d

@@ -43,7 +43,7 @@ class CustomFieldValues:
         custom_fields = CustomFieldValuesCustomFields.from_dict(d.pop("custom_fields"))
 
         custom_field_values = cls(
-            custom_fields=custom_fields,
+            custom_fields,
         )
 
         custom_field_values.additional_properties = d

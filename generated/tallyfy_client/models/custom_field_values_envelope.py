@@ -36,7 +36,7 @@ class CustomFieldValuesEnvelope:
         data = CustomFieldValuesEnvelopeData.from_dict(d.pop("data"))
 
         custom_field_values_envelope = cls(
-            data=data,
+            data,
         )
 
         custom_field_values_envelope.additional_properties = d

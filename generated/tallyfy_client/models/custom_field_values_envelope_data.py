@@ -66,7 +66,7 @@ class CustomFieldValuesEnvelopeData:
         custom_fields = _parse_custom_fields(d.pop("custom_fields", UNSET))
 
         custom_field_values_envelope_data = cls(
-            custom_fields=custom_fields,
+            custom_fields,
         )
 
         custom_field_values_envelope_data.additional_properties = d

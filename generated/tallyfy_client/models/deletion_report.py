@@ -42,7 +42,7 @@ class DeletionReport:
         message = d.pop("message", UNSET)
 
         deletion_report = cls(
-            message=message,
+            message,
         )
 
         deletion_report.additional_properties = d

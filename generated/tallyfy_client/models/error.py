@@ -63,9 +63,9 @@ class Error:
         code = d.pop("code", UNSET)
 
         error = cls(
-            message=message,
-            error=error,
-            code=code,
+            message,
+            error,
+            code,
         )
 
         error.additional_properties = d

@@ -126,13 +126,13 @@ class FileUpload:
         checklist_id = d.pop("checklist_id", UNSET)
 
         file_upload = cls(
-            name=name,
-            subject_id=subject_id,
-            subject_type=subject_type,
-            uploaded_from=uploaded_from,
-            source=source,
-            step_id=step_id,
-            checklist_id=checklist_id,
+            name,
+            subject_id,
+            subject_type,
+            uploaded_from,
+            source,
+            step_id,
+            checklist_id,
         )
 
         file_upload.additional_properties = d

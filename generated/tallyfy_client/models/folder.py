@@ -83,11 +83,11 @@ class Folder:
             created_at = datetime.datetime.fromisoformat(_created_at)
 
         folder = cls(
-            id=id,
-            name=name,
-            parent_id=parent_id,
-            folder_type=folder_type,
-            created_at=created_at,
+            id,
+            name,
+            parent_id,
+            folder_type,
+            created_at,
         )
 
         folder.additional_properties = d

@@ -61,9 +61,9 @@ class FolderCreate:
         folder_type = d.pop("folder_type", UNSET)
 
         folder_create = cls(
-            name=name,
-            parent_id=parent_id,
-            folder_type=folder_type,
+            name,
+            parent_id,
+            folder_type,
         )
 
         folder_create.additional_properties = d

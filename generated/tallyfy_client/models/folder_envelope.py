@@ -37,7 +37,7 @@ class FolderEnvelope:
         data = Folder.from_dict(d.pop("data"))
 
         folder_envelope = cls(
-            data=data,
+            data,
         )
 
         folder_envelope.additional_properties = d

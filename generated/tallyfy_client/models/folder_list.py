@@ -61,8 +61,8 @@ class FolderList:
             meta = ListMeta.from_dict(_meta)
 
         folder_list = cls(
-            data=data,
-            meta=meta,
+            data,
+            meta,
         )
 
         folder_list.additional_properties = d

@@ -55,9 +55,9 @@ class FolderObjectCreate:
         subject_type = d.pop("subject_type")
 
         folder_object_create = cls(
-            folder_id=folder_id,
-            subject_id=subject_id,
-            subject_type=subject_type,
+            folder_id,
+            subject_id,
+            subject_type,
         )
 
         folder_object_create.additional_properties = d

@@ -46,8 +46,8 @@ class FolderUpdate:
         parent_id = d.pop("parent_id", UNSET)
 
         folder_update = cls(
-            name=name,
-            parent_id=parent_id,
+            name,
+            parent_id,
         )
 
         folder_update.additional_properties = d

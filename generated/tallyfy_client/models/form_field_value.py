@@ -58,9 +58,9 @@ class FormFieldValue:
         value = d.pop("value", UNSET)
 
         form_field_value = cls(
-            task_id=task_id,
-            capture_id=capture_id,
-            value=value,
+            task_id,
+            capture_id,
+            value,
         )
 
         form_field_value.additional_properties = d

@@ -123,13 +123,13 @@ class Group:
         last_updated = _parse_last_updated(d.pop("last_updated", UNSET))
 
         group = cls(
-            id=id,
-            name=name,
-            description=description,
-            members=members,
-            guests=guests,
-            created_at=created_at,
-            last_updated=last_updated,
+            id,
+            name,
+            description,
+            members,
+            guests,
+            created_at,
+            last_updated,
         )
 
         group.additional_properties = d

@@ -71,10 +71,10 @@ class GroupCreate:
         guests = cast(list[str], d.pop("guests", UNSET))
 
         group_create = cls(
-            name=name,
-            description=description,
-            members=members,
-            guests=guests,
+            name,
+            description,
+            members,
+            guests,
         )
 
         group_create.additional_properties = d

@@ -37,7 +37,7 @@ class GroupEnvelope:
         data = Group.from_dict(d.pop("data"))
 
         group_envelope = cls(
-            data=data,
+            data,
         )
 
         group_envelope.additional_properties = d

@@ -61,8 +61,8 @@ class GroupList:
             meta = ListMeta.from_dict(_meta)
 
         group_list = cls(
-            data=data,
-            meta=meta,
+            data,
+            meta,
         )
 
         group_list.additional_properties = d

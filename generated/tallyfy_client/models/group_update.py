@@ -66,10 +66,10 @@ class GroupUpdate:
         guests = cast(list[str], d.pop("guests", UNSET))
 
         group_update = cls(
-            name=name,
-            description=description,
-            members=members,
-            guests=guests,
+            name,
+            description,
+            members,
+            guests,
         )
 
         group_update.additional_properties = d

@@ -152,15 +152,15 @@ class Guest:
             created_at = datetime.datetime.fromisoformat(_created_at)
 
         guest = cls(
-            email=email,
-            first_name=first_name,
-            last_name=last_name,
-            company_name=company_name,
-            timezone=timezone,
-            status=status,
-            associated_members=associated_members,
-            disabled_at=disabled_at,
-            created_at=created_at,
+            email,
+            first_name,
+            last_name,
+            company_name,
+            timezone,
+            status,
+            associated_members,
+            disabled_at,
+            created_at,
         )
 
         guest.additional_properties = d

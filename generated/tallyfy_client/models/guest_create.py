@@ -113,15 +113,15 @@ class GuestCreate:
         external_date_creation = d.pop("external_date_creation", UNSET)
 
         guest_create = cls(
-            email=email,
-            first_name=first_name,
-            last_name=last_name,
-            company_name=company_name,
-            company_url=company_url,
-            contact_url=contact_url,
-            timezone=timezone,
-            status=status,
-            external_date_creation=external_date_creation,
+            email,
+            first_name,
+            last_name,
+            company_name,
+            company_url,
+            contact_url,
+            timezone,
+            status,
+            external_date_creation,
         )
 
         guest_create.additional_properties = d

@@ -37,7 +37,7 @@ class GuestEnvelope:
         data = Guest.from_dict(d.pop("data"))
 
         guest_envelope = cls(
-            data=data,
+            data,
         )
 
         guest_envelope.additional_properties = d

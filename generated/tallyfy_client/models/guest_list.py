@@ -61,8 +61,8 @@ class GuestList:
             meta = ListMeta.from_dict(_meta)
 
         guest_list = cls(
-            data=data,
-            meta=meta,
+            data,
+            meta,
         )
 
         guest_list.additional_properties = d

@@ -76,12 +76,12 @@ class GuestUpdate:
         associated_members = cast(list[int], d.pop("associated_members", UNSET))
 
         guest_update = cls(
-            first_name=first_name,
-            last_name=last_name,
-            company_name=company_name,
-            timezone=timezone,
-            status=status,
-            associated_members=associated_members,
+            first_name,
+            last_name,
+            company_name,
+            timezone,
+            status,
+            associated_members,
         )
 
         guest_update.additional_properties = d

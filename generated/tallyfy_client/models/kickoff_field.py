@@ -71,11 +71,11 @@ class KickoffField:
         alias = d.pop("alias", UNSET)
 
         kickoff_field = cls(
-            id=id,
-            label=label,
-            field_type=field_type,
-            required=required,
-            alias=alias,
+            id,
+            label,
+            field_type,
+            required,
+            alias,
         )
 
         kickoff_field.additional_properties = d

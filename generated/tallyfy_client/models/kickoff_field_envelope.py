@@ -37,7 +37,7 @@ class KickoffFieldEnvelope:
         data = KickoffField.from_dict(d.pop("data"))
 
         kickoff_field_envelope = cls(
-            data=data,
+            data,
         )
 
         kickoff_field_envelope.additional_properties = d

@@ -46,7 +46,7 @@ class KickoffFieldInclude:
             data.append(data_item)
 
         kickoff_field_include = cls(
-            data=data,
+            data,
         )
 
         kickoff_field_include.additional_properties = d

@@ -69,11 +69,11 @@ class KickoffFieldUpdate:
         guidance = d.pop("guidance", UNSET)
 
         kickoff_field_update = cls(
-            label=label,
-            field_type=field_type,
-            required=required,
-            position=position,
-            guidance=guidance,
+            label,
+            field_type,
+            required,
+            position,
+            guidance,
         )
 
         kickoff_field_update.additional_properties = d

@@ -46,7 +46,7 @@ class ListMeta:
             pagination = Pagination.from_dict(_pagination)
 
         list_meta = cls(
-            pagination=pagination,
+            pagination,
         )
 
         list_meta.additional_properties = d

@@ -53,7 +53,7 @@ class MicroDeadline:
         deadline = d.pop("Deadline")
 
         micro_deadline = cls(
-            deadline=deadline,
+            deadline,
         )
 
         micro_deadline.additional_properties = d

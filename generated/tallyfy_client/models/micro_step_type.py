@@ -43,7 +43,7 @@ class MicroStepType:
         step_type = d.pop("stepType")
 
         micro_step_type = cls(
-            step_type=step_type,
+            step_type,
         )
 
         micro_step_type.additional_properties = d

@@ -91,11 +91,11 @@ class MicroTaskCreate:
             owners = TaskOwners.from_dict(_owners)
 
         micro_task_create = cls(
-            name=name,
-            task_type=task_type,
-            deadline=deadline,
-            description=description,
-            owners=owners,
+            name,
+            task_type,
+            deadline,
+            description,
+            owners,
         )
 
         micro_task_create.additional_properties = d

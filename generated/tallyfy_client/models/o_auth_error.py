@@ -72,10 +72,10 @@ class OAuthError:
         hint = d.pop("hint", UNSET)
 
         o_auth_error = cls(
-            error=error,
-            error_description=error_description,
-            message=message,
-            hint=hint,
+            error,
+            error_description,
+            message,
+            hint,
         )
 
         o_auth_error.additional_properties = d

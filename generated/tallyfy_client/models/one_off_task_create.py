@@ -185,20 +185,20 @@ class OneOffTaskCreate:
                 form_fields.append(form_fields_item)
 
         one_off_task_create = cls(
-            title=title,
-            task_type=task_type,
-            owners=owners,
-            deadline=deadline,
-            summary=summary,
-            description=description,
-            separate_task_for_each_assignee=separate_task_for_each_assignee,
-            everyone_must_complete=everyone_must_complete,
-            max_assignable=max_assignable,
-            prevent_guest_comment=prevent_guest_comment,
-            webhook=webhook,
-            tags=tags,
-            top_secret=top_secret,
-            form_fields=form_fields,
+            title,
+            task_type,
+            owners,
+            deadline,
+            summary,
+            description,
+            separate_task_for_each_assignee,
+            everyone_must_complete,
+            max_assignable,
+            prevent_guest_comment,
+            webhook,
+            tags,
+            top_secret,
+            form_fields,
         )
 
         one_off_task_create.additional_properties = d

@@ -103,12 +103,12 @@ class OneOffTaskUpdate:
             taskdata = OneOffTaskUpdateTaskdata.from_dict(_taskdata)
 
         one_off_task_update = cls(
-            title=title,
-            summary=summary,
-            task_type=task_type,
-            deadline=deadline,
-            owners=owners,
-            taskdata=taskdata,
+            title,
+            summary,
+            task_type,
+            deadline,
+            owners,
+            taskdata,
         )
 
         one_off_task_update.additional_properties = d

@@ -71,10 +71,10 @@ class Organization:
             created_at = datetime.datetime.fromisoformat(_created_at)
 
         organization = cls(
-            id=id,
-            name=name,
-            slug=slug,
-            created_at=created_at,
+            id,
+            name,
+            slug,
+            created_at,
         )
 
         organization.additional_properties = d

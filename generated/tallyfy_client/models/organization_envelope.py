@@ -37,7 +37,7 @@ class OrganizationEnvelope:
         data = Organization.from_dict(d.pop("data"))
 
         organization_envelope = cls(
-            data=data,
+            data,
         )
 
         organization_envelope.additional_properties = d

@@ -61,8 +61,8 @@ class OrganizationList:
             meta = ListMeta.from_dict(_meta)
 
         organization_list = cls(
-            data=data,
-            meta=meta,
+            data,
+            meta,
         )
 
         organization_list.additional_properties = d

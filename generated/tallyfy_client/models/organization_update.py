@@ -41,7 +41,7 @@ class OrganizationUpdate:
         name = d.pop("name", UNSET)
 
         organization_update = cls(
-            name=name,
+            name,
         )
 
         organization_update.additional_properties = d

@@ -103,12 +103,12 @@ class Pagination:
         links = _parse_links(d.pop("links", UNSET))
 
         pagination = cls(
-            total=total,
-            count=count,
-            per_page=per_page,
-            current_page=current_page,
-            total_pages=total_pages,
-            links=links,
+            total,
+            count,
+            per_page,
+            current_page,
+            total_pages,
+            links,
         )
 
         pagination.additional_properties = d

@@ -55,8 +55,8 @@ class PaginationLinks:
         next_ = d.pop("next", UNSET)
 
         pagination_links = cls(
-            previous=previous,
-            next_=next_,
+            previous,
+            next_,
         )
 
         pagination_links.additional_properties = d

@@ -39,7 +39,7 @@ class ProblemCreate:
         content = d.pop("content")
 
         problem_create = cls(
-            content=content,
+            content,
         )
 
         problem_create.additional_properties = d

@@ -233,21 +233,21 @@ class Process:
             tasks = TaskInclude.from_dict(_tasks)
 
         process = cls(
-            id=id,
-            increment_id=increment_id,
-            checklist_id=checklist_id,
-            checklist_title=checklist_title,
-            name=name,
-            summary=summary,
-            status=status,
-            progress=progress,
-            prerun=prerun,
-            owner_id=owner_id,
-            started_by=started_by,
-            created_at=created_at,
-            completed_at=completed_at,
-            archived_at=archived_at,
-            tasks=tasks,
+            id,
+            increment_id,
+            checklist_id,
+            checklist_title,
+            name,
+            summary,
+            status,
+            progress,
+            prerun,
+            owner_id,
+            started_by,
+            created_at,
+            completed_at,
+            archived_at,
+            tasks,
         )
 
         process.additional_properties = d

@@ -37,7 +37,7 @@ class ProcessEnvelope:
         data = Process.from_dict(d.pop("data"))
 
         process_envelope = cls(
-            data=data,
+            data,
         )
 
         process_envelope.additional_properties = d

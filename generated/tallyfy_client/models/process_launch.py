@@ -187,21 +187,21 @@ class ProcessLaunch:
         folders = cast(list[str], d.pop("folders", UNSET))
 
         process_launch = cls(
-            checklist_id=checklist_id,
-            name=name,
-            summary=summary,
-            owner_id=owner_id,
-            prerun=prerun,
-            tasks=tasks,
-            tags=tags,
-            users=users,
-            groups=groups,
-            user_id=user_id,
-            starred=starred,
-            is_public=is_public,
-            parent_id=parent_id,
-            roles=roles,
-            folders=folders,
+            checklist_id,
+            name,
+            summary,
+            owner_id,
+            prerun,
+            tasks,
+            tags,
+            users,
+            groups,
+            user_id,
+            starred,
+            is_public,
+            parent_id,
+            roles,
+            folders,
         )
 
         process_launch.additional_properties = d

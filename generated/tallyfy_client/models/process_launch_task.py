@@ -64,8 +64,8 @@ class ProcessLaunchTask:
             owners = TaskOwners.from_dict(_owners)
 
         process_launch_task = cls(
-            deadline=deadline,
-            owners=owners,
+            deadline,
+            owners,
         )
 
         process_launch_task.additional_properties = d

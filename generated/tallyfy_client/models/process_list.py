@@ -61,8 +61,8 @@ class ProcessList:
             meta = ListMeta.from_dict(_meta)
 
         process_list = cls(
-            data=data,
-            meta=meta,
+            data,
+            meta,
         )
 
         process_list.additional_properties = d

@@ -85,12 +85,12 @@ class ProcessUpdate:
         starred = d.pop("starred", UNSET)
 
         process_update = cls(
-            name=name,
-            summary=summary,
-            owner_id=owner_id,
-            prerun=prerun,
-            tags=tags,
-            starred=starred,
+            name,
+            summary,
+            owner_id,
+            prerun,
+            tags,
+            starred,
         )
 
         process_update.additional_properties = d

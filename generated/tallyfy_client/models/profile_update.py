@@ -63,10 +63,10 @@ class ProfileUpdate:
         timezone = d.pop("timezone", UNSET)
 
         profile_update = cls(
-            first_name=first_name,
-            last_name=last_name,
-            job_title=job_title,
-            timezone=timezone,
+            first_name,
+            last_name,
+            job_title,
+            timezone,
         )
 
         profile_update.additional_properties = d

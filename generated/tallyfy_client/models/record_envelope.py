@@ -37,7 +37,7 @@ class RecordEnvelope:
         data = Record.from_dict(d.pop("data"))
 
         record_envelope = cls(
-            data=data,
+            data,
         )
 
         record_envelope.additional_properties = d

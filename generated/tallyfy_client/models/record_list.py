@@ -61,8 +61,8 @@ class RecordList:
             meta = ListMeta.from_dict(_meta)
 
         record_list = cls(
-            data=data,
-            meta=meta,
+            data,
+            meta,
         )
 
         record_list.additional_properties = d

@@ -65,10 +65,10 @@ class SearchResult:
         status = d.pop("status", UNSET)
 
         search_result = cls(
-            id=id,
-            title=title,
-            name=name,
-            status=status,
+            id,
+            title,
+            name,
+            status,
         )
 
         search_result.additional_properties = d

@@ -63,8 +63,8 @@ class SearchResultGroup:
             meta = ListMeta.from_dict(_meta)
 
         search_result_group = cls(
-            data=data,
-            meta=meta,
+            data,
+            meta,
         )
 
         search_result_group.additional_properties = d

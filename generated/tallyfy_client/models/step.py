@@ -206,21 +206,21 @@ class Step:
         webhook = d.pop("webhook", UNSET)
 
         step = cls(
-            id=id,
-            checklist_id=checklist_id,
-            title=title,
-            alias=alias,
-            position=position,
-            task_type=task_type,
-            captures=captures,
-            summary=summary,
-            step_type=step_type,
-            assignees=assignees,
-            guests=guests,
-            groups=groups,
-            everyone_must_complete=everyone_must_complete,
-            deadline=deadline,
-            webhook=webhook,
+            id,
+            checklist_id,
+            title,
+            alias,
+            position,
+            task_type,
+            captures,
+            summary,
+            step_type,
+            assignees,
+            guests,
+            groups,
+            everyone_must_complete,
+            deadline,
+            webhook,
         )
 
         step.additional_properties = d

@@ -58,9 +58,9 @@ class StepAssignees:
         groups = cast(list[str], d.pop("groups", UNSET))
 
         step_assignees = cls(
-            users=users,
-            guests=guests,
-            groups=groups,
+            users,
+            guests,
+            groups,
         )
 
         step_assignees.additional_properties = d

@@ -83,11 +83,11 @@ class StepCreate:
             assignees = StepAssignees.from_dict(_assignees)
 
         step_create = cls(
-            title=title,
-            summary=summary,
-            position=position,
-            task_type=task_type,
-            assignees=assignees,
+            title,
+            summary,
+            position,
+            task_type,
+            assignees,
         )
 
         step_create.additional_properties = d

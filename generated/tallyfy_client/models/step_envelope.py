@@ -37,7 +37,7 @@ class StepEnvelope:
         data = Step.from_dict(d.pop("data"))
 
         step_envelope = cls(
-            data=data,
+            data,
         )
 
         step_envelope.additional_properties = d

@@ -46,7 +46,7 @@ class StepInclude:
             data.append(data_item)
 
         step_include = cls(
-            data=data,
+            data,
         )
 
         step_include.additional_properties = d

@@ -61,8 +61,8 @@ class StepList:
             meta = ListMeta.from_dict(_meta)
 
         step_list = cls(
-            data=data,
-            meta=meta,
+            data,
+            meta,
         )
 
         step_list.additional_properties = d

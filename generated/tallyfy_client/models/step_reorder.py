@@ -43,7 +43,7 @@ class StepReorder:
         position = d.pop("position")
 
         step_reorder = cls(
-            position=position,
+            position,
         )
 
         step_reorder.additional_properties = d

@@ -72,10 +72,10 @@ class StepUpdate:
             assignees = StepAssignees.from_dict(_assignees)
 
         step_update = cls(
-            title=title,
-            summary=summary,
-            task_type=task_type,
-            assignees=assignees,
+            title,
+            summary,
+            task_type,
+            assignees,
         )
 
         step_update.additional_properties = d

@@ -76,10 +76,10 @@ class Tag:
             created_at = datetime.datetime.fromisoformat(_created_at)
 
         tag = cls(
-            id=id,
-            title=title,
-            color=color,
-            created_at=created_at,
+            id,
+            title,
+            color,
+            created_at,
         )
 
         tag.additional_properties = d

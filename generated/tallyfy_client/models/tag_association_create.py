@@ -56,9 +56,9 @@ class TagAssociationCreate:
         subject_type = d.pop("subject_type")
 
         tag_association_create = cls(
-            tag_id=tag_id,
-            subject_id=subject_id,
-            subject_type=subject_type,
+            tag_id,
+            subject_id,
+            subject_type,
         )
 
         tag_association_create.additional_properties = d

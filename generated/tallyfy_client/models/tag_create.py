@@ -54,8 +54,8 @@ class TagCreate:
         color = d.pop("color", UNSET)
 
         tag_create = cls(
-            title=title,
-            color=color,
+            title,
+            color,
         )
 
         tag_create.additional_properties = d

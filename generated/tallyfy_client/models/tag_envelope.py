@@ -37,7 +37,7 @@ class TagEnvelope:
         data = Tag.from_dict(d.pop("data"))
 
         tag_envelope = cls(
-            data=data,
+            data,
         )
 
         tag_envelope.additional_properties = d

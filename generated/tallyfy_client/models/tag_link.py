@@ -70,10 +70,10 @@ class TagLink:
         color = d.pop("color", UNSET)
 
         tag_link = cls(
-            id=id,
-            tag_id=tag_id,
-            title=title,
-            color=color,
+            id,
+            tag_id,
+            title,
+            color,
         )
 
         tag_link.additional_properties = d

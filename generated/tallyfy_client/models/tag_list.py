@@ -61,8 +61,8 @@ class TagList:
             meta = ListMeta.from_dict(_meta)
 
         tag_list = cls(
-            data=data,
-            meta=meta,
+            data,
+            meta,
         )
 
         tag_list.additional_properties = d

@@ -48,8 +48,8 @@ class TagUpdate:
         color = d.pop("color", UNSET)
 
         tag_update = cls(
-            title=title,
-            color=color,
+            title,
+            color,
         )
 
         tag_update.additional_properties = d

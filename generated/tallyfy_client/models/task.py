@@ -199,18 +199,18 @@ class Task:
             created_at = datetime.datetime.fromisoformat(_created_at)
 
         task = cls(
-            id=id,
-            run_id=run_id,
-            step_id=step_id,
-            title=title,
-            task_type=task_type,
-            status=status,
-            owners=owners,
-            deadline=deadline,
-            completed_at=completed_at,
-            taskdata=taskdata,
-            is_oneoff_task=is_oneoff_task,
-            created_at=created_at,
+            id,
+            run_id,
+            step_id,
+            title,
+            task_type,
+            status,
+            owners,
+            deadline,
+            completed_at,
+            taskdata,
+            is_oneoff_task,
+            created_at,
         )
 
         task.additional_properties = d

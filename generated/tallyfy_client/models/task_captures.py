@@ -43,7 +43,7 @@ class TaskCaptures:
         taskdata = TaskCapturesTaskdata.from_dict(d.pop("taskdata"))
 
         task_captures = cls(
-            taskdata=taskdata,
+            taskdata,
         )
 
         task_captures.additional_properties = d

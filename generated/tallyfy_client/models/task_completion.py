@@ -49,8 +49,8 @@ class TaskCompletion:
         is_approved = d.pop("is_approved", UNSET)
 
         task_completion = cls(
-            task_id=task_id,
-            is_approved=is_approved,
+            task_id,
+            is_approved,
         )
 
         task_completion.additional_properties = d

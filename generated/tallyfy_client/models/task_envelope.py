@@ -37,7 +37,7 @@ class TaskEnvelope:
         data = Task.from_dict(d.pop("data"))
 
         task_envelope = cls(
-            data=data,
+            data,
         )
 
         task_envelope.additional_properties = d

@@ -46,7 +46,7 @@ class TaskInclude:
             data.append(data_item)
 
         task_include = cls(
-            data=data,
+            data,
         )
 
         task_include.additional_properties = d

@@ -61,8 +61,8 @@ class TaskList:
             meta = ListMeta.from_dict(_meta)
 
         task_list = cls(
-            data=data,
-            meta=meta,
+            data,
+            meta,
         )
 
         task_list.additional_properties = d

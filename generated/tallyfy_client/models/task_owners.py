@@ -61,9 +61,9 @@ class TaskOwners:
         guests = cast(list[str], d.pop("guests", UNSET))
 
         task_owners = cls(
-            users=users,
-            groups=groups,
-            guests=guests,
+            users,
+            groups,
+            guests,
         )
 
         task_owners.additional_properties = d

@@ -86,10 +86,10 @@ class TaskUpdate:
             taskdata = TaskUpdateTaskdata.from_dict(_taskdata)
 
         task_update = cls(
-            title=title,
-            deadline=deadline,
-            owners=owners,
-            taskdata=taskdata,
+            title,
+            deadline,
+            owners,
+            taskdata,
         )
 
         task_update.additional_properties = d

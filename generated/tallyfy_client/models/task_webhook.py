@@ -183,15 +183,15 @@ class TaskWebhook:
         next_task = _parse_next_task(d.pop("next_task", UNSET))
 
         task_webhook = cls(
-            this_task=this_task,
-            launcher=launcher,
-            completer=completer,
-            process_tasks=process_tasks,
-            form_fields=form_fields,
-            template=template,
-            process=process,
-            guest_links=guest_links,
-            next_task=next_task,
+            this_task,
+            launcher,
+            completer,
+            process_tasks,
+            form_fields,
+            template,
+            process,
+            guest_links,
+            next_task,
         )
 
         task_webhook.additional_properties = d

@@ -57,9 +57,9 @@ class ThreadResolution:
         state = d.pop("state", UNSET)
 
         thread_resolution = cls(
-            thread_id=thread_id,
-            content=content,
-            state=state,
+            thread_id,
+            content,
+            state,
         )
 
         thread_resolution.additional_properties = d

@@ -99,13 +99,13 @@ class TokenRequest:
         scope = d.pop("scope", UNSET)
 
         token_request = cls(
-            grant_type=grant_type,
-            client_id=client_id,
-            client_secret=client_secret,
-            username=username,
-            password=password,
-            refresh_token=refresh_token,
-            scope=scope,
+            grant_type,
+            client_id,
+            client_secret,
+            username,
+            password,
+            refresh_token,
+            scope,
         )
 
         token_request.additional_properties = d

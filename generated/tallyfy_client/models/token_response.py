@@ -69,10 +69,10 @@ class TokenResponse:
         refresh_token = d.pop("refresh_token", UNSET)
 
         token_response = cls(
-            token_type=token_type,
-            expires_in=expires_in,
-            access_token=access_token,
-            refresh_token=refresh_token,
+            token_type,
+            expires_in,
+            access_token,
+            refresh_token,
         )
 
         token_response.additional_properties = d

@@ -145,17 +145,17 @@ class User:
         last_accessed_at = _parse_last_accessed_at(d.pop("last_accessed_at", UNSET))
 
         user = cls(
-            id=id,
-            email=email,
-            username=username,
-            first_name=first_name,
-            last_name=last_name,
-            full_name=full_name,
-            timezone=timezone,
-            role=role,
-            status=status,
-            created_at=created_at,
-            last_accessed_at=last_accessed_at,
+            id,
+            email,
+            username,
+            first_name,
+            last_name,
+            full_name,
+            timezone,
+            role,
+            status,
+            created_at,
+            last_accessed_at,
         )
 
         user.additional_properties = d

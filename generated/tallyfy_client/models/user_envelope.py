@@ -37,7 +37,7 @@ class UserEnvelope:
         data = User.from_dict(d.pop("data"))
 
         user_envelope = cls(
-            data=data,
+            data,
         )
 
         user_envelope.additional_properties = d

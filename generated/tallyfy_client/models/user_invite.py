@@ -72,11 +72,11 @@ class UserInvite:
         message = d.pop("message")
 
         user_invite = cls(
-            email=email,
-            first_name=first_name,
-            last_name=last_name,
-            role=role,
-            message=message,
+            email,
+            first_name,
+            last_name,
+            role,
+            message,
         )
 
         user_invite.additional_properties = d

@@ -61,8 +61,8 @@ class UserList:
             meta = ListMeta.from_dict(_meta)
 
         user_list = cls(
-            data=data,
-            meta=meta,
+            data,
+            meta,
         )
 
         user_list.additional_properties = d

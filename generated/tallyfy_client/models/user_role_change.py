@@ -39,7 +39,7 @@ class UserRoleChange:
         role = d.pop("role")
 
         user_role_change = cls(
-            role=role,
+            role,
         )
 
         user_role_change.additional_properties = d

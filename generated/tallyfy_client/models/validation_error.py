@@ -55,8 +55,8 @@ class ValidationError:
         message = d.pop("message", UNSET)
 
         validation_error = cls(
-            errors=errors,
-            message=message,
+            errors,
+            message,
         )
 
         validation_error.additional_properties = d

@@ -57,9 +57,9 @@ class WebhookFieldValue:
         value = d.pop("value", UNSET)
 
         webhook_field_value = cls(
-            alias=alias,
-            label=label,
-            value=value,
+            alias,
+            label,
+            value,
         )
 
         webhook_field_value.additional_properties = d

@@ -36,7 +36,7 @@ class WebhookGuestLinksAdditionalProperty:
         link_for_guest = d.pop("link_for_guest", UNSET)
 
         webhook_guest_links_additional_property = cls(
-            link_for_guest=link_for_guest,
+            link_for_guest,
         )
 
         webhook_guest_links_additional_property.additional_properties = d

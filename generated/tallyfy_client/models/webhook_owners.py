@@ -59,8 +59,8 @@ class WebhookOwners:
         guests = cast(list[str], d.pop("guests", UNSET))
 
         webhook_owners = cls(
-            users=users,
-            guests=guests,
+            users,
+            guests,
         )
 
         webhook_owners.additional_properties = d

@@ -56,9 +56,9 @@ class WebhookPerson:
         full_name = d.pop("full_name", UNSET)
 
         webhook_person = cls(
-            id=id,
-            email=email,
-            full_name=full_name,
+            id,
+            email,
+            full_name,
         )
 
         webhook_person.additional_properties = d

@@ -150,17 +150,17 @@ class WebhookProcess:
                 tags.append(tags_item)
 
         webhook_process = cls(
-            id=id,
-            organization_id=organization_id,
-            name=name,
-            summary=summary,
-            status=status,
-            progress=progress,
-            created_at=created_at,
-            client_url=client_url,
-            prerun=prerun,
-            process_forms=process_forms,
-            tags=tags,
+            id,
+            organization_id,
+            name,
+            summary,
+            status,
+            progress,
+            created_at,
+            client_url,
+            prerun,
+            process_forms,
+            tags,
         )
 
         webhook_process.additional_properties = d

@@ -190,18 +190,18 @@ class WebhookTask:
                 assets.append(assets_item)
 
         webhook_task = cls(
-            id=id,
-            title=title,
-            alias=alias,
-            status=status,
-            summary=summary,
-            position=position,
-            deadline=deadline,
-            completed_at=completed_at,
-            completed_by=completed_by,
-            owners=owners,
-            captures=captures,
-            assets=assets,
+            id,
+            title,
+            alias,
+            status,
+            summary,
+            position,
+            deadline,
+            completed_at,
+            completed_by,
+            owners,
+            captures,
+            assets,
         )
 
         webhook_task.additional_properties = d

@@ -67,10 +67,10 @@ class WebhookTemplate:
         summary = d.pop("summary", UNSET)
 
         webhook_template = cls(
-            id=id,
-            title=title,
-            alias=alias,
-            summary=summary,
+            id,
+            title,
+            alias,
+            summary,
         )
 
         webhook_template.additional_properties = d
