@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 
 import pytest
 
 import tallyfy_diag
+import tallyfy_diag.cli as cli
 import tallyfy_diag.client
 from tallyfy_diag import __version__
 from tallyfy_diag.cli import main
@@ -66,3 +68,37 @@ def test_every_command_is_on_the_command_line(capsys: pytest.CaptureFixture[str]
     listed = capsys.readouterr().out
     for command in ("doctor", "explain", "token", "cors", "sandbox", "webhook"):
         assert f"    {command} " in listed, command
+
+
+def _command_parser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    (commands,) = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+    found: argparse.ArgumentParser = commands.choices[name]
+    return found
+
+
+@pytest.mark.parametrize("name", cli._COMMAND_MODULES)
+def test_a_command_parsed_alone_is_the_command_of_the_whole_line(name: str) -> None:
+    # main() builds only the named command's parser: it must be the very parser the whole command line has.
+    alone, whole = cli.build_parser(name), cli.build_parser()
+    assert [action.dest for action in alone._actions] == [action.dest for action in whole._actions]
+    assert _command_parser(alone, name).format_help() == _command_parser(whole, name).format_help()
+    assert set(_command_parser(whole, name)._option_string_actions) == set(
+        _command_parser(alone, name)._option_string_actions
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["doctor", "--sandbox", "--format", "json"],
+        ["explain", "capture.txt", "--format", "markdown", "--origin", "https://app.example.com"],
+        ["token", "abc"],
+        ["--version"],
+        [],
+    ],
+)
+def test_only_a_leading_command_word_picks_one_parser(argv: list[str]) -> None:
+    word = cli._command_word(argv)
+    assert word == (argv[0] if argv and not argv[0].startswith("-") else None)
+    if word is not None:
+        assert vars(cli.build_parser(word).parse_args(argv)) == vars(cli.build_parser().parse_args(argv))

@@ -67,7 +67,9 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or with `only` one command registered: what parsing a command needs (its
+    module imported, its options defined), where the top-level help and errors need them all."""
     parser = _Parser(
         prog="tallyfy-diag",
         description=(
@@ -80,25 +82,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
-    for name in _COMMAND_MODULES:
+    for name in _COMMAND_MODULES if only is None else (only,):
         module = importlib.import_module(f"tallyfy_diag.cli.{name}")
         module.register(subparsers)
     return parser
 
 
 @functools.cache
-def _shared_parser() -> argparse.ArgumentParser:
-    """`build_parser()`, once per process. `main` is also called in-process, many times over (scripts, the
+def _shared_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """`build_parser(only)`, once per process. `main` is also called in-process, many times over (scripts, the
     pytest plugin's users, the test suite), and building the parser costs more than many a run: argparse keeps
     no per-run state in a parser (each parse fills a new namespace; repeatable options copy their default)."""
-    return build_parser()
+    return build_parser(only)
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The command named first, if any: its parser alone then parses the arguments (argparse takes a command
+    only as the first word after any top-level options, and this command line has none but --help and
+    --version, which are read by the whole parser)."""
+    return argv[0] if argv and argv[0] in _COMMAND_MODULES else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code (the console script exits with it)."""
     try:
-        parser = _shared_parser()
-        args = parser.parse_args(argv)
+        words = sys.argv[1:] if argv is None else list(argv)
+        parser = _shared_parser(_command_word(words))
+        args = parser.parse_args(words)
         handler: Handler | None = getattr(args, "handler", None)
         if handler is None:
             parser.print_help()
