@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from types import MappingProxyType
 from typing import Final, Literal, NamedTuple
 
@@ -82,6 +81,10 @@ def parse_http_date(value: str | None) -> datetime | None:
     """An RFC 9110 §5.6.7 date (any of its three forms) as an aware UTC datetime, or None."""
     if not value or not value.strip():
         return None
+    # Imported on first use: email.utils (with socket) is a tenth of `explain`'s start-up, and most captures
+    # carry no date to read.
+    from email.utils import parsedate_to_datetime  # noqa: PLC0415
+
     try:
         parsed = parsedate_to_datetime(value.strip())
     except (TypeError, ValueError, IndexError, OverflowError):

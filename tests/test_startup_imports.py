@@ -65,6 +65,10 @@ def test_explain_on_a_curl_file_loads_neither_yaml_nor_the_sandbox_nor_httpx(tmp
     assert "tallyfy_diag.diagnostics" in modules
     assert heavy(modules, "yaml", "httpx", "tallyfy_diag.sandbox", "tallyfy_diag.client") == []
     assert "importlib.metadata" not in modules
+    # A capture with no response has no date to read, and the report is not JUnit.
+    assert heavy(modules, "email", "xml") == []
+    # Only the command that runs is built.
+    assert heavy(modules, "tallyfy_diag.cli.doctor", "tallyfy_diag.cli.proxy", "tallyfy_diag.cli.sandbox") == []
 
 
 def test_a_live_doctor_loads_no_sandbox_and_no_yaml(running: Sandbox) -> None:

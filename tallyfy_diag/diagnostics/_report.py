@@ -11,7 +11,6 @@ import json
 import os
 import re
 import textwrap
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import IO, Any, Final, Literal
@@ -299,6 +298,8 @@ def render_json(report: Report) -> str:
 
 
 def render_junit(report: Report) -> str:
+    import xml.etree.ElementTree as ET  # noqa: PLC0415 - only this format needs it: faster start-up
+
     summary = report.summary
     suites = ET.Element(
         "testsuites",
