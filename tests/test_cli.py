@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -102,3 +104,27 @@ def test_only_a_leading_command_word_picks_one_parser(argv: list[str]) -> None:
     assert word == (argv[0] if argv and not argv[0].startswith("-") else None)
     if word is not None:
         assert vars(cli.build_parser(word).parse_args(argv)) == vars(cli.build_parser().parse_args(argv))
+
+
+def test_the_console_script_exits_with_the_code_and_skips_the_last_collection(monkeypatch: pytest.MonkeyPatch) -> None:
+    frozen: list[bool] = []
+    monkeypatch.setattr(cli, "main", lambda: 3)
+    monkeypatch.setattr(cli.gc, "freeze", lambda: frozen.append(True))
+    with pytest.raises(SystemExit) as exited:
+        cli.run()
+    assert exited.value.code == 3
+    assert frozen == [True]
+
+
+def test_a_report_written_by_the_console_script_is_whole(tmp_path: Path) -> None:
+    capture = tmp_path / "call.sh"
+    capture.write_text("curl https://go.tallyfy.com/api/me -H 'Authorization: Bearer abc'\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "tallyfy_diag", "explain", str(capture), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert json.loads(done.stdout)["mode"] == "explain"
