@@ -512,7 +512,7 @@ class Tallyfy(_Base, SyncResources):
                 response = function(*args, **self._arguments(function, {**kwargs, "page": page, "per_page": per_page}))
             return page_of(response.parsed, response.content, page)
 
-        yield from iterate_pages(fetch, first)
+        return iterate_pages(fetch, first)
 
     def organizations(self) -> list[Any]:
         """The current user's organizations (every page)."""

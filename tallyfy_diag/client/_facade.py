@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
@@ -196,11 +197,19 @@ class AsyncResource:
 
 
 def iterate_pages(fetch: Callable[[int], Page[ItemT]], first: int = 1) -> Iterator[ItemT]:
-    """Every item from page `first` on (one page in memory); stops on the page that says it is the last."""
+    """Every item from page `first` on (one page in memory); stops on the page that says it is the last.
+
+    The next page is fetched when the last item of one has been taken. Items are handed on by
+    `itertools.chain` (in C): a generator here would be resumed once per item, a tenth of what a typed item
+    costs."""
+    return itertools.chain.from_iterable(_page_items(fetch, first))
+
+
+def _page_items(fetch: Callable[[int], Page[ItemT]], first: int) -> Iterator[list[ItemT]]:
     following: int | None = first
     while following is not None:
         page = fetch(following)
-        yield from page.items
+        yield page.items
         following = page.next_page
 
 
