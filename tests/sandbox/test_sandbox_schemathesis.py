@@ -16,25 +16,17 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
-import schemathesis
 from hypothesis import HealthCheck, Phase, settings
-from schemathesis import checks
-from schemathesis.generation import GenerationMode
-from schemathesis.generation.feedback import FeedbackSources
-
-# Schemathesis's own builder of one operation's Hypothesis test (what `schema.parametrize()` calls for each
-# operation while collecting), pinned with schemathesis in the tests group. Called here when a test runs, so the
-# 166 tests are built once, by the worker that runs each, instead of by every worker while it collects (4.5 s
-# each).
-from schemathesis.pytest._test_builder import build_operation_test
 
 from tallyfy_diag import _spec
 
-EXCLUDED = [checks.ignored_auth, checks.missing_required_header, checks.positive_data_acceptance]
+if TYPE_CHECKING:
+    import schemathesis
+
 GENERATED = int(os.environ.get("CONFORMANCE_EXAMPLES", "0"))
 """Generated cases per operation, on top of the spec's own examples: none in the suite (the fast subset: every
 operation still sends its documented examples, about 880 requests), more under `nox -s conformance`, which sets
@@ -43,11 +35,22 @@ CONFORMANCE_EXAMPLES."""
 
 @pytest.fixture(scope="session")
 def whole_schema() -> schemathesis.BaseSchema:
+    # Schemathesis is imported here, by the worker that runs these tests, not by every worker while it collects.
+    import schemathesis  # noqa: PLC0415 - imported when the tests run
+    from schemathesis.generation import GenerationMode  # noqa: PLC0415 - imported when the tests run
+
     # The run-time spec (the packaged spec compiled to JSON; tests/test_spec_data.py proves it is the YAML's
     # document), copied so Schemathesis may resolve references in it.
     schema = schemathesis.openapi.from_dict(copy.deepcopy(_spec.load_spec()))
     schema.config.generation.update(modes=[GenerationMode.POSITIVE])
     return schema
+
+
+@pytest.fixture(scope="session")
+def excluded_checks() -> list[Callable[..., Any]]:
+    from schemathesis import checks  # noqa: PLC0415 - imported when the tests run
+
+    return [checks.ignored_auth, checks.missing_required_header, checks.positive_data_acceptance]
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +84,7 @@ def session():
     phases=[Phase.explicit, Phase.generate] if GENERATED else [Phase.explicit],
     suppress_health_check=list(HealthCheck),
 )
-def send_and_validate(case, api, user_headers, known_ids, session):
+def send_and_validate(case, api, user_headers, known_ids, session, excluded_checks):
     for name in case.path_parameters or {}:
         if name in known_ids:
             case.path_parameters[name] = known_ids[name]
@@ -89,11 +92,20 @@ def send_and_validate(case, api, user_headers, known_ids, session):
     session.cookies.clear()
     response = case.call(base_url=api.sandbox.base_url, headers=headers, session=session)
     assert response.status_code < 500, response.text
-    case.validate_response(response, excluded_checks=EXCLUDED, headers=headers)
+    case.validate_response(response, excluded_checks=excluded_checks, headers=headers)
 
 
 @pytest.mark.parametrize("operation_id", sorted(operation.operation_id for operation in _spec.operations()))
-def test_the_sandbox_conforms_to_the_spec(operation_id, whole_schema, api, user_headers, known_ids, session):
+def test_the_sandbox_conforms_to_the_spec(
+    operation_id, whole_schema, excluded_checks, api, user_headers, known_ids, session
+):
+    # Schemathesis's own builder of one operation's Hypothesis test (what `schema.parametrize()` calls for each
+    # operation while collecting), pinned with schemathesis in the tests group. Called here, when a test runs,
+    # so the 166 tests are built once, by the worker that runs each, instead of by every worker while it
+    # collects (4.5 s each).
+    from schemathesis.generation.feedback import FeedbackSources  # noqa: PLC0415 - imported when the tests run
+    from schemathesis.pytest._test_builder import build_operation_test  # noqa: PLC0415 - imported when the tests run
+
     operation = whole_schema.find_operation_by_id(operation_id)
     conforms: Callable[..., Any] = build_operation_test(
         config=whole_schema.config,
@@ -102,4 +114,4 @@ def test_the_sandbox_conforms_to_the_spec(operation_id, whole_schema, api, user_
         given_kwargs={},
         feedback=FeedbackSources(),
     )
-    conforms(api=api, user_headers=user_headers, known_ids=known_ids, session=session)
+    conforms(api=api, user_headers=user_headers, known_ids=known_ids, session=session, excluded_checks=excluded_checks)
