@@ -34,7 +34,6 @@ class Word:
 
 # `${NAME...}` looks at most 128 characters ahead for its `}`: an unbounded look from every `$` is quadratic.
 _VARIABLE: Final = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*+)[^}]{0,128}+\}|([A-Za-z_][A-Za-z0-9_]*+))")
-_HEX_DIGITS: Final = re.compile(r"[0-9A-Fa-f]{1,4}")
 _ANSI_ESCAPES: Final = {
     "n": "\n",
     "t": "\t",
@@ -50,7 +49,10 @@ _SEPARATORS: Final = (";", "&&", "||", "|", "&")
 _SEPARATOR_STARTS: Final = frozenset(separator[0] for separator in _SEPARATORS)
 MAX_WORDS: Final = 2000
 """More words than any hand-written curl command has; every option and header costs the checks time."""
-_ANSI_PLAIN: Final = re.compile(r"[^\\']+")
+# Inside $'...': a run of plain text, \xHH, \uHHHH, any other escaped character, or the closing quote.
+_ANSI_TOKEN: Final = re.compile(
+    r"(?P<plain>[^\\']+)|\\(?:x(?P<x>[0-9A-Fa-f]{1,2})|u(?P<u>[0-9A-Fa-f]{1,4})|(?P<escape>.))|'", re.DOTALL
+)
 
 
 class _Lexer:
@@ -95,35 +97,25 @@ class _Lexer:
         self.position = end + 1
 
     def _ansi_c(self, buffer: list[str]) -> None:
-        self.position += 2
+        text, position = self.text, self.position + 2
         while True:
-            plain = _ANSI_PLAIN.match(self.text, self.position)
-            if plain:  # a run without escapes or the closing quote, taken whole
-                buffer.append(plain.group(0))
-                self.position = plain.end()
-            character = self._peek()
-            if not character:
+            # One match per token (a run of plain text, an escape, the closing quote): a loop per character
+            # took seconds on a megabyte of escapes.
+            token = _ANSI_TOKEN.match(text, position)
+            if token is None:  # the end of the text, or a backslash ending it
                 raise CurlError("unterminated $'...' quote in the curl command")
-            self.position += 1
-            if character == "'":
-                return
-            if character != "\\":
-                buffer.append(character)
-                continue
-            escape = self._peek()
-            self.position += 1
-            if escape in _ANSI_ESCAPES:
-                buffer.append(_ANSI_ESCAPES[escape])
-            elif escape in "xu" and (digits := _HEX_DIGITS.match(self.text, self.position)):
-                # Matched in place: slicing the rest of the text at every escape is quadratic.
-                width = 2 if escape == "x" else 4
-                digits = _HEX_DIGITS.match(self.text[self.position : self.position + width])
-                assert digits is not None
-                code_point = int(digits.group(0), 16)
+            position = token.end()
+            plain, hex_x, hex_u, escape = token.group("plain", "x", "u", "escape")
+            if plain is not None:
+                buffer.append(plain)
+            elif hex_x or hex_u:
+                code_point = int(hex_x or hex_u, 16)
                 buffer.append("\ufffd" if 0xD800 <= code_point <= 0xDFFF else chr(code_point))
-                self.position += len(digits.group(0))
-            else:
-                buffer.append("\\" + escape)
+            elif escape is not None:
+                buffer.append(_ANSI_ESCAPES.get(escape, "\\" + escape))
+            else:  # the closing quote
+                self.position = position
+                return
 
     def _double(self, buffer: list[str], unresolved: list[str]) -> None:
         self.position += 1
