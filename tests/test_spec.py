@@ -27,13 +27,15 @@ def iter_operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, 
     ]
 
 
-def spec_problems(document: dict[str, Any]) -> list[str]:
-    """Everything wrong with a spec document, as readable lines (empty when it is fine)."""
+def spec_problems(document: dict[str, Any], *, openapi: bool = True) -> list[str]:
+    """Everything wrong with a spec document, as readable lines (empty when it is fine). `openapi=False` checks
+    only the project's own rules (OpenAPI validation takes most of a second)."""
     problems: list[str] = []
-    try:
-        validate(document)
-    except OpenAPIValidationError as error:
-        problems.append(f"invalid OpenAPI: {error.message}")
+    if openapi:
+        try:
+            validate(document)
+        except OpenAPIValidationError as error:
+            problems.append(f"invalid OpenAPI: {error.message}")
     found = iter_operations(document)
     for method, path, operation in found:
         where = f"{method.upper()} {path}"
@@ -59,14 +61,12 @@ def test_the_committed_spec_has_no_problems(spec: dict[str, Any]) -> None:
 
 def test_an_operation_without_requires_user_is_a_problem(spec: dict[str, Any]) -> None:
     del spec["paths"]["/me"]["get"][REQUIRES_USER_EXTENSION]
-    assert spec_problems(spec) == [f"GET /me: {REQUIRES_USER_EXTENSION} must be true or false"]
+    assert spec_problems(spec, openapi=False) == [f"GET /me: {REQUIRES_USER_EXTENSION} must be true or false"]
 
 
 def test_a_duplicated_operation_id_is_a_problem(spec: dict[str, Any]) -> None:
     spec["paths"]["/me/organizations"]["get"]["operationId"] = "get_me"
-    problems = spec_problems(spec)
-    assert "operationId 'get_me' is used 2 times" in problems
-    assert all("get_me" in line for line in problems)
+    assert spec_problems(spec, openapi=False) == ["operationId 'get_me' is used 2 times"]
 
 
 def test_an_invalid_document_is_a_problem(spec: dict[str, Any]) -> None:
