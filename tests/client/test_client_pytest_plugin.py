@@ -18,6 +18,11 @@ from tallyfy_diag.sandbox import SandboxCredentials
 
 pytest_plugins = ["pytester"]
 
+# Each session is a user's suite: this plugin and pytest-recording, auto-loaded as a user gets them. The test
+# environment's other plugins are not part of one (and pytester drops what a session imports, so Schemathesis's and
+# Hypothesis's would be imported again by every session).
+USER_SESSION = ("-p", "no:cacheprovider", "-p", "no:schemathesis", "-p", "no:hypothesispytest")
+
 
 def documented_example() -> tuple[str, str]:
     """The conftest and test the plugin's docstring shows users (the README copies it): tested here."""
@@ -76,7 +81,7 @@ def test_a_project_vcr_config_is_not_overridden(pytester):
             assert "record_mode" not in tallyfy_vcr_config
         """
     )
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest(*USER_SESSION).assert_outcomes(passed=1)
 
 
 def test_without_a_project_vcr_config_pytest_recording_keeps_its_default(pytester):
@@ -86,14 +91,14 @@ def test_without_a_project_vcr_config_pytest_recording_keeps_its_default(pyteste
             assert vcr_config == {}
         """
     )
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest(*USER_SESSION).assert_outcomes(passed=1)
 
 
 def test_the_documented_example_records_scrubbed_and_replays_offline(pytester):
     conftest, test = documented_example()
     pytester.makeconftest(conftest)
     pytester.makepyfile(test_user=test)
-    pytester.runpytest("-p", "no:cacheprovider", "--record-mode=once").assert_outcomes(passed=1)
+    pytester.runpytest(*USER_SESSION, "--record-mode=once").assert_outcomes(passed=1)
     (cassette,) = pytester.path.joinpath("cassettes", "test_user").glob("*.yaml")
     recorded = cassette.read_text()
     credentials = SandboxCredentials.from_seed(1)
@@ -102,7 +107,7 @@ def test_the_documented_example_records_scrubbed_and_replays_offline(pytester):
         assert secret not in recorded
     assert "eyJ" not in recorded
     # Replay with the network blocked, loopback included: only the cassette can answer.
-    replay = pytester.runpytest("-p", "no:cacheprovider", "--record-mode=none", "--block-network")
+    replay = pytester.runpytest(*USER_SESSION, "--record-mode=none", "--block-network")
     replay.assert_outcomes(passed=1)
     assert cassette.read_text() == recorded
 
@@ -130,7 +135,7 @@ def test_the_sandbox_config_fixture_can_be_overridden(pytester, seed):
             assert response.status_code == 401
         """
     )
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest(*USER_SESSION).assert_outcomes(passed=1)
 
 
 def test_binary_bodies_are_recorded_byte_for_byte():
