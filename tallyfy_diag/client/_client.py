@@ -357,6 +357,22 @@ def _resolve(operation: ModuleType | Callable[..., Any], variant: str) -> Callab
     return operation
 
 
+@functools.lru_cache(maxsize=1024)
+def _request_and_parser(function: Callable[..., Any]) -> tuple[Callable[..., Any], Callable[..., Any]] | None:
+    """For a generated operation's `sync` or `asyncio`: its module's request builder and response parser.
+
+    Those two are all the generated function does around sending (it also wraps the response in a `Response`
+    that `sync` drops at once): calling them directly saves that wrapping, a tenth of a call's own cost. None for
+    any other function, which is then called as it is."""
+    module = sys.modules.get(getattr(function, "__module__", ""))
+    if module is None or getattr(module, getattr(function, "__name__", ""), None) is not function:
+        return None
+    if function.__name__ not in {"sync", "asyncio"}:
+        return None
+    build, parse = getattr(module, "_get_kwargs", None), getattr(module, "_parse_response", None)
+    return (build, parse) if callable(build) and callable(parse) else None
+
+
 def _detailed(operation: ModuleType | Callable[..., Any], variant: str) -> Callable[..., Any]:
     """The `*_detailed` function of an operation given as a module or as any of its four functions."""
     module = operation if isinstance(operation, ModuleType) else sys.modules.get(operation.__module__)
@@ -497,8 +513,14 @@ class Tallyfy(_Base, SyncResources):
     def call(self, operation: ModuleType | Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """Run a generated operation (a module means its `sync`), filling in `client=` and `org=`."""
         function = _resolve(operation, "sync")
+        arguments = self._arguments(function, kwargs)
         with _TypedParseErrors(self.auth.secrets):
-            return function(*args, **self._arguments(function, kwargs))
+            parts = _request_and_parser(function)
+            if parts is None:
+                return function(*args, **arguments)
+            build, parse = parts
+            client = arguments.pop("client")
+            return parse(client=client, response=self.http.request(**build(*args, **arguments)))
 
     def paginate(
         self, operation: ModuleType | Callable[..., Any], /, *args: Any, per_page: int = c.MAX_PER_PAGE, **kwargs: Any
@@ -556,8 +578,14 @@ class AsyncTallyfy(_Base, AsyncResources):
     async def call(self, operation: ModuleType | Callable[..., Awaitable[Any]], /, *args: Any, **kwargs: Any) -> Any:
         """Run a generated operation (a module means its `asyncio`), filling in `client=` and `org=`."""
         function = _resolve(operation, "asyncio")
+        arguments = self._arguments(function, kwargs)
         with _TypedParseErrors(self.auth.secrets):
-            return await function(*args, **self._arguments(function, kwargs))
+            parts = _request_and_parser(function)
+            if parts is None:
+                return await function(*args, **arguments)
+            build, parse = parts
+            client = arguments.pop("client")
+            return parse(client=client, response=await self.http.request(**build(*args, **arguments)))
 
     async def paginate(
         self,

@@ -323,3 +323,34 @@ def test_httpx_args_cannot_drop_the_tallyfy_headers(router, sandbox_api, make_ta
 def test_httpx_args_cannot_replace_what_the_client_owns(make_tallyfy, key):
     with pytest.raises(ConfigurationError, match=key):
         make_tallyfy(httpx_args={key: None})
+
+
+def test_call_reads_the_same_through_every_form_of_an_operation(router, sandbox_api, make_tallyfy):
+    # A generated `sync` (given as a module or as the function) is sent with its module's own request builder and
+    # parser; any other function is called as it is. All must read alike, path parameters included.
+    tf = make_tallyfy()
+    checklist_id = all_blueprint_ids(tf)[0]
+    direct = get_blueprint.sync(ORG, checklist_id, client=tf.client)
+    assert tf.call(get_blueprint, checklist_id=checklist_id) == direct
+    assert tf.call(get_blueprint.sync, checklist_id=checklist_id) == direct
+    assert tf.call(get_blueprint.sync_detailed, checklist_id=checklist_id).parsed == direct
+
+    def own_function(**arguments):
+        return get_blueprint.sync(**arguments)
+
+    assert tf.call(own_function, org=ORG, checklist_id=checklist_id) == direct
+    with pytest.raises(NotFoundError):
+        tf.call(get_blueprint, checklist_id="9" * 32)
+
+
+def test_async_call_reads_the_same_through_every_form_of_an_operation(sandbox_api, make_async_tallyfy):
+    async def scenario():
+        async with make_async_tallyfy() as tf:
+            module = await tf.call(get_me)
+            function = await tf.call(get_me.asyncio)
+            detailed = await tf.call(get_me.asyncio_detailed)
+            return module, function, detailed.parsed
+
+    module, function, detailed = asyncio.run(scenario())
+    assert module == function == detailed
+    assert module.data.id == USER_ID
