@@ -9,10 +9,12 @@ has been blocked by CORS policy: ...") is given to the probe that failed, so tes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -201,6 +203,27 @@ def _wait_for_results(server: _PageServer, process: subprocess.Popen[bytes], log
             raise RuntimeError(f"Chromium {what} before the page reported:\n" + "\n".join(tail))
 
 
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop Chromium and every process it started. Its helpers (renderer, GPU, utility) outlive the browser
+    process for a moment and go on writing into the profile: removing the profile under them failed ("Directory not
+    empty"), erroring every browser test, on a busy machine."""
+    group = process.pid  # the group leader's id (start_new_session)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGTERM)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            os.killpg(group, signal.SIGKILL if time.monotonic() > deadline else 0)
+        except ProcessLookupError:
+            return  # no process of the group is left
+        time.sleep(0.02)
+
+
 def run_in_chromium(
     chromium: str, server: _PageServer, probes: Sequence[Probe], timeout: float = 60.0
 ) -> list[BrowserOutcome]:
@@ -215,16 +238,12 @@ def run_in_chromium(
                 stdout=subprocess.DEVNULL,
                 stderr=log,
                 env={**os.environ, "HOME": scratch},
+                start_new_session=True,  # its own process group: see _stop
             )
             try:
                 _wait_for_results(server, process, log_path, timeout)
             finally:
-                process.terminate()
-                try:
-                    process.wait(10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+                _stop(process)
         console = log_path.read_text(encoding="utf-8", errors="replace")
     if server.results is None:
         raise RuntimeError("the page posted no results")
