@@ -362,8 +362,8 @@ def _request_and_parser(function: Callable[..., Any]) -> tuple[Callable[..., Any
     """For a generated operation's `sync` or `asyncio`: its module's request builder and response parser.
 
     Those two are all the generated function does around sending (it also wraps the response in a `Response`
-    that `sync` drops at once): calling them directly saves that wrapping, a tenth of a call's own cost. None for
-    any other function, which is then called as it is."""
+    that `sync` drops at once): calling them directly saves that wrapping, about a quarter of what `call` added
+    to a request over raw httpx. None for any other function, which is then called as it is."""
     module = sys.modules.get(getattr(function, "__module__", ""))
     if module is None or getattr(module, getattr(function, "__name__", ""), None) is not function:
         return None
