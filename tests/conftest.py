@@ -17,8 +17,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """In the process that starts the workers: build Hypothesis's table of the characters UTF-8 can encode
     (2.5 s of CPU, kept in its storage directory) while the workers collect, so on a fresh checkout it is built
     once, not again by each worker and by the Schemathesis command line. A worker that needs it sooner builds
-    it itself, as it would anyway."""
-    if hasattr(session.config, "workerinput"):
+    it itself, as it would anyway. Only with workers: a run in one process runs tests beside the thread."""
+    if not session.config.pluginmanager.has_plugin("dsession"):  # xdist's controller plugin
         return
     threading.Thread(target=strategies.characters(codec="utf-8").validate, daemon=True).start()
 
