@@ -18,13 +18,11 @@ import httpx
 
 def shared_ssl_context(*, trust_env: bool = True) -> ssl.SSLContext:
     """The context `httpx.Client(trust_env=trust_env)` would create by default, built once per setting."""
-    if not trust_env:
-        return _context(None, None, trust_env=False)
-    return _context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"), trust_env=True)
+    # The CA variables key the cache, so a changed setting gets a context of its own (httpx reads them itself).
+    setting = (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")) if trust_env else None
+    return _context(setting)
 
 
 @functools.lru_cache(maxsize=8)
-def _context(cert_file: str | None, cert_dir: str | None, *, trust_env: bool) -> ssl.SSLContext:
-    # The variables are part of the key so a changed setting gets its own context; httpx reads them itself.
-    del cert_file, cert_dir
-    return httpx.create_ssl_context(trust_env=trust_env)
+def _context(setting: tuple[str | None, str | None] | None) -> ssl.SSLContext:
+    return httpx.create_ssl_context(trust_env=setting is not None)
