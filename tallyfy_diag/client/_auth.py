@@ -120,13 +120,17 @@ class Token:
             app_only=app_only,
         )
 
-    def is_stale(self, now: float, margin: float) -> bool:
-        """Due for refresh: within `margin` of expiry (at most half its lifetime, so short tokens still get used)."""
+    def refresh_at(self, margin: float) -> float:
+        """When it is due for refresh: `margin` before expiry (at most half its lifetime, so short tokens still
+        get used); never for a token without an expiry."""
         if self.expires_at is None:
-            return False
+            return math.inf
         if self.issued_at is not None:
             margin = min(margin, (self.expires_at - self.issued_at) / 2)
-        return now >= self.expires_at - margin
+        return self.expires_at - margin
+
+    def is_stale(self, now: float, margin: float) -> bool:
+        return now >= self.refresh_at(margin)
 
     def to_json(self) -> dict[str, Any]:
         return attrs.asdict(self)
@@ -378,6 +382,7 @@ class TallyfyAuth(httpx.Auth):
         self._can_fetch = strategy.grant_form() is not None or strategy.client_form() is not None
         self._token = strategy.initial_token(clock())
         self._issued_secrets: list[str] = []
+        self._refresh_at: tuple[Token | None, float] = (None, 0.0)  # per token: every request asks
         self._thread_lock = threading.Lock()
         self._async_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
@@ -397,7 +402,13 @@ class TallyfyAuth(httpx.Auth):
     def _usable(self, token: Token | None) -> bool:
         if token is None or not token.access_token:
             return False
-        return not (self._can_fetch and token.is_stale(self._clock(), self._margin))
+        if not self._can_fetch:
+            return True
+        known, refresh_at = self._refresh_at  # one tuple, so threads never see a token with another's time
+        if known is not token:
+            refresh_at = token.refresh_at(self._margin)
+            self._refresh_at = (token, refresh_at)
+        return self._clock() < refresh_at
 
     def _refuse_if_user_needed(self, request: httpx.Request, app_only: bool) -> None:
         if not (app_only and self._check_user_context):
@@ -486,8 +497,9 @@ class TallyfyAuth(httpx.Auth):
         return lock
 
     def _is_token_request(self, request: httpx.Request) -> bool:
-        """Calls to the token endpoint itself (say, the generated issue_token) carry no bearer token."""
-        return (request.url.host, request.url.path) == self._token_endpoint
+        """Calls to the token endpoint itself (say, the generated issue_token) carry no bearer token. Token
+        requests are POSTs (RFC 6749 §3.2), so other methods skip the URL's decoding, which costs every call."""
+        return request.method == "POST" and (request.url.host, request.url.path) == self._token_endpoint
 
     def _needs_fetch(self, retrying_after_401: bool, refused: Token | None) -> bool:
         """Under the lock: fetch unless another request already replaced the token we hold."""
