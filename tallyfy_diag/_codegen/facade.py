@@ -453,11 +453,16 @@ def _method_source(method: Method, asynchronous: bool) -> list[str]:
     if method.kind == "none":
         out.append(f"{indent}return None")
         return out
-    parse = f"{method.module_alias}._parse_response(client=self._tf.client, response=_response)"
+    # A body without the documented shape trips the generated parser (KeyError, ...): that is a typed error.
+    out += [
+        f"{indent}try:",
+        f"{indent}    _parsed = {method.module_alias}._parse_response(client=self._tf.client, response=_response)",
+        f"{indent}except PARSE_ERRORS as _error:",
+        f"{indent}    raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None",
+    ]
     if method.kind == "either":
         bare = _runtime_class_text(method.result)
         out += [
-            f"{indent}_parsed = {parse}",
             f"{indent}if isinstance(_parsed, {method.success}):",
             f"{indent}    return _parsed.data",
             f"{indent}if isinstance(_parsed, {bare}):",
@@ -468,15 +473,13 @@ def _method_source(method: Method, asynchronous: bool) -> list[str]:
         return out
     if method.success.startswith("("):
         out += [
-            f"{indent}_parsed = {parse}",
             f"{indent}if isinstance(_parsed, {method.success}):",
             f"{indent}    return _parsed",
             f'{indent}raise TypeError(f"{method.name.operation_id} answered {{_response.status_code}} with an '
             'unexpected body")',
         ]
         return out
-    expect = "expect"
-    parsed = f"{expect}({parse}, {method.success}, _response)"
+    parsed = f"expect(_parsed, {method.success}, _response)"
     if method.kind == "model":
         out.append(f"{indent}return {parsed}")
     elif method.kind == "data":
@@ -484,8 +487,8 @@ def _method_source(method: Method, asynchronous: bool) -> list[str]:
     else:
         page_number = f"{PAGE_PARAMETER} if isinstance({PAGE_PARAMETER}, int) else 1"
         out += [
-            f"{indent}_parsed = {parsed}",
-            f"{indent}return page_from_model(_parsed.data, _parsed.meta, {page_number})",
+            f"{indent}_page = {parsed}",
+            f"{indent}return page_from_model(_page.data, _page.meta, {page_number})",
         ]
     return out
 
@@ -517,6 +520,8 @@ def _iterator_source(method: Method, asynchronous: bool) -> list[str]:
 def generate(spec: Mapping[str, Any]) -> str:
     imports = Imports()
     imports.name("tallyfy_diag.client._facade", "expect")
+    imports.name("tallyfy_diag.client._errors", "PARSE_ERRORS")
+    imports.name("tallyfy_diag.client._errors", "schema_mismatch")
     imports.name("tallyfy_diag.client._pagination", "page_from_model")
     names = facade_names(spec)
     methods = [build_method(spec, name, imports) for name in names]

@@ -23,7 +23,6 @@ fill in `client=` and the organization (`org=`), and `tf.paginate(...)` walk eve
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import functools
 import inspect
@@ -37,7 +36,6 @@ from typing import Any, Final, Self, TypeVar, cast, overload
 
 import httpx
 from tallyfy_client.client import AuthenticatedClient
-from tallyfy_client.errors import UnexpectedStatus
 
 from tallyfy_diag import __version__, _json
 from tallyfy_diag import _constants as c
@@ -54,6 +52,7 @@ from tallyfy_diag.client._auth import (
 from tallyfy_diag.client._config import normalize_base_url, settings_from_env
 from tallyfy_diag.client._dates import DEFAULT_DATES, DateSettings, contains_date
 from tallyfy_diag.client._errors import (
+    PARSE_ERRORS,
     TOKEN_REQUEST_EXTENSION,
     ConfigurationError,
     RateLimitError,
@@ -61,6 +60,7 @@ from tallyfy_diag.client._errors import (
     TallyfyError,
     error_from_response,
     error_from_transport,
+    schema_mismatch,
     unexpected_response,
 )
 from tallyfy_diag.client._facade import aiterate_pages, iterate_pages
@@ -218,10 +218,8 @@ def _out_of_time(request: httpx.Request, deadline: float | None) -> RequestTimeo
     )
 
 
-def _bound_attempt(request: httpx.Request, deadline: float | None) -> None:
+def _bound_attempt(request: httpx.Request, deadline: float) -> None:
     """Before each attempt: stop if the call's deadline has passed, else cut every timeout to what is left."""
-    if deadline is None:
-        return
     if time_left() == 0:
         raise _out_of_time(request, deadline)
     timeout = request.extensions.get("timeout")
@@ -229,16 +227,10 @@ def _bound_attempt(request: httpx.Request, deadline: float | None) -> None:
         request.extensions["timeout"] = capped_timeout(httpx.Timeout(**timeout))
 
 
-def _stop_retrying(delay: float | None, deadline: float | None) -> bool:
-    """No retry, or one whose wait would outlast the call's deadline (waiting to fail helps nobody)."""
-    if delay is None:
-        return True
+def _outlasts_deadline(delay: float, deadline: float | None) -> bool:
+    """A retry whose wait would outlast the call's deadline is not made (waiting to fail helps nobody)."""
     left = time_left()
     return deadline is not None and left is not None and delay >= left
-
-
-# Without a deadline of its own a send needs no scope: an enclosing one still rides in the context.
-_NO_DEADLINE: Final = contextlib.nullcontext()
 
 
 class _HTTPClient(httpx.Client):
@@ -259,25 +251,30 @@ class _HTTPClient(httpx.Client):
         return super().build_request(method, url, **kwargs)
 
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
-        with deadline_scope(self.deadline) if self.deadline is not None else _NO_DEADLINE:
-            attempt = 0
-            while True:
+        if self.deadline is None:  # no scope of its own: an enclosing one still rides in the context
+            return self._send_with_retries(request, kwargs)
+        with deadline_scope(self.deadline):
+            return self._send_with_retries(request, kwargs)
+
+    def _send_with_retries(self, request: httpx.Request, kwargs: dict[str, Any]) -> httpx.Response:
+        attempt = 0
+        while True:
+            if self.deadline is not None:
                 _bound_attempt(request, self.deadline)
-                outcome: Outcome
-                try:
-                    outcome = super().send(request, **kwargs)
-                except (httpx.TransportError, RateLimitError) as error:
-                    outcome = error
-                delay = _retry_delay(self.retry_policy, request, outcome, attempt)
-                if _stop_retrying(delay, self.deadline):
-                    if isinstance(outcome, httpx.Response):
-                        outcome.read()
-                    return _final(request, outcome, self.auth, self.api_root, self.deadline)
+            outcome: Outcome
+            try:
+                outcome = super().send(request, **kwargs)
+            except (httpx.TransportError, RateLimitError) as error:
+                outcome = error
+            delay = _retry_delay(self.retry_policy, request, outcome, attempt)
+            if delay is None or _outlasts_deadline(delay, self.deadline):
                 if isinstance(outcome, httpx.Response):
-                    outcome.close()
-                assert delay is not None
-                self.retry_policy.sleep(delay)
-                attempt += 1
+                    outcome.read()
+                return _final(request, outcome, self.auth, self.api_root, self.deadline)
+            if isinstance(outcome, httpx.Response):
+                outcome.close()
+            self.retry_policy.sleep(delay)
+            attempt += 1
 
 
 class _AsyncHTTPClient(httpx.AsyncClient):
@@ -298,31 +295,36 @@ class _AsyncHTTPClient(httpx.AsyncClient):
         return super().build_request(method, url, **kwargs)
 
     async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
-        with deadline_scope(self.deadline) if self.deadline is not None else _NO_DEADLINE:
-            attempt = 0
-            while True:
+        if self.deadline is None:
+            return await self._send_with_retries(request, kwargs)
+        with deadline_scope(self.deadline):
+            return await self._send_with_retries(request, kwargs)
+
+    async def _send_with_retries(self, request: httpx.Request, kwargs: dict[str, Any]) -> httpx.Response:
+        attempt = 0
+        while True:
+            if self.deadline is not None:
                 _bound_attempt(request, self.deadline)
-                outcome: Outcome
-                try:
-                    outcome = await super().send(request, **kwargs)
-                except (httpx.TransportError, RateLimitError) as error:
-                    outcome = error
-                delay = _retry_delay(self.retry_policy, request, outcome, attempt)
-                if _stop_retrying(delay, self.deadline):
-                    if isinstance(outcome, httpx.Response):
-                        await outcome.aread()
-                    return _final(request, outcome, self.auth, self.api_root, self.deadline)
+            outcome: Outcome
+            try:
+                outcome = await super().send(request, **kwargs)
+            except (httpx.TransportError, RateLimitError) as error:
+                outcome = error
+            delay = _retry_delay(self.retry_policy, request, outcome, attempt)
+            if delay is None or _outlasts_deadline(delay, self.deadline):
                 if isinstance(outcome, httpx.Response):
-                    await outcome.aclose()
-                assert delay is not None
-                await self.retry_policy.async_sleep(delay)
-                attempt += 1
+                    await outcome.aread()
+                return _final(request, outcome, self.auth, self.api_root, self.deadline)
+            if isinstance(outcome, httpx.Response):
+                await outcome.aclose()
+            await self.retry_policy.async_sleep(delay)
+            attempt += 1
 
 
 class _TypedParseErrors:
-    """A generated parser tripping over a body (KeyError, TypeError, ...) becomes UnexpectedResponseError;
-    the same exceptions raised before any response arrived (bad arguments) pass through untouched.
-    (A class, not a generator: it wraps every call.)"""
+    """Around a generated function the client cannot look inside (`sync_detailed`, a caller's own): a parser
+    tripping over a body (`PARSE_ERRORS`) becomes UnexpectedResponseError; the same exceptions raised before
+    any response arrived (bad arguments) pass through untouched."""
 
     __slots__ = ("_received", "_secrets", "_token")
 
@@ -337,9 +339,8 @@ class _TypedParseErrors:
         _RECEIVED.reset(self._token)
         if error is None or isinstance(error, TallyfyError) or not self._received:
             return
-        if isinstance(error, KeyError | TypeError | ValueError | AttributeError | UnexpectedStatus):
-            problem = f"a body that does not match the documented schema ({type(error).__name__})"
-            raise unexpected_response(self._received[0], problem, secrets=self._secrets()) from None
+        if isinstance(error, PARSE_ERRORS):
+            raise schema_mismatch(self._received[0], error, secrets=self._secrets()) from None
 
 
 @functools.cache
@@ -350,10 +351,10 @@ def _parameters(function: Callable[..., Any]) -> frozenset[str]:
 def _resolve(operation: ModuleType | Callable[..., Any], variant: str) -> Callable[..., Any]:
     """A generated operation module's `variant` function; a function is used as given."""
     if isinstance(operation, ModuleType):
-        function = getattr(operation, variant, None)
+        function: Callable[..., Any] | None = getattr(operation, variant, None)
         if not callable(function):
             raise TypeError(f"{operation.__name__} is not a generated operation module (no {variant}())")
-        return cast("Callable[..., Any]", function)  # a string: no typing object built per call
+        return function
     return operation
 
 
@@ -514,13 +515,17 @@ class Tallyfy(_Base, SyncResources):
         """Run a generated operation (a module means its `sync`), filling in `client=` and `org=`."""
         function = _resolve(operation, "sync")
         arguments = self._arguments(function, kwargs)
-        with _TypedParseErrors(self.auth.secrets):
-            parts = _request_and_parser(function)
-            if parts is None:
+        parts = _request_and_parser(function)
+        if parts is None:
+            with _TypedParseErrors(self.auth.secrets):
                 return function(*args, **arguments)
-            build, parse = parts
-            client = arguments.pop("client")
-            return parse(client=client, response=self.http.request(**build(*args, **arguments)))
+        build, parse = parts
+        client = arguments.pop("client")
+        response = self.http.request(**build(*args, **arguments))
+        try:
+            return parse(client=client, response=response)
+        except PARSE_ERRORS as error:
+            raise schema_mismatch(response, error, secrets=self.auth.secrets()) from None
 
     def paginate(
         self, operation: ModuleType | Callable[..., Any], /, *args: Any, per_page: int = c.MAX_PER_PAGE, **kwargs: Any
@@ -579,13 +584,17 @@ class AsyncTallyfy(_Base, AsyncResources):
         """Run a generated operation (a module means its `asyncio`), filling in `client=` and `org=`."""
         function = _resolve(operation, "asyncio")
         arguments = self._arguments(function, kwargs)
-        with _TypedParseErrors(self.auth.secrets):
-            parts = _request_and_parser(function)
-            if parts is None:
+        parts = _request_and_parser(function)
+        if parts is None:
+            with _TypedParseErrors(self.auth.secrets):
                 return await function(*args, **arguments)
-            build, parse = parts
-            client = arguments.pop("client")
-            return parse(client=client, response=await self.http.request(**build(*args, **arguments)))
+        build, parse = parts
+        client = arguments.pop("client")
+        response = await self.http.request(**build(*args, **arguments))
+        try:
+            return parse(client=client, response=response)
+        except PARSE_ERRORS as error:
+            raise schema_mismatch(response, error, secrets=self.auth.secrets()) from None
 
     async def paginate(
         self,

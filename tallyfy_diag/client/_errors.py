@@ -36,6 +36,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 import httpx
+from tallyfy_client.errors import UnexpectedStatus
 
 from tallyfy_diag import _constants as c
 from tallyfy_diag import _json
@@ -273,6 +274,19 @@ def unexpected_response(
         f"the Tallyfy API, not a proxy or web page; if it does, give Tallyfy Support the {c.REQUEST_ID_HEADER}",
         **_common(response, tuple(secrets)),
     )
+
+
+# What a generated parser raises when a 2xx body has not the documented shape (a required key missing, a
+# field of the wrong type, a status its parser does not list).
+PARSE_ERRORS: Final = (KeyError, TypeError, ValueError, AttributeError, UnexpectedStatus)
+
+
+def schema_mismatch(
+    response: httpx.Response, error: BaseException, *, secrets: Iterable[str] = ()
+) -> UnexpectedResponseError:
+    """A generated parser's `PARSE_ERRORS` for the body of `response`, as the typed error."""
+    problem = f"a body that does not match the documented schema ({type(error).__name__})"
+    return unexpected_response(response, problem, secrets=secrets)
 
 
 def error_from_response(response: httpx.Response, *, secrets: Iterable[str] = ()) -> APIError:

@@ -29,6 +29,7 @@ from tallyfy_diag.client._pagination import Page
 if TYPE_CHECKING:
     from tallyfy_client.client import AuthenticatedClient
 
+    from tallyfy_diag.client._auth import TallyfyAuth
     from tallyfy_diag.client._client import _AsyncHTTPClient, _HTTPClient
 
 T = TypeVar("T")
@@ -104,6 +105,7 @@ class SyncFacade:
     http: _HTTPClient
     client: AuthenticatedClient
     org_id: str | None
+    auth: TallyfyAuth
 
     def with_raw_response(self, method: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
         """Call `method` (e.g. `tf.blueprints.get`) once; return its result with the HTTP response."""
@@ -126,6 +128,7 @@ class AsyncFacade:
     http: _AsyncHTTPClient
     client: AuthenticatedClient
     org_id: str | None
+    auth: TallyfyAuth
 
     async def with_raw_response(
         self, method: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs

@@ -296,6 +296,7 @@ from tallyfy_client.models import (
 from tallyfy_client.types import UNSET, File, Unset
 
 from tallyfy_diag._constants import MAX_PER_PAGE
+from tallyfy_diag.client._errors import PARSE_ERRORS, schema_mismatch
 from tallyfy_diag.client._facade import AsyncFacade, AsyncResource, SyncFacade, SyncResource, as_model, expect
 from tallyfy_diag.client._pagination import Page, page_from_model
 
@@ -517,9 +518,11 @@ class AuthResource(SyncResource):
             scope=scope,
         )
         _response = self._send(_auth__issue_token._get_kwargs(body=_body))
-        return expect(
-            _auth__issue_token._parse_response(client=self._tf.client, response=_response), TokenResponse, _response
-        )
+        try:
+            _parsed = _auth__issue_token._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TokenResponse, _response)
 
 
 class IdentityResource(SyncResource):
@@ -537,9 +540,11 @@ class IdentityResource(SyncResource):
         client_credentials token gets 401. A cheap way to check that a token works and carries a user.
         """
         _response = self._send(_identity__get_me._get_kwargs())
-        return expect(
-            _identity__get_me._parse_response(client=self._tf.client, response=_response), UserEnvelope, _response
-        ).data
+        try:
+            _parsed = _identity__get_me._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserEnvelope, _response).data
 
     def list_my_organizations(self, *, page: int | Unset = 1, per_page: int | Unset = 10) -> Page[Organization]:
         """List the current user's organizations.
@@ -557,12 +562,12 @@ class IdentityResource(SyncResource):
                 (documented for checklists).
         """
         _response = self._send(_identity__list_my_organizations._get_kwargs(page=page, per_page=per_page))
-        _parsed = expect(
-            _identity__list_my_organizations._parse_response(client=self._tf.client, response=_response),
-            OrganizationList,
-            _response,
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _identity__list_my_organizations._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, OrganizationList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter_my_organizations(self, *, per_page: int = MAX_PER_PAGE) -> Iterator[Organization]:
         """List the current user's organizations.
@@ -588,11 +593,11 @@ class IdentityResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_identity__get_organization._get_kwargs(org=self._org(org)))
-        return expect(
-            _identity__get_organization._parse_response(client=self._tf.client, response=_response),
-            OrganizationEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _identity__get_organization._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, OrganizationEnvelope, _response).data
 
     def update_organization(self, *, name: str | Unset = UNSET, org: str | None = None) -> Organization:
         """Update an organization.
@@ -608,11 +613,11 @@ class IdentityResource(SyncResource):
         """
         _body = OrganizationUpdate(name=name)
         _response = self._send(_identity__update_organization._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _identity__update_organization._parse_response(client=self._tf.client, response=_response),
-            OrganizationEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _identity__update_organization._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, OrganizationEnvelope, _response).data
 
     def get_my_membership(self, *, org: str | None = None) -> User:
         """Get my membership of an organization.
@@ -625,11 +630,11 @@ class IdentityResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_identity__get_my_membership._get_kwargs(org=self._org(org)))
-        return expect(
-            _identity__get_my_membership._parse_response(client=self._tf.client, response=_response),
-            UserEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _identity__get_my_membership._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserEnvelope, _response).data
 
     def update_my_membership(
         self,
@@ -652,11 +657,11 @@ class IdentityResource(SyncResource):
         """
         _body = ProfileUpdate(first_name=first_name, last_name=last_name, job_title=job_title, timezone=timezone)
         _response = self._send(_identity__update_my_membership._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _identity__update_my_membership._parse_response(client=self._tf.client, response=_response),
-            UserEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _identity__update_my_membership._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserEnvelope, _response).data
 
 
 class BlueprintsResource(SyncResource):
@@ -724,12 +729,12 @@ class BlueprintsResource(SyncResource):
                 archived=archived,
             )
         )
-        _parsed = expect(
-            _blueprints__list_blueprints._parse_response(client=self._tf.client, response=_response),
-            BlueprintList,
-            _response,
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _blueprints__list_blueprints._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, BlueprintList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter(
         self,
@@ -815,11 +820,11 @@ class BlueprintsResource(SyncResource):
             title=title, summary=summary, guidance=guidance, owner_id=owner_id, type_=type_, webhook=webhook
         )
         _response = self._send(_blueprints__create_blueprint._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _blueprints__create_blueprint._parse_response(client=self._tf.client, response=_response),
-            BlueprintEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__create_blueprint._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, BlueprintEnvelope, _response).data
 
     def get(self, checklist_id: str, *, with_: str | Unset = UNSET, org: str | None = None) -> Blueprint:
         """Get a blueprint.
@@ -840,11 +845,11 @@ class BlueprintsResource(SyncResource):
         _response = self._send(
             _blueprints__get_blueprint._get_kwargs(org=self._org(org), checklist_id=checklist_id, with_=with_)
         )
-        return expect(
-            _blueprints__get_blueprint._parse_response(client=self._tf.client, response=_response),
-            BlueprintEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__get_blueprint._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, BlueprintEnvelope, _response).data
 
     def update(
         self,
@@ -887,11 +892,11 @@ class BlueprintsResource(SyncResource):
         _response = self._send(
             _blueprints__update_blueprint._get_kwargs(org=self._org(org), checklist_id=checklist_id, body=_body)
         )
-        return expect(
-            _blueprints__update_blueprint._parse_response(client=self._tf.client, response=_response),
-            BlueprintEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__update_blueprint._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, BlueprintEnvelope, _response).data
 
     def archive(self, checklist_id: str, *, org: str | None = None) -> Blueprint:
         """Archive a blueprint.
@@ -909,11 +914,11 @@ class BlueprintsResource(SyncResource):
         _response = self._send(
             _blueprints__archive_blueprint._get_kwargs(org=self._org(org), checklist_id=checklist_id)
         )
-        return expect(
-            _blueprints__archive_blueprint._parse_response(client=self._tf.client, response=_response),
-            BlueprintEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__archive_blueprint._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, BlueprintEnvelope, _response).data
 
     def list_steps(self, checklist_id: str, *, org: str | None = None) -> builtins.list[Step]:
         """List a blueprint's steps.
@@ -931,11 +936,11 @@ class BlueprintsResource(SyncResource):
         _response = self._send(
             _blueprints__list_blueprint_steps._get_kwargs(org=self._org(org), checklist_id=checklist_id)
         )
-        return expect(
-            _blueprints__list_blueprint_steps._parse_response(client=self._tf.client, response=_response),
-            StepList,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__list_blueprint_steps._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, StepList, _response).data
 
     def create_step(
         self,
@@ -966,11 +971,11 @@ class BlueprintsResource(SyncResource):
         _response = self._send(
             _blueprints__create_blueprint_step._get_kwargs(org=self._org(org), checklist_id=checklist_id, body=_body)
         )
-        return expect(
-            _blueprints__create_blueprint_step._parse_response(client=self._tf.client, response=_response),
-            StepEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__create_blueprint_step._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, StepEnvelope, _response).data
 
     def get_step(self, checklist_id: str, step_id: str, *, org: str | None = None) -> Step:
         """Get a blueprint step.
@@ -989,11 +994,11 @@ class BlueprintsResource(SyncResource):
         _response = self._send(
             _blueprints__get_blueprint_step._get_kwargs(org=self._org(org), checklist_id=checklist_id, step_id=step_id)
         )
-        return expect(
-            _blueprints__get_blueprint_step._parse_response(client=self._tf.client, response=_response),
-            StepEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__get_blueprint_step._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, StepEnvelope, _response).data
 
     def update_step(
         self,
@@ -1025,11 +1030,11 @@ class BlueprintsResource(SyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id, body=_body
             )
         )
-        return expect(
-            _blueprints__update_blueprint_step._parse_response(client=self._tf.client, response=_response),
-            StepEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__update_blueprint_step._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, StepEnvelope, _response).data
 
     def delete_step(self, checklist_id: str, step_id: str, *, org: str | None = None) -> None:
         """Delete a blueprint step.
@@ -1067,11 +1072,11 @@ class BlueprintsResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_blueprints__delete_blueprint._get_kwargs(org=self._org(org), checklist_id=checklist_id))
-        return expect(
-            _blueprints__delete_blueprint._parse_response(client=self._tf.client, response=_response),
-            DeletionReport,
-            _response,
-        )
+        try:
+            _parsed = _blueprints__delete_blueprint._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, DeletionReport, _response)
 
     def clone(
         self, checklist_id: str, *, tenant: str | Unset = UNSET, title: str | Unset = UNSET, org: str | None = None
@@ -1107,11 +1112,11 @@ class BlueprintsResource(SyncResource):
         _response = self._send(
             _blueprints__clone_blueprint._get_kwargs(org=self._org(org), checklist_id=checklist_id, body=_body)
         )
-        return expect(
-            _blueprints__clone_blueprint._parse_response(client=self._tf.client, response=_response),
-            BlueprintEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__clone_blueprint._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, BlueprintEnvelope, _response).data
 
     def publish(self, checklist_id: str, *, org: str | None = None) -> Blueprint:
         """Publish a blueprint.
@@ -1129,11 +1134,11 @@ class BlueprintsResource(SyncResource):
         _response = self._send(
             _blueprints__publish_blueprint._get_kwargs(org=self._org(org), checklist_id=checklist_id)
         )
-        return expect(
-            _blueprints__publish_blueprint._parse_response(client=self._tf.client, response=_response),
-            BlueprintEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__publish_blueprint._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, BlueprintEnvelope, _response).data
 
     def list_form_fields(self, checklist_id: str, *, org: str | None = None) -> BlueprintFormFields:
         """List a blueprint's form fields.
@@ -1154,11 +1159,13 @@ class BlueprintsResource(SyncResource):
         _response = self._send(
             _blueprints__list_blueprint_form_fields._get_kwargs(org=self._org(org), checklist_id=checklist_id)
         )
-        return expect(
-            _blueprints__list_blueprint_form_fields._parse_response(client=self._tf.client, response=_response),
-            BlueprintFormFieldsEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__list_blueprint_form_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, BlueprintFormFieldsEnvelope, _response).data
 
     def update_kickoff_field(
         self,
@@ -1198,11 +1205,11 @@ class BlueprintsResource(SyncResource):
                 org=self._org(org), checklist_id=checklist_id, kickoff_field_id=kickoff_field_id, body=_body
             )
         )
-        return expect(
-            _blueprints__update_kickoff_field._parse_response(client=self._tf.client, response=_response),
-            KickoffFieldEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__update_kickoff_field._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, KickoffFieldEnvelope, _response).data
 
     def delete_kickoff_field(self, checklist_id: str, kickoff_field_id: str, *, org: str | None = None) -> None:
         """Delete a kick-off form field.
@@ -1242,11 +1249,11 @@ class BlueprintsResource(SyncResource):
         _response = self._send(
             _blueprints__list_step_captures._get_kwargs(org=self._org(org), checklist_id=checklist_id, step_id=step_id)
         )
-        return expect(
-            _blueprints__list_step_captures._parse_response(client=self._tf.client, response=_response),
-            CaptureList,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__list_step_captures._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CaptureList, _response).data
 
     def reorder_step_captures(
         self, checklist_id: str, step_id: str, *, capture_id: str, position: int, org: str | None = None
@@ -1270,11 +1277,11 @@ class BlueprintsResource(SyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id, body=_body
             )
         )
-        return expect(
-            _blueprints__reorder_step_captures._parse_response(client=self._tf.client, response=_response),
-            CaptureList,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__reorder_step_captures._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CaptureList, _response).data
 
     def create_step_capture(
         self,
@@ -1315,11 +1322,11 @@ class BlueprintsResource(SyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id, body=_body
             )
         )
-        return expect(
-            _blueprints__create_step_capture._parse_response(client=self._tf.client, response=_response),
-            CaptureEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__create_step_capture._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CaptureEnvelope, _response).data
 
     def get_step_capture(self, checklist_id: str, step_id: str, capture_id: str, *, org: str | None = None) -> Capture:
         """Get a task form field of a step.
@@ -1340,11 +1347,11 @@ class BlueprintsResource(SyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id, capture_id=capture_id
             )
         )
-        return expect(
-            _blueprints__get_step_capture._parse_response(client=self._tf.client, response=_response),
-            CaptureEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__get_step_capture._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CaptureEnvelope, _response).data
 
     def update_step_capture(
         self,
@@ -1383,11 +1390,11 @@ class BlueprintsResource(SyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id, capture_id=capture_id, body=_body
             )
         )
-        return expect(
-            _blueprints__update_step_capture._parse_response(client=self._tf.client, response=_response),
-            CaptureEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__update_step_capture._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CaptureEnvelope, _response).data
 
     def delete_step_capture(self, checklist_id: str, step_id: str, capture_id: str, *, org: str | None = None) -> None:
         """Delete a task form field of a step.
@@ -1428,11 +1435,11 @@ class BlueprintsResource(SyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id
             )
         )
-        return expect(
-            _blueprints__clone_blueprint_step._parse_response(client=self._tf.client, response=_response),
-            StepEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__clone_blueprint_step._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, StepEnvelope, _response).data
 
     def reorder_step(self, checklist_id: str, step_id: str, *, position: int, org: str | None = None) -> Step:
         """Move a blueprint step.
@@ -1453,11 +1460,11 @@ class BlueprintsResource(SyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id, body=_body
             )
         )
-        return expect(
-            _blueprints__reorder_blueprint_step._parse_response(client=self._tf.client, response=_response),
-            StepEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__reorder_blueprint_step._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, StepEnvelope, _response).data
 
     def move_step_capture(
         self,
@@ -1490,11 +1497,11 @@ class BlueprintsResource(SyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id, capture_id=capture_id, body=_body
             )
         )
-        return expect(
-            _blueprints__move_step_capture._parse_response(client=self._tf.client, response=_response),
-            CaptureEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__move_step_capture._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CaptureEnvelope, _response).data
 
     def create_automated_action(
         self,
@@ -1520,11 +1527,11 @@ class BlueprintsResource(SyncResource):
         _response = self._send(
             _blueprints__create_automated_action._get_kwargs(org=self._org(org), checklist_id=checklist_id, body=_body)
         )
-        return expect(
-            _blueprints__create_automated_action._parse_response(client=self._tf.client, response=_response),
-            RecordEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__create_automated_action._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, RecordEnvelope, _response).data
 
     def update_automated_action(
         self,
@@ -1553,11 +1560,11 @@ class BlueprintsResource(SyncResource):
                 org=self._org(org), checklist_id=checklist_id, automation_id=automation_id, body=_body
             )
         )
-        return expect(
-            _blueprints__update_automated_action._parse_response(client=self._tf.client, response=_response),
-            RecordEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__update_automated_action._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, RecordEnvelope, _response).data
 
     def delete_automated_action(self, checklist_id: str, automation_id: str, *, org: str | None = None) -> None:
         """Delete an automation rule.
@@ -1599,11 +1606,11 @@ class BlueprintsResource(SyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id, body=_body
             )
         )
-        return expect(
-            _blueprints__edit_step_type_micro._parse_response(client=self._tf.client, response=_response),
-            StepEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__edit_step_type_micro._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, StepEnvelope, _response).data
 
 
 class ProcessesResource(SyncResource):
@@ -1683,12 +1690,12 @@ class ProcessesResource(SyncResource):
                 without_pagination=without_pagination,
             )
         )
-        _parsed = expect(
-            _processes__list_processes._parse_response(client=self._tf.client, response=_response),
-            ProcessList,
-            _response,
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _processes__list_processes._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, ProcessList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter(
         self,
@@ -1821,11 +1828,11 @@ class ProcessesResource(SyncResource):
             folders=folders,
         )
         _response = self._send(_processes__launch_process._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _processes__launch_process._parse_response(client=self._tf.client, response=_response),
-            ProcessEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _processes__launch_process._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, ProcessEnvelope, _response).data
 
     def get(self, run_id: str, *, with_: str | Unset = UNSET, org: str | None = None) -> Process:
         """Get a process.
@@ -1843,11 +1850,11 @@ class ProcessesResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_processes__get_process._get_kwargs(org=self._org(org), run_id=run_id, with_=with_))
-        return expect(
-            _processes__get_process._parse_response(client=self._tf.client, response=_response),
-            ProcessEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _processes__get_process._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, ProcessEnvelope, _response).data
 
     def update(
         self,
@@ -1884,11 +1891,11 @@ class ProcessesResource(SyncResource):
             starred=starred,
         )
         _response = self._send(_processes__update_process._get_kwargs(org=self._org(org), run_id=run_id, body=_body))
-        return expect(
-            _processes__update_process._parse_response(client=self._tf.client, response=_response),
-            ProcessEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _processes__update_process._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, ProcessEnvelope, _response).data
 
     def archive(self, run_id: str, *, org: str | None = None) -> Process:
         """Archive a process.
@@ -1904,11 +1911,11 @@ class ProcessesResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_processes__archive_process._get_kwargs(org=self._org(org), run_id=run_id))
-        return expect(
-            _processes__archive_process._parse_response(client=self._tf.client, response=_response),
-            ProcessEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _processes__archive_process._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, ProcessEnvelope, _response).data
 
     def activate(self, run_id: str, *, org: str | None = None) -> Process:
         """Activate (unarchive) a process.
@@ -1922,11 +1929,11 @@ class ProcessesResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_processes__activate_process._get_kwargs(org=self._org(org), run_id=run_id))
-        return expect(
-            _processes__activate_process._parse_response(client=self._tf.client, response=_response),
-            ProcessEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _processes__activate_process._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, ProcessEnvelope, _response).data
 
     def delete(self, run_id: str, *, org: str | None = None) -> None:
         """Permanently delete a process.
@@ -1957,11 +1964,11 @@ class ProcessesResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_processes__complete_kickoff._get_kwargs(org=self._org(org), run_id=run_id))
-        return expect(
-            _processes__complete_kickoff._parse_response(client=self._tf.client, response=_response),
-            ProcessEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _processes__complete_kickoff._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, ProcessEnvelope, _response).data
 
     def reopen_kickoff(self, run_id: str, *, org: str | None = None) -> Process:
         """Reopen a process's kick-off form.
@@ -1975,11 +1982,11 @@ class ProcessesResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_processes__reopen_kickoff._get_kwargs(org=self._org(org), run_id=run_id))
-        return expect(
-            _processes__reopen_kickoff._parse_response(client=self._tf.client, response=_response),
-            ProcessEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _processes__reopen_kickoff._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, ProcessEnvelope, _response).data
 
     def export(self, run_id: str, *, org: str | None = None) -> Record:
         """Export a process.
@@ -1994,11 +2001,11 @@ class ProcessesResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_processes__export_process._get_kwargs(org=self._org(org), run_id=run_id))
-        return expect(
-            _processes__export_process._parse_response(client=self._tf.client, response=_response),
-            RecordEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _processes__export_process._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, RecordEnvelope, _response).data
 
     def list_form_fields(self, run_id: str, *, org: str | None = None) -> builtins.list[Record]:
         """List a process's form fields.
@@ -2013,11 +2020,11 @@ class ProcessesResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_processes__list_process_form_fields._get_kwargs(org=self._org(org), run_id=run_id))
-        return expect(
-            _processes__list_process_form_fields._parse_response(client=self._tf.client, response=_response),
-            RecordList,
-            _response,
-        ).data
+        try:
+            _parsed = _processes__list_process_form_fields._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, RecordList, _response).data
 
 
 class TasksResource(SyncResource):
@@ -2128,10 +2135,12 @@ class TasksResource(SyncResource):
                 custom_field_value=custom_field_value,
             )
         )
-        _parsed = expect(
-            _tasks__list_org_tasks._parse_response(client=self._tf.client, response=_response), TaskList, _response
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _tasks__list_org_tasks._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, TaskList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter_org_tasks(
         self,
@@ -2295,11 +2304,11 @@ class TasksResource(SyncResource):
             form_fields=form_fields,
         )
         _response = self._send(_tasks__create_oneoff_task._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _tasks__create_oneoff_task._parse_response(client=self._tf.client, response=_response),
-            TaskEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__create_oneoff_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     def get(self, task_id: str, *, org: str | None = None) -> Task:
         """Get a task.
@@ -2314,9 +2323,11 @@ class TasksResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_tasks__get_task._get_kwargs(org=self._org(org), task_id=task_id))
-        return expect(
-            _tasks__get_task._parse_response(client=self._tf.client, response=_response), TaskEnvelope, _response
-        ).data
+        try:
+            _parsed = _tasks__get_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     def update_oneoff_task(
         self,
@@ -2366,11 +2377,11 @@ class TasksResource(SyncResource):
             taskdata=UNSET if isinstance(taskdata, Unset) else as_model(OneOffTaskUpdateTaskdata, taskdata),
         )
         _response = self._send(_tasks__update_oneoff_task._get_kwargs(org=self._org(org), task_id=task_id, body=_body))
-        return expect(
-            _tasks__update_oneoff_task._parse_response(client=self._tf.client, response=_response),
-            TaskEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__update_oneoff_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     def archive_oneoff_task(self, task_id: str, *, org: str | None = None) -> None:
         """Archive a one-off task.
@@ -2420,10 +2431,12 @@ class TasksResource(SyncResource):
                 org=self._org(org), run_id=run_id, page=page, per_page=per_page, with_=with_
             )
         )
-        _parsed = expect(
-            _tasks__list_process_tasks._parse_response(client=self._tf.client, response=_response), TaskList, _response
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _tasks__list_process_tasks._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, TaskList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter_process_tasks(
         self, run_id: str, *, per_page: int = MAX_PER_PAGE, with_: str | Unset = UNSET, org: str | None = None
@@ -2467,11 +2480,11 @@ class TasksResource(SyncResource):
         _response = self._send(
             _tasks__get_process_task._get_kwargs(org=self._org(org), run_id=run_id, task_id=task_id, with_=with_)
         )
-        return expect(
-            _tasks__get_process_task._parse_response(client=self._tf.client, response=_response),
-            TaskEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__get_process_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     def update_process_task(
         self,
@@ -2518,11 +2531,11 @@ class TasksResource(SyncResource):
         _response = self._send(
             _tasks__update_process_task._get_kwargs(org=self._org(org), run_id=run_id, task_id=task_id, body=_body)
         )
-        return expect(
-            _tasks__update_process_task._parse_response(client=self._tf.client, response=_response),
-            TaskEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__update_process_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     def complete(self, run_id: str, *, task_id: str, is_approved: bool | Unset = UNSET, org: str | None = None) -> Task:
         """Complete a task in a process.
@@ -2543,9 +2556,11 @@ class TasksResource(SyncResource):
         """
         _body = TaskCompletion(task_id=task_id, is_approved=is_approved)
         _response = self._send(_tasks__complete_task._get_kwargs(org=self._org(org), run_id=run_id, body=_body))
-        return expect(
-            _tasks__complete_task._parse_response(client=self._tf.client, response=_response), TaskEnvelope, _response
-        ).data
+        try:
+            _parsed = _tasks__complete_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     def reopen_by_post(self, run_id: str, task_id: str, *, org: str | None = None) -> Task:
         """Reopen a task of a process (POST, as the 2021 connector sends it).
@@ -2564,11 +2579,11 @@ class TasksResource(SyncResource):
         _response = self._send(
             _tasks__reopen_task_by_post._get_kwargs(org=self._org(org), run_id=run_id, task_id=task_id)
         )
-        return expect(
-            _tasks__reopen_task_by_post._parse_response(client=self._tf.client, response=_response),
-            TaskEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__reopen_task_by_post._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     def reopen(self, run_id: str, task_id: str, *, org: str | None = None) -> Task:
         """Re-open a completed task in a process.
@@ -2584,9 +2599,11 @@ class TasksResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_tasks__reopen_task._get_kwargs(org=self._org(org), run_id=run_id, task_id=task_id))
-        return expect(
-            _tasks__reopen_task._parse_response(client=self._tf.client, response=_response), TaskEnvelope, _response
-        ).data
+        try:
+            _parsed = _tasks__reopen_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     def delete_oneoff_task(self, task_id: str, *, org: str | None = None) -> None:
         """Permanently delete a one-off task.
@@ -2619,11 +2636,11 @@ class TasksResource(SyncResource):
         """
         _body = TaskCompletion(task_id=task_id, is_approved=is_approved)
         _response = self._send(_tasks__complete_oneoff_task._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _tasks__complete_oneoff_task._parse_response(client=self._tf.client, response=_response),
-            TaskEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__complete_oneoff_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     def reopen_oneoff_task(self, task_id: str, *, org: str | None = None) -> Task:
         """Re-open a completed one-off task.
@@ -2638,11 +2655,11 @@ class TasksResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_tasks__reopen_oneoff_task._get_kwargs(org=self._org(org), task_id=task_id))
-        return expect(
-            _tasks__reopen_oneoff_task._parse_response(client=self._tf.client, response=_response),
-            TaskEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__reopen_oneoff_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     def list_my_tasks(
         self,
@@ -2681,10 +2698,12 @@ class TasksResource(SyncResource):
                 org=self._org(org), page=page, per_page=per_page, status=status, sort=sort, with_=with_
             )
         )
-        _parsed = expect(
-            _tasks__list_my_tasks._parse_response(client=self._tf.client, response=_response), TaskList, _response
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _tasks__list_my_tasks._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, TaskList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter_my_tasks(
         self,
@@ -2729,9 +2748,11 @@ class TasksResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_tasks__restore_task._get_kwargs(org=self._org(org), task_id=task_id))
-        return expect(
-            _tasks__restore_task._parse_response(client=self._tf.client, response=_response), TaskEnvelope, _response
-        ).data
+        try:
+            _parsed = _tasks__restore_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     def clone(self, task_id: str, *, org: str | None = None) -> Task:
         """Clone a one-off task.
@@ -2745,9 +2766,11 @@ class TasksResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_tasks__clone_task._get_kwargs(org=self._org(org), task_id=task_id))
-        return expect(
-            _tasks__clone_task._parse_response(client=self._tf.client, response=_response), TaskEnvelope, _response
-        ).data
+        try:
+            _parsed = _tasks__clone_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     def save_captures(
         self, task_id: str, *, taskdata: TaskCapturesTaskdata | Mapping[str, Any], org: str | None = None
@@ -2767,11 +2790,11 @@ class TasksResource(SyncResource):
         """
         _body = TaskCaptures(taskdata=as_model(TaskCapturesTaskdata, taskdata))
         _response = self._send(_tasks__save_task_captures._get_kwargs(org=self._org(org), task_id=task_id, body=_body))
-        return expect(
-            _tasks__save_task_captures._parse_response(client=self._tf.client, response=_response),
-            TaskEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__save_task_captures._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     def list_user_tasks(
         self,
@@ -2806,10 +2829,12 @@ class TasksResource(SyncResource):
                 org=self._org(org), user_id=user_id, page=page, per_page=per_page, with_=with_, status=status
             )
         )
-        _parsed = expect(
-            _tasks__list_user_tasks._parse_response(client=self._tf.client, response=_response), TaskList, _response
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _tasks__list_user_tasks._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, TaskList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter_user_tasks(
         self,
@@ -2875,10 +2900,12 @@ class TasksResource(SyncResource):
                 org=self._org(org), guest_email=guest_email, page=page, per_page=per_page, with_=with_, status=status
             )
         )
-        _parsed = expect(
-            _tasks__list_guest_tasks._parse_response(client=self._tf.client, response=_response), TaskList, _response
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _tasks__list_guest_tasks._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, TaskList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter_guest_tasks(
         self,
@@ -2932,11 +2959,11 @@ class TasksResource(SyncResource):
         """
         _body = FormFieldValue(task_id=task_id, capture_id=capture_id, value=value)
         _response = self._send(_tasks__set_form_field_value._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _tasks__set_form_field_value._parse_response(client=self._tf.client, response=_response),
-            RecordEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__set_form_field_value._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, RecordEnvelope, _response).data
 
     def create_micro(
         self,
@@ -2976,11 +3003,11 @@ class TasksResource(SyncResource):
             name=name, task_type=task_type, deadline=self._date(deadline), description=description, owners=owners
         )
         _response = self._send(_tasks__create_task_micro._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _tasks__create_task_micro._parse_response(client=self._tf.client, response=_response),
-            TaskEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__create_task_micro._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     def edit_deadline_micro(self, task_id: str, *, deadline: str | datetime | date, org: str | None = None) -> Task:
         """Change a task's deadline (micro-function route).
@@ -3009,11 +3036,11 @@ class TasksResource(SyncResource):
         _response = self._send(
             _tasks__edit_task_deadline_micro._get_kwargs(org=self._org(org), task_id=task_id, body=_body)
         )
-        return expect(
-            _tasks__edit_task_deadline_micro._parse_response(client=self._tf.client, response=_response),
-            TaskEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__edit_task_deadline_micro._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     def remove_guest_micro(self, task_id: str, guest_email: str, *, org: str | None = None) -> Task:
         """Unassign a guest from a task (micro-function route).
@@ -3033,11 +3060,11 @@ class TasksResource(SyncResource):
         _response = self._send(
             _tasks__remove_task_guest_micro._get_kwargs(org=self._org(org), task_id=task_id, guest_email=guest_email)
         )
-        return expect(
-            _tasks__remove_task_guest_micro._parse_response(client=self._tf.client, response=_response),
-            TaskEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__remove_task_guest_micro._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     def remove_assignee_micro(self, task_id: str, user_id: int, *, org: str | None = None) -> Task:
         """Unassign a member from a task (micro-function route).
@@ -3056,11 +3083,11 @@ class TasksResource(SyncResource):
         _response = self._send(
             _tasks__remove_task_assignee_micro._get_kwargs(org=self._org(org), task_id=task_id, user_id=user_id)
         )
-        return expect(
-            _tasks__remove_task_assignee_micro._parse_response(client=self._tf.client, response=_response),
-            TaskEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__remove_task_assignee_micro._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
 
 class CommentsResource(SyncResource):
@@ -3097,11 +3124,11 @@ class CommentsResource(SyncResource):
         """
         _body = CommentCreate(content=content, label=label, state=state, sent_to=sent_to)
         _response = self._send(_comments__comment_on_task._get_kwargs(org=self._org(org), task_id=task_id, body=_body))
-        return expect(
-            _comments__comment_on_task._parse_response(client=self._tf.client, response=_response),
-            CommentEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _comments__comment_on_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CommentEnvelope, _response).data
 
     def report_task_problem(self, task_id: str, *, content: str, org: str | None = None) -> Comment:
         """Report a problem on a task.
@@ -3122,11 +3149,11 @@ class CommentsResource(SyncResource):
         _response = self._send(
             _comments__report_task_problem._get_kwargs(org=self._org(org), task_id=task_id, body=_body)
         )
-        return expect(
-            _comments__report_task_problem._parse_response(client=self._tf.client, response=_response),
-            CommentEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _comments__report_task_problem._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CommentEnvelope, _response).data
 
     def resolve_task_problem(
         self,
@@ -3158,11 +3185,11 @@ class CommentsResource(SyncResource):
         _response = self._send(
             _comments__resolve_task_problem._get_kwargs(org=self._org(org), task_id=task_id, body=_body)
         )
-        return expect(
-            _comments__resolve_task_problem._parse_response(client=self._tf.client, response=_response),
-            CommentEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _comments__resolve_task_problem._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CommentEnvelope, _response).data
 
     def update(
         self,
@@ -3195,11 +3222,11 @@ class CommentsResource(SyncResource):
                 org=self._org(org), task_id=task_id, comment_id=comment_id, body=_body
             )
         )
-        return expect(
-            _comments__update_comment._parse_response(client=self._tf.client, response=_response),
-            CommentEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _comments__update_comment._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CommentEnvelope, _response).data
 
     def delete(self, task_id: str, comment_id: str, *, org: str | None = None) -> None:
         """Delete a comment.
@@ -3244,11 +3271,11 @@ class CommentsResource(SyncResource):
         _response = self._send(
             _comments__bot_comment_on_task._get_kwargs(org=self._org(org), task_id=task_id, body=_body)
         )
-        return expect(
-            _comments__bot_comment_on_task._parse_response(client=self._tf.client, response=_response),
-            CommentEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _comments__bot_comment_on_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CommentEnvelope, _response).data
 
 
 class UsersResource(SyncResource):
@@ -3287,10 +3314,12 @@ class UsersResource(SyncResource):
         _response = self._send(
             _users__list_users._get_kwargs(org=self._org(org), page=page, per_page=per_page, q=q, with_=with_)
         )
-        _parsed = expect(
-            _users__list_users._parse_response(client=self._tf.client, response=_response), UserList, _response
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _users__list_users._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, UserList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter(
         self,
@@ -3336,9 +3365,11 @@ class UsersResource(SyncResource):
         """
         _body = UserInvite(email=email, first_name=first_name, last_name=last_name, role=role, message=message)
         _response = self._send(_users__invite_user._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _users__invite_user._parse_response(client=self._tf.client, response=_response), UserEnvelope, _response
-        ).data
+        try:
+            _parsed = _users__invite_user._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserEnvelope, _response).data
 
     def get(self, user_id: int, *, org: str | None = None) -> User:
         """Get a member.
@@ -3353,9 +3384,11 @@ class UsersResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_users__get_user._get_kwargs(org=self._org(org), user_id=user_id))
-        return expect(
-            _users__get_user._parse_response(client=self._tf.client, response=_response), UserEnvelope, _response
-        ).data
+        try:
+            _parsed = _users__get_user._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserEnvelope, _response).data
 
     def update(
         self,
@@ -3379,9 +3412,11 @@ class UsersResource(SyncResource):
         """
         _body = ProfileUpdate(first_name=first_name, last_name=last_name, job_title=job_title, timezone=timezone)
         _response = self._send(_users__update_user._get_kwargs(org=self._org(org), user_id=user_id, body=_body))
-        return expect(
-            _users__update_user._parse_response(client=self._tf.client, response=_response), UserEnvelope, _response
-        ).data
+        try:
+            _parsed = _users__update_user._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserEnvelope, _response).data
 
     def remove(self, user_id: int, *, org: str | None = None) -> None:
         """Remove a member from the organization.
@@ -3412,11 +3447,11 @@ class UsersResource(SyncResource):
         """
         _body = UserRoleChange(role=role)
         _response = self._send(_users__update_user_role._get_kwargs(org=self._org(org), user_id=user_id, body=_body))
-        return expect(
-            _users__update_user_role._parse_response(client=self._tf.client, response=_response),
-            UserEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _users__update_user_role._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserEnvelope, _response).data
 
     def disable(self, user_id: int, *, org: str | None = None) -> User:
         """Disable a member.
@@ -3432,9 +3467,11 @@ class UsersResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_users__disable_user._get_kwargs(org=self._org(org), user_id=user_id))
-        return expect(
-            _users__disable_user._parse_response(client=self._tf.client, response=_response), UserEnvelope, _response
-        ).data
+        try:
+            _parsed = _users__disable_user._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserEnvelope, _response).data
 
     def enable(self, user_id: int, *, org: str | None = None) -> User:
         """Enable a member.
@@ -3449,9 +3486,11 @@ class UsersResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_users__enable_user._get_kwargs(org=self._org(org), user_id=user_id))
-        return expect(
-            _users__enable_user._parse_response(client=self._tf.client, response=_response), UserEnvelope, _response
-        ).data
+        try:
+            _parsed = _users__enable_user._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserEnvelope, _response).data
 
     def list_brief(self, *, org: str | None = None) -> builtins.list[User]:
         """List every member (no pagination).
@@ -3465,9 +3504,11 @@ class UsersResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_users__list_users_brief._get_kwargs(org=self._org(org)))
-        return expect(
-            _users__list_users_brief._parse_response(client=self._tf.client, response=_response), UserList, _response
-        ).data
+        try:
+            _parsed = _users__list_users_brief._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserList, _response).data
 
     def delete(self, user_id: int, *, org: str | None = None) -> None:
         """Delete a disabled member.
@@ -3494,9 +3535,11 @@ class UsersResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_users__approve_user._get_kwargs(org=self._org(org), user_id=user_id))
-        return expect(
-            _users__approve_user._parse_response(client=self._tf.client, response=_response), UserEnvelope, _response
-        ).data
+        try:
+            _parsed = _users__approve_user._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserEnvelope, _response).data
 
     def convert_to_guest(self, user_id: int, *, org: str | None = None) -> Guest:
         """Convert a member to a guest.
@@ -3510,11 +3553,11 @@ class UsersResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_users__convert_user_to_guest._get_kwargs(org=self._org(org), user_id=user_id))
-        return expect(
-            _users__convert_user_to_guest._parse_response(client=self._tf.client, response=_response),
-            GuestEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _users__convert_user_to_guest._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, GuestEnvelope, _response).data
 
 
 class GuestsResource(SyncResource):
@@ -3555,10 +3598,12 @@ class GuestsResource(SyncResource):
                 org=self._org(org), page=page, per_page=per_page, q=q, sort=sort, with_=with_
             )
         )
-        _parsed = expect(
-            _guests__list_guests._parse_response(client=self._tf.client, response=_response), GuestList, _response
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _guests__list_guests._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, GuestList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter(
         self,
@@ -3635,9 +3680,11 @@ class GuestsResource(SyncResource):
             external_date_creation=self._date(external_date_creation),
         )
         _response = self._send(_guests__create_guest._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _guests__create_guest._parse_response(client=self._tf.client, response=_response), GuestEnvelope, _response
-        ).data
+        try:
+            _parsed = _guests__create_guest._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, GuestEnvelope, _response).data
 
     def get(self, guest_email: str, *, with_: str | Unset = UNSET, org: str | None = None) -> Guest:
         """Get a guest.
@@ -3654,9 +3701,11 @@ class GuestsResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_guests__get_guest._get_kwargs(org=self._org(org), guest_email=guest_email, with_=with_))
-        return expect(
-            _guests__get_guest._parse_response(client=self._tf.client, response=_response), GuestEnvelope, _response
-        ).data
+        try:
+            _parsed = _guests__get_guest._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, GuestEnvelope, _response).data
 
     def update(
         self,
@@ -3694,9 +3743,11 @@ class GuestsResource(SyncResource):
         _response = self._send(
             _guests__update_guest._get_kwargs(org=self._org(org), guest_email=guest_email, body=_body)
         )
-        return expect(
-            _guests__update_guest._parse_response(client=self._tf.client, response=_response), GuestEnvelope, _response
-        ).data
+        try:
+            _parsed = _guests__update_guest._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, GuestEnvelope, _response).data
 
     def delete(self, guest_email: str, *, org: str | None = None) -> Guest:
         """Remove a guest.
@@ -3713,9 +3764,11 @@ class GuestsResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_guests__delete_guest._get_kwargs(org=self._org(org), guest_email=guest_email))
-        return expect(
-            _guests__delete_guest._parse_response(client=self._tf.client, response=_response), GuestEnvelope, _response
-        ).data
+        try:
+            _parsed = _guests__delete_guest._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, GuestEnvelope, _response).data
 
     def list_brief(self, *, org: str | None = None) -> builtins.list[Guest]:
         """List every guest (no pagination).
@@ -3728,9 +3781,11 @@ class GuestsResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_guests__list_guests_brief._get_kwargs(org=self._org(org)))
-        return expect(
-            _guests__list_guests_brief._parse_response(client=self._tf.client, response=_response), GuestList, _response
-        ).data
+        try:
+            _parsed = _guests__list_guests_brief._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, GuestList, _response).data
 
     def enable(self, guest_email: str, *, org: str | None = None) -> Guest:
         """Enable a guest.
@@ -3745,9 +3800,11 @@ class GuestsResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_guests__enable_guest._get_kwargs(org=self._org(org), guest_email=guest_email))
-        return expect(
-            _guests__enable_guest._parse_response(client=self._tf.client, response=_response), GuestEnvelope, _response
-        ).data
+        try:
+            _parsed = _guests__enable_guest._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, GuestEnvelope, _response).data
 
     def disable(self, guest_email: str, *, org: str | None = None) -> Guest:
         """Disable a guest.
@@ -3762,9 +3819,11 @@ class GuestsResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_guests__disable_guest._get_kwargs(org=self._org(org), guest_email=guest_email))
-        return expect(
-            _guests__disable_guest._parse_response(client=self._tf.client, response=_response), GuestEnvelope, _response
-        ).data
+        try:
+            _parsed = _guests__disable_guest._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, GuestEnvelope, _response).data
 
     def convert_to_member(self, guest_email: str, *, org: str | None = None) -> User:
         """Convert a guest to a member.
@@ -3781,11 +3840,11 @@ class GuestsResource(SyncResource):
         _response = self._send(
             _guests__convert_guest_to_member._get_kwargs(org=self._org(org), guest_email=guest_email)
         )
-        return expect(
-            _guests__convert_guest_to_member._parse_response(client=self._tf.client, response=_response),
-            UserEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _guests__convert_guest_to_member._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserEnvelope, _response).data
 
     def set_form_field_value(
         self,
@@ -3812,11 +3871,11 @@ class GuestsResource(SyncResource):
         _response = self._send(
             _guests__set_guest_form_field_value._get_kwargs(org=self._org(org), guest_email=guest_email, body=_body)
         )
-        return expect(
-            _guests__set_guest_form_field_value._parse_response(client=self._tf.client, response=_response),
-            RecordEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _guests__set_guest_form_field_value._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, RecordEnvelope, _response).data
 
 
 class GroupsResource(SyncResource):
@@ -3856,10 +3915,12 @@ class GroupsResource(SyncResource):
                 org=self._org(org), page=page, per_page=per_page, q=q, sort_by=sort_by, with_=with_
             )
         )
-        _parsed = expect(
-            _groups__list_groups._parse_response(client=self._tf.client, response=_response), GroupList, _response
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _groups__list_groups._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, GroupList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter(
         self,
@@ -3910,9 +3971,11 @@ class GroupsResource(SyncResource):
         """
         _body = GroupCreate(name=name, description=description, members=members, guests=guests)
         _response = self._send(_groups__create_group._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _groups__create_group._parse_response(client=self._tf.client, response=_response), GroupEnvelope, _response
-        ).data
+        try:
+            _parsed = _groups__create_group._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, GroupEnvelope, _response).data
 
     def get(self, group_id: str, *, org: str | None = None) -> Group:
         """Get a group.
@@ -3926,9 +3989,11 @@ class GroupsResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_groups__get_group._get_kwargs(org=self._org(org), group_id=group_id))
-        return expect(
-            _groups__get_group._parse_response(client=self._tf.client, response=_response), GroupEnvelope, _response
-        ).data
+        try:
+            _parsed = _groups__get_group._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, GroupEnvelope, _response).data
 
     def update(
         self,
@@ -3953,9 +4018,11 @@ class GroupsResource(SyncResource):
         """
         _body = GroupUpdate(name=name, description=description, members=members, guests=guests)
         _response = self._send(_groups__update_group._get_kwargs(org=self._org(org), group_id=group_id, body=_body))
-        return expect(
-            _groups__update_group._parse_response(client=self._tf.client, response=_response), GroupEnvelope, _response
-        ).data
+        try:
+            _parsed = _groups__update_group._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, GroupEnvelope, _response).data
 
     def delete(self, group_id: str, *, org: str | None = None) -> None:
         """Delete a group.
@@ -3996,10 +4063,12 @@ class TagsResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_tags__list_tags._get_kwargs(org=self._org(org), page=page, per_page=per_page, q=q))
-        _parsed = expect(
-            _tags__list_tags._parse_response(client=self._tf.client, response=_response), TagList, _response
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _tags__list_tags._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, TagList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter(self, *, per_page: int = MAX_PER_PAGE, q: str | Unset = UNSET, org: str | None = None) -> Iterator[Tag]:
         """List tags.
@@ -4031,9 +4100,11 @@ class TagsResource(SyncResource):
         """
         _body = TagCreate(title=title, color=color)
         _response = self._send(_tags__create_tag._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _tags__create_tag._parse_response(client=self._tf.client, response=_response), TagEnvelope, _response
-        ).data
+        try:
+            _parsed = _tags__create_tag._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TagEnvelope, _response).data
 
     def get(self, tag_id: str, *, org: str | None = None) -> Tag:
         """Get a tag.
@@ -4047,9 +4118,11 @@ class TagsResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_tags__get_tag._get_kwargs(org=self._org(org), tag_id=tag_id))
-        return expect(
-            _tags__get_tag._parse_response(client=self._tf.client, response=_response), TagEnvelope, _response
-        ).data
+        try:
+            _parsed = _tags__get_tag._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TagEnvelope, _response).data
 
     def update(self, tag_id: str, *, title: str, color: str | Unset = UNSET, org: str | None = None) -> Tag:
         """Update a tag.
@@ -4066,9 +4139,11 @@ class TagsResource(SyncResource):
         """
         _body = TagUpdate(title=title, color=color)
         _response = self._send(_tags__update_tag._get_kwargs(org=self._org(org), tag_id=tag_id, body=_body))
-        return expect(
-            _tags__update_tag._parse_response(client=self._tf.client, response=_response), TagEnvelope, _response
-        ).data
+        try:
+            _parsed = _tags__update_tag._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TagEnvelope, _response).data
 
     def delete(self, tag_id: str, *, org: str | None = None) -> None:
         """Delete a tag.
@@ -4099,9 +4174,11 @@ class TagsResource(SyncResource):
         """
         _body = TagAssociationCreate(tag_id=tag_id, subject_id=subject_id, subject_type=subject_type)
         _response = self._send(_tags__tag_object._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _tags__tag_object._parse_response(client=self._tf.client, response=_response), RecordEnvelope, _response
-        ).data
+        try:
+            _parsed = _tags__tag_object._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, RecordEnvelope, _response).data
 
     def untag_object(self, association_id: str, *, org: str | None = None) -> None:
         """Remove a tag from a blueprint or a process.
@@ -4153,10 +4230,12 @@ class FoldersResource(SyncResource):
                 org=self._org(org), page=page, per_page=per_page, q=q, folder_type=folder_type
             )
         )
-        _parsed = expect(
-            _folders__list_folders._parse_response(client=self._tf.client, response=_response), FolderList, _response
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _folders__list_folders._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, FolderList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter(
         self,
@@ -4199,11 +4278,11 @@ class FoldersResource(SyncResource):
         """
         _body = FolderCreate(name=name, parent_id=parent_id, folder_type=folder_type)
         _response = self._send(_folders__create_folder._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _folders__create_folder._parse_response(client=self._tf.client, response=_response),
-            FolderEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _folders__create_folder._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, FolderEnvelope, _response).data
 
     def get(self, folder_id: str, *, org: str | None = None) -> Folder:
         """Get a folder.
@@ -4217,9 +4296,11 @@ class FoldersResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_folders__get_folder._get_kwargs(org=self._org(org), folder_id=folder_id))
-        return expect(
-            _folders__get_folder._parse_response(client=self._tf.client, response=_response), FolderEnvelope, _response
-        ).data
+        try:
+            _parsed = _folders__get_folder._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, FolderEnvelope, _response).data
 
     def update(
         self, folder_id: str, *, name: str | Unset = UNSET, parent_id: str | Unset = UNSET, org: str | None = None
@@ -4238,11 +4319,11 @@ class FoldersResource(SyncResource):
         """
         _body = FolderUpdate(name=name, parent_id=parent_id)
         _response = self._send(_folders__update_folder._get_kwargs(org=self._org(org), folder_id=folder_id, body=_body))
-        return expect(
-            _folders__update_folder._parse_response(client=self._tf.client, response=_response),
-            FolderEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _folders__update_folder._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, FolderEnvelope, _response).data
 
     def delete(self, folder_id: str, *, org: str | None = None) -> None:
         """Delete a folder.
@@ -4273,11 +4354,11 @@ class FoldersResource(SyncResource):
         """
         _body = FolderObjectCreate(folder_id=folder_id, subject_id=subject_id, subject_type=subject_type)
         _response = self._send(_folders__add_folder_object._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _folders__add_folder_object._parse_response(client=self._tf.client, response=_response),
-            RecordEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _folders__add_folder_object._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, RecordEnvelope, _response).data
 
     def remove_object(self, folder_object_id: str, *, org: str | None = None) -> None:
         """Take an object out of a folder.
@@ -4346,9 +4427,11 @@ class FilesResource(SyncResource):
             checklist_id=checklist_id,
         )
         _response = self._send(_files__upload_file._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _files__upload_file._parse_response(client=self._tf.client, response=_response), AssetEnvelope, _response
-        ).data
+        try:
+            _parsed = _files__upload_file._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, AssetEnvelope, _response).data
 
     def download(self, file_id: str, *, org: str | None = None) -> File:
         """Download a file.
@@ -4365,9 +4448,11 @@ class FilesResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_files__download_file._get_kwargs(org=self._org(org), file_id=file_id))
-        return expect(
-            _files__download_file._parse_response(client=self._tf.client, response=_response), File, _response
-        )
+        try:
+            _parsed = _files__download_file._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, File, _response)
 
     def upload_asset(
         self,
@@ -4405,9 +4490,11 @@ class FilesResource(SyncResource):
             source=source,
         )
         _response = self._send(_files__upload_asset._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _files__upload_asset._parse_response(client=self._tf.client, response=_response), AssetEnvelope, _response
-        ).data
+        try:
+            _parsed = _files__upload_asset._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, AssetEnvelope, _response).data
 
     def get_asset(self, asset_id: str, *, org: str | None = None) -> Asset:
         """Get a file's details (assets).
@@ -4421,9 +4508,11 @@ class FilesResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_files__get_asset._get_kwargs(org=self._org(org), asset_id=asset_id))
-        return expect(
-            _files__get_asset._parse_response(client=self._tf.client, response=_response), AssetEnvelope, _response
-        ).data
+        try:
+            _parsed = _files__get_asset._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, AssetEnvelope, _response).data
 
     def delete_asset(self, asset_id: str, *, org: str | None = None) -> None:
         """Delete a file (assets).
@@ -4450,9 +4539,11 @@ class FilesResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_files__get_file._get_kwargs(org=self._org(org), file_id=file_id))
-        return expect(
-            _files__get_file._parse_response(client=self._tf.client, response=_response), AssetEnvelope, _response
-        ).data
+        try:
+            _parsed = _files__get_file._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, AssetEnvelope, _response).data
 
     def delete(self, file_id: str, *, org: str | None = None) -> None:
         """Delete a file.
@@ -4480,9 +4571,11 @@ class FilesResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_files__download_file_by_link._get_kwargs(org=self._org(org), file_id=file_id))
-        return expect(
-            _files__download_file_by_link._parse_response(client=self._tf.client, response=_response), File, _response
-        )
+        try:
+            _parsed = _files__download_file_by_link._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, File, _response)
 
     def upload_by_form(
         self,
@@ -4524,11 +4617,11 @@ class FilesResource(SyncResource):
             checklist_id=checklist_id,
         )
         _response = self._send(_files__upload_file_by_form._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _files__upload_file_by_form._parse_response(client=self._tf.client, response=_response),
-            AssetEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _files__upload_file_by_form._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, AssetEnvelope, _response).data
 
 
 class SearchResource(SyncResource):
@@ -4562,9 +4655,11 @@ class SearchResource(SyncResource):
         _response = self._send(
             _search__search._get_kwargs(org=self._org(org), on=on, search=search, page=page, per_page=per_page)
         )
-        return expect(
-            _search__search._parse_response(client=self._tf.client, response=_response), SearchResults, _response
-        )
+        try:
+            _parsed = _search__search._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, SearchResults, _response)
 
 
 class ActivityResource(SyncResource):
@@ -4633,12 +4728,12 @@ class ActivityResource(SyncResource):
                 sort=sort,
             )
         )
-        _parsed = expect(
-            _activity__list_activity_feeds._parse_response(client=self._tf.client, response=_response),
-            ActivityFeedList,
-            _response,
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _activity__list_activity_feeds._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, ActivityFeedList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter_feeds(
         self,
@@ -4730,11 +4825,13 @@ class ApplicationsResource(SyncResource):
             first_name=first_name, last_name=last_name, email=email, role=role, timezone=timezone
         )
         _response = self._send(_applications__provision_application_user._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _applications__provision_application_user._parse_response(client=self._tf.client, response=_response),
-            UserEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _applications__provision_application_user._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserEnvelope, _response).data
 
     def issue_user_token(self, user_email: str, *, org: str | None = None) -> TokenResponse:
         """Get a user-context token for a user (third-party application).
@@ -4756,11 +4853,13 @@ class ApplicationsResource(SyncResource):
         _response = self._send(
             _applications__issue_application_user_token._get_kwargs(org=self._org(org), user_email=user_email)
         )
-        return expect(
-            _applications__issue_application_user_token._parse_response(client=self._tf.client, response=_response),
-            TokenResponse,
-            _response,
-        )
+        try:
+            _parsed = _applications__issue_application_user_token._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TokenResponse, _response)
 
 
 class CustomFieldsResource(SyncResource):
@@ -4819,12 +4918,12 @@ class CustomFieldsResource(SyncResource):
                 sort_direction=sort_direction,
             )
         )
-        _parsed = expect(
-            _custom_fields__list_custom_field_keys._parse_response(client=self._tf.client, response=_response),
-            CustomFieldKeyList,
-            _response,
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _custom_fields__list_custom_field_keys._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, CustomFieldKeyList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter_keys(
         self,
@@ -4901,11 +5000,13 @@ class CustomFieldsResource(SyncResource):
             key=key, applies_to=applies_to, field_type=field_type, is_required=is_required, is_active=is_active
         )
         _response = self._send(_custom_fields__create_custom_field_key._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _custom_fields__create_custom_field_key._parse_response(client=self._tf.client, response=_response),
-            CustomFieldKeyEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__create_custom_field_key._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldKeyEnvelope, _response).data
 
     def get_process_custom_fields(self, run_id: str, *, org: str | None = None) -> CustomFieldValuesEnvelopeData:
         """Get the custom field values of a Process.
@@ -4919,11 +5020,13 @@ class CustomFieldsResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_custom_fields__get_process_custom_fields._get_kwargs(org=self._org(org), run_id=run_id))
-        return expect(
-            _custom_fields__get_process_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__get_process_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def set_process_custom_fields(
         self, run_id: str, *, custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any], org: str | None = None
@@ -4944,11 +5047,13 @@ class CustomFieldsResource(SyncResource):
         _response = self._send(
             _custom_fields__set_process_custom_fields._get_kwargs(org=self._org(org), run_id=run_id, body=_body)
         )
-        return expect(
-            _custom_fields__set_process_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__set_process_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def delete_process_custom_field(self, run_id: str, custom_field_key: str, *, org: str | None = None) -> None:
         """Remove one custom field value of a Process.
@@ -4989,11 +5094,13 @@ class CustomFieldsResource(SyncResource):
                 org=self._org(org), run_id=run_id, custom_field_key=custom_field_key, body=_body
             )
         )
-        return expect(
-            _custom_fields__patch_process_custom_field._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__patch_process_custom_field._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def get_process_task_custom_fields(
         self, run_id: str, task_id: str, *, org: str | None = None
@@ -5014,11 +5121,13 @@ class CustomFieldsResource(SyncResource):
                 org=self._org(org), run_id=run_id, task_id=task_id
             )
         )
-        return expect(
-            _custom_fields__get_process_task_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__get_process_task_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def set_process_task_custom_fields(
         self,
@@ -5047,11 +5156,13 @@ class CustomFieldsResource(SyncResource):
                 org=self._org(org), run_id=run_id, task_id=task_id, body=_body
             )
         )
-        return expect(
-            _custom_fields__set_process_task_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__set_process_task_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def delete_process_task_custom_field(
         self, run_id: str, task_id: str, custom_field_key: str, *, org: str | None = None
@@ -5096,11 +5207,13 @@ class CustomFieldsResource(SyncResource):
                 org=self._org(org), run_id=run_id, task_id=task_id, custom_field_key=custom_field_key, body=_body
             )
         )
-        return expect(
-            _custom_fields__patch_process_task_custom_field._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__patch_process_task_custom_field._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def get_member_custom_fields(self, user_id: int, *, org: str | None = None) -> CustomFieldValuesEnvelopeData:
         """Get the custom field values of a member.
@@ -5116,11 +5229,13 @@ class CustomFieldsResource(SyncResource):
         _response = self._send(
             _custom_fields__get_member_custom_fields._get_kwargs(org=self._org(org), user_id=user_id)
         )
-        return expect(
-            _custom_fields__get_member_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__get_member_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def set_member_custom_fields(
         self, user_id: int, *, custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any], org: str | None = None
@@ -5141,11 +5256,13 @@ class CustomFieldsResource(SyncResource):
         _response = self._send(
             _custom_fields__set_member_custom_fields._get_kwargs(org=self._org(org), user_id=user_id, body=_body)
         )
-        return expect(
-            _custom_fields__set_member_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__set_member_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def delete_member_custom_field(self, user_id: int, custom_field_key: str, *, org: str | None = None) -> None:
         """Remove one custom field value of a member.
@@ -5186,11 +5303,13 @@ class CustomFieldsResource(SyncResource):
                 org=self._org(org), user_id=user_id, custom_field_key=custom_field_key, body=_body
             )
         )
-        return expect(
-            _custom_fields__patch_member_custom_field._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__patch_member_custom_field._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def get_guest_custom_fields(self, guest_code: str, *, org: str | None = None) -> CustomFieldValuesEnvelopeData:
         """Get the custom field values of a guest.
@@ -5207,11 +5326,13 @@ class CustomFieldsResource(SyncResource):
         _response = self._send(
             _custom_fields__get_guest_custom_fields._get_kwargs(org=self._org(org), guest_code=guest_code)
         )
-        return expect(
-            _custom_fields__get_guest_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__get_guest_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def set_guest_custom_fields(
         self,
@@ -5237,11 +5358,13 @@ class CustomFieldsResource(SyncResource):
         _response = self._send(
             _custom_fields__set_guest_custom_fields._get_kwargs(org=self._org(org), guest_code=guest_code, body=_body)
         )
-        return expect(
-            _custom_fields__set_guest_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__set_guest_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def delete_guest_custom_field(self, guest_code: str, custom_field_key: str, *, org: str | None = None) -> None:
         """Remove one custom field value of a guest.
@@ -5284,11 +5407,13 @@ class CustomFieldsResource(SyncResource):
                 org=self._org(org), guest_code=guest_code, custom_field_key=custom_field_key, body=_body
             )
         )
-        return expect(
-            _custom_fields__patch_guest_custom_field._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__patch_guest_custom_field._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def get_folder_custom_fields(self, folder_id: str, *, org: str | None = None) -> CustomFieldValuesEnvelopeData:
         """Get the custom field values of a folder.
@@ -5304,11 +5429,13 @@ class CustomFieldsResource(SyncResource):
         _response = self._send(
             _custom_fields__get_folder_custom_fields._get_kwargs(org=self._org(org), folder_id=folder_id)
         )
-        return expect(
-            _custom_fields__get_folder_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__get_folder_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def set_folder_custom_fields(
         self,
@@ -5333,11 +5460,13 @@ class CustomFieldsResource(SyncResource):
         _response = self._send(
             _custom_fields__set_folder_custom_fields._get_kwargs(org=self._org(org), folder_id=folder_id, body=_body)
         )
-        return expect(
-            _custom_fields__set_folder_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__set_folder_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def delete_folder_custom_field(self, folder_id: str, custom_field_key: str, *, org: str | None = None) -> None:
         """Remove one custom field value of a folder.
@@ -5378,11 +5507,13 @@ class CustomFieldsResource(SyncResource):
                 org=self._org(org), folder_id=folder_id, custom_field_key=custom_field_key, body=_body
             )
         )
-        return expect(
-            _custom_fields__patch_folder_custom_field._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__patch_folder_custom_field._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def get_tag_custom_fields(self, tag_id: str, *, org: str | None = None) -> CustomFieldValuesEnvelopeData:
         """Get the custom field values of a tag.
@@ -5396,11 +5527,11 @@ class CustomFieldsResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = self._send(_custom_fields__get_tag_custom_fields._get_kwargs(org=self._org(org), tag_id=tag_id))
-        return expect(
-            _custom_fields__get_tag_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__get_tag_custom_fields._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def set_tag_custom_fields(
         self, tag_id: str, *, custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any], org: str | None = None
@@ -5421,11 +5552,11 @@ class CustomFieldsResource(SyncResource):
         _response = self._send(
             _custom_fields__set_tag_custom_fields._get_kwargs(org=self._org(org), tag_id=tag_id, body=_body)
         )
-        return expect(
-            _custom_fields__set_tag_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__set_tag_custom_fields._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def delete_tag_custom_field(self, tag_id: str, custom_field_key: str, *, org: str | None = None) -> None:
         """Remove one custom field value of a tag.
@@ -5466,11 +5597,11 @@ class CustomFieldsResource(SyncResource):
                 org=self._org(org), tag_id=tag_id, custom_field_key=custom_field_key, body=_body
             )
         )
-        return expect(
-            _custom_fields__patch_tag_custom_field._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__patch_tag_custom_field._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def get_blueprint_custom_fields(
         self, checklist_id: str, *, org: str | None = None
@@ -5488,11 +5619,13 @@ class CustomFieldsResource(SyncResource):
         _response = self._send(
             _custom_fields__get_blueprint_custom_fields._get_kwargs(org=self._org(org), checklist_id=checklist_id)
         )
-        return expect(
-            _custom_fields__get_blueprint_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__get_blueprint_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def set_blueprint_custom_fields(
         self,
@@ -5519,11 +5652,13 @@ class CustomFieldsResource(SyncResource):
                 org=self._org(org), checklist_id=checklist_id, body=_body
             )
         )
-        return expect(
-            _custom_fields__set_blueprint_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__set_blueprint_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def get_step_custom_fields(
         self, checklist_id: str, step_id: str, *, org: str | None = None
@@ -5544,11 +5679,11 @@ class CustomFieldsResource(SyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id
             )
         )
-        return expect(
-            _custom_fields__get_step_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__get_step_custom_fields._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def set_step_custom_fields(
         self,
@@ -5577,11 +5712,11 @@ class CustomFieldsResource(SyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id, body=_body
             )
         )
-        return expect(
-            _custom_fields__set_step_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__set_step_custom_fields._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def get_capture_custom_fields(
         self, checklist_id: str, step_id: str, capture_id: str, *, org: str | None = None
@@ -5604,11 +5739,13 @@ class CustomFieldsResource(SyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id, capture_id=capture_id
             )
         )
-        return expect(
-            _custom_fields__get_capture_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__get_capture_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def set_capture_custom_fields(
         self,
@@ -5639,11 +5776,13 @@ class CustomFieldsResource(SyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id, capture_id=capture_id, body=_body
             )
         )
-        return expect(
-            _custom_fields__set_capture_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__set_capture_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def get_kickoff_field_custom_fields(
         self, checklist_id: str, kickoff_field_id: str, *, org: str | None = None
@@ -5666,11 +5805,13 @@ class CustomFieldsResource(SyncResource):
                 org=self._org(org), checklist_id=checklist_id, kickoff_field_id=kickoff_field_id
             )
         )
-        return expect(
-            _custom_fields__get_kickoff_field_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__get_kickoff_field_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     def set_kickoff_field_custom_fields(
         self,
@@ -5700,11 +5841,13 @@ class CustomFieldsResource(SyncResource):
                 org=self._org(org), checklist_id=checklist_id, kickoff_field_id=kickoff_field_id, body=_body
             )
         )
-        return expect(
-            _custom_fields__set_kickoff_field_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__set_kickoff_field_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
 
 class SyncResources(SyncFacade):
@@ -5838,9 +5981,11 @@ class AsyncAuthResource(AsyncResource):
             scope=scope,
         )
         _response = await self._send(_auth__issue_token._get_kwargs(body=_body))
-        return expect(
-            _auth__issue_token._parse_response(client=self._tf.client, response=_response), TokenResponse, _response
-        )
+        try:
+            _parsed = _auth__issue_token._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TokenResponse, _response)
 
 
 class AsyncIdentityResource(AsyncResource):
@@ -5858,9 +6003,11 @@ class AsyncIdentityResource(AsyncResource):
         client_credentials token gets 401. A cheap way to check that a token works and carries a user.
         """
         _response = await self._send(_identity__get_me._get_kwargs())
-        return expect(
-            _identity__get_me._parse_response(client=self._tf.client, response=_response), UserEnvelope, _response
-        ).data
+        try:
+            _parsed = _identity__get_me._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserEnvelope, _response).data
 
     async def list_my_organizations(self, *, page: int | Unset = 1, per_page: int | Unset = 10) -> Page[Organization]:
         """List the current user's organizations.
@@ -5878,12 +6025,12 @@ class AsyncIdentityResource(AsyncResource):
                 (documented for checklists).
         """
         _response = await self._send(_identity__list_my_organizations._get_kwargs(page=page, per_page=per_page))
-        _parsed = expect(
-            _identity__list_my_organizations._parse_response(client=self._tf.client, response=_response),
-            OrganizationList,
-            _response,
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _identity__list_my_organizations._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, OrganizationList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter_my_organizations(
         self, *, per_page: int = MAX_PER_PAGE, concurrency: int = 1
@@ -5912,11 +6059,11 @@ class AsyncIdentityResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_identity__get_organization._get_kwargs(org=self._org(org)))
-        return expect(
-            _identity__get_organization._parse_response(client=self._tf.client, response=_response),
-            OrganizationEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _identity__get_organization._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, OrganizationEnvelope, _response).data
 
     async def update_organization(self, *, name: str | Unset = UNSET, org: str | None = None) -> Organization:
         """Update an organization.
@@ -5932,11 +6079,11 @@ class AsyncIdentityResource(AsyncResource):
         """
         _body = OrganizationUpdate(name=name)
         _response = await self._send(_identity__update_organization._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _identity__update_organization._parse_response(client=self._tf.client, response=_response),
-            OrganizationEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _identity__update_organization._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, OrganizationEnvelope, _response).data
 
     async def get_my_membership(self, *, org: str | None = None) -> User:
         """Get my membership of an organization.
@@ -5949,11 +6096,11 @@ class AsyncIdentityResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_identity__get_my_membership._get_kwargs(org=self._org(org)))
-        return expect(
-            _identity__get_my_membership._parse_response(client=self._tf.client, response=_response),
-            UserEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _identity__get_my_membership._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserEnvelope, _response).data
 
     async def update_my_membership(
         self,
@@ -5976,11 +6123,11 @@ class AsyncIdentityResource(AsyncResource):
         """
         _body = ProfileUpdate(first_name=first_name, last_name=last_name, job_title=job_title, timezone=timezone)
         _response = await self._send(_identity__update_my_membership._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _identity__update_my_membership._parse_response(client=self._tf.client, response=_response),
-            UserEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _identity__update_my_membership._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserEnvelope, _response).data
 
 
 class AsyncBlueprintsResource(AsyncResource):
@@ -6048,12 +6195,12 @@ class AsyncBlueprintsResource(AsyncResource):
                 archived=archived,
             )
         )
-        _parsed = expect(
-            _blueprints__list_blueprints._parse_response(client=self._tf.client, response=_response),
-            BlueprintList,
-            _response,
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _blueprints__list_blueprints._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, BlueprintList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter(
         self,
@@ -6142,11 +6289,11 @@ class AsyncBlueprintsResource(AsyncResource):
             title=title, summary=summary, guidance=guidance, owner_id=owner_id, type_=type_, webhook=webhook
         )
         _response = await self._send(_blueprints__create_blueprint._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _blueprints__create_blueprint._parse_response(client=self._tf.client, response=_response),
-            BlueprintEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__create_blueprint._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, BlueprintEnvelope, _response).data
 
     async def get(self, checklist_id: str, *, with_: str | Unset = UNSET, org: str | None = None) -> Blueprint:
         """Get a blueprint.
@@ -6167,11 +6314,11 @@ class AsyncBlueprintsResource(AsyncResource):
         _response = await self._send(
             _blueprints__get_blueprint._get_kwargs(org=self._org(org), checklist_id=checklist_id, with_=with_)
         )
-        return expect(
-            _blueprints__get_blueprint._parse_response(client=self._tf.client, response=_response),
-            BlueprintEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__get_blueprint._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, BlueprintEnvelope, _response).data
 
     async def update(
         self,
@@ -6214,11 +6361,11 @@ class AsyncBlueprintsResource(AsyncResource):
         _response = await self._send(
             _blueprints__update_blueprint._get_kwargs(org=self._org(org), checklist_id=checklist_id, body=_body)
         )
-        return expect(
-            _blueprints__update_blueprint._parse_response(client=self._tf.client, response=_response),
-            BlueprintEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__update_blueprint._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, BlueprintEnvelope, _response).data
 
     async def archive(self, checklist_id: str, *, org: str | None = None) -> Blueprint:
         """Archive a blueprint.
@@ -6236,11 +6383,11 @@ class AsyncBlueprintsResource(AsyncResource):
         _response = await self._send(
             _blueprints__archive_blueprint._get_kwargs(org=self._org(org), checklist_id=checklist_id)
         )
-        return expect(
-            _blueprints__archive_blueprint._parse_response(client=self._tf.client, response=_response),
-            BlueprintEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__archive_blueprint._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, BlueprintEnvelope, _response).data
 
     async def list_steps(self, checklist_id: str, *, org: str | None = None) -> builtins.list[Step]:
         """List a blueprint's steps.
@@ -6258,11 +6405,11 @@ class AsyncBlueprintsResource(AsyncResource):
         _response = await self._send(
             _blueprints__list_blueprint_steps._get_kwargs(org=self._org(org), checklist_id=checklist_id)
         )
-        return expect(
-            _blueprints__list_blueprint_steps._parse_response(client=self._tf.client, response=_response),
-            StepList,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__list_blueprint_steps._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, StepList, _response).data
 
     async def create_step(
         self,
@@ -6293,11 +6440,11 @@ class AsyncBlueprintsResource(AsyncResource):
         _response = await self._send(
             _blueprints__create_blueprint_step._get_kwargs(org=self._org(org), checklist_id=checklist_id, body=_body)
         )
-        return expect(
-            _blueprints__create_blueprint_step._parse_response(client=self._tf.client, response=_response),
-            StepEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__create_blueprint_step._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, StepEnvelope, _response).data
 
     async def get_step(self, checklist_id: str, step_id: str, *, org: str | None = None) -> Step:
         """Get a blueprint step.
@@ -6316,11 +6463,11 @@ class AsyncBlueprintsResource(AsyncResource):
         _response = await self._send(
             _blueprints__get_blueprint_step._get_kwargs(org=self._org(org), checklist_id=checklist_id, step_id=step_id)
         )
-        return expect(
-            _blueprints__get_blueprint_step._parse_response(client=self._tf.client, response=_response),
-            StepEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__get_blueprint_step._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, StepEnvelope, _response).data
 
     async def update_step(
         self,
@@ -6352,11 +6499,11 @@ class AsyncBlueprintsResource(AsyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id, body=_body
             )
         )
-        return expect(
-            _blueprints__update_blueprint_step._parse_response(client=self._tf.client, response=_response),
-            StepEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__update_blueprint_step._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, StepEnvelope, _response).data
 
     async def delete_step(self, checklist_id: str, step_id: str, *, org: str | None = None) -> None:
         """Delete a blueprint step.
@@ -6396,11 +6543,11 @@ class AsyncBlueprintsResource(AsyncResource):
         _response = await self._send(
             _blueprints__delete_blueprint._get_kwargs(org=self._org(org), checklist_id=checklist_id)
         )
-        return expect(
-            _blueprints__delete_blueprint._parse_response(client=self._tf.client, response=_response),
-            DeletionReport,
-            _response,
-        )
+        try:
+            _parsed = _blueprints__delete_blueprint._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, DeletionReport, _response)
 
     async def clone(
         self, checklist_id: str, *, tenant: str | Unset = UNSET, title: str | Unset = UNSET, org: str | None = None
@@ -6436,11 +6583,11 @@ class AsyncBlueprintsResource(AsyncResource):
         _response = await self._send(
             _blueprints__clone_blueprint._get_kwargs(org=self._org(org), checklist_id=checklist_id, body=_body)
         )
-        return expect(
-            _blueprints__clone_blueprint._parse_response(client=self._tf.client, response=_response),
-            BlueprintEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__clone_blueprint._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, BlueprintEnvelope, _response).data
 
     async def publish(self, checklist_id: str, *, org: str | None = None) -> Blueprint:
         """Publish a blueprint.
@@ -6458,11 +6605,11 @@ class AsyncBlueprintsResource(AsyncResource):
         _response = await self._send(
             _blueprints__publish_blueprint._get_kwargs(org=self._org(org), checklist_id=checklist_id)
         )
-        return expect(
-            _blueprints__publish_blueprint._parse_response(client=self._tf.client, response=_response),
-            BlueprintEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__publish_blueprint._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, BlueprintEnvelope, _response).data
 
     async def list_form_fields(self, checklist_id: str, *, org: str | None = None) -> BlueprintFormFields:
         """List a blueprint's form fields.
@@ -6483,11 +6630,13 @@ class AsyncBlueprintsResource(AsyncResource):
         _response = await self._send(
             _blueprints__list_blueprint_form_fields._get_kwargs(org=self._org(org), checklist_id=checklist_id)
         )
-        return expect(
-            _blueprints__list_blueprint_form_fields._parse_response(client=self._tf.client, response=_response),
-            BlueprintFormFieldsEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__list_blueprint_form_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, BlueprintFormFieldsEnvelope, _response).data
 
     async def update_kickoff_field(
         self,
@@ -6527,11 +6676,11 @@ class AsyncBlueprintsResource(AsyncResource):
                 org=self._org(org), checklist_id=checklist_id, kickoff_field_id=kickoff_field_id, body=_body
             )
         )
-        return expect(
-            _blueprints__update_kickoff_field._parse_response(client=self._tf.client, response=_response),
-            KickoffFieldEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__update_kickoff_field._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, KickoffFieldEnvelope, _response).data
 
     async def delete_kickoff_field(self, checklist_id: str, kickoff_field_id: str, *, org: str | None = None) -> None:
         """Delete a kick-off form field.
@@ -6573,11 +6722,11 @@ class AsyncBlueprintsResource(AsyncResource):
         _response = await self._send(
             _blueprints__list_step_captures._get_kwargs(org=self._org(org), checklist_id=checklist_id, step_id=step_id)
         )
-        return expect(
-            _blueprints__list_step_captures._parse_response(client=self._tf.client, response=_response),
-            CaptureList,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__list_step_captures._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CaptureList, _response).data
 
     async def reorder_step_captures(
         self, checklist_id: str, step_id: str, *, capture_id: str, position: int, org: str | None = None
@@ -6601,11 +6750,11 @@ class AsyncBlueprintsResource(AsyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id, body=_body
             )
         )
-        return expect(
-            _blueprints__reorder_step_captures._parse_response(client=self._tf.client, response=_response),
-            CaptureList,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__reorder_step_captures._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CaptureList, _response).data
 
     async def create_step_capture(
         self,
@@ -6646,11 +6795,11 @@ class AsyncBlueprintsResource(AsyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id, body=_body
             )
         )
-        return expect(
-            _blueprints__create_step_capture._parse_response(client=self._tf.client, response=_response),
-            CaptureEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__create_step_capture._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CaptureEnvelope, _response).data
 
     async def get_step_capture(
         self, checklist_id: str, step_id: str, capture_id: str, *, org: str | None = None
@@ -6673,11 +6822,11 @@ class AsyncBlueprintsResource(AsyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id, capture_id=capture_id
             )
         )
-        return expect(
-            _blueprints__get_step_capture._parse_response(client=self._tf.client, response=_response),
-            CaptureEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__get_step_capture._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CaptureEnvelope, _response).data
 
     async def update_step_capture(
         self,
@@ -6716,11 +6865,11 @@ class AsyncBlueprintsResource(AsyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id, capture_id=capture_id, body=_body
             )
         )
-        return expect(
-            _blueprints__update_step_capture._parse_response(client=self._tf.client, response=_response),
-            CaptureEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__update_step_capture._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CaptureEnvelope, _response).data
 
     async def delete_step_capture(
         self, checklist_id: str, step_id: str, capture_id: str, *, org: str | None = None
@@ -6763,11 +6912,11 @@ class AsyncBlueprintsResource(AsyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id
             )
         )
-        return expect(
-            _blueprints__clone_blueprint_step._parse_response(client=self._tf.client, response=_response),
-            StepEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__clone_blueprint_step._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, StepEnvelope, _response).data
 
     async def reorder_step(self, checklist_id: str, step_id: str, *, position: int, org: str | None = None) -> Step:
         """Move a blueprint step.
@@ -6788,11 +6937,11 @@ class AsyncBlueprintsResource(AsyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id, body=_body
             )
         )
-        return expect(
-            _blueprints__reorder_blueprint_step._parse_response(client=self._tf.client, response=_response),
-            StepEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__reorder_blueprint_step._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, StepEnvelope, _response).data
 
     async def move_step_capture(
         self,
@@ -6825,11 +6974,11 @@ class AsyncBlueprintsResource(AsyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id, capture_id=capture_id, body=_body
             )
         )
-        return expect(
-            _blueprints__move_step_capture._parse_response(client=self._tf.client, response=_response),
-            CaptureEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__move_step_capture._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CaptureEnvelope, _response).data
 
     async def create_automated_action(
         self,
@@ -6855,11 +7004,11 @@ class AsyncBlueprintsResource(AsyncResource):
         _response = await self._send(
             _blueprints__create_automated_action._get_kwargs(org=self._org(org), checklist_id=checklist_id, body=_body)
         )
-        return expect(
-            _blueprints__create_automated_action._parse_response(client=self._tf.client, response=_response),
-            RecordEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__create_automated_action._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, RecordEnvelope, _response).data
 
     async def update_automated_action(
         self,
@@ -6888,11 +7037,11 @@ class AsyncBlueprintsResource(AsyncResource):
                 org=self._org(org), checklist_id=checklist_id, automation_id=automation_id, body=_body
             )
         )
-        return expect(
-            _blueprints__update_automated_action._parse_response(client=self._tf.client, response=_response),
-            RecordEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__update_automated_action._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, RecordEnvelope, _response).data
 
     async def delete_automated_action(self, checklist_id: str, automation_id: str, *, org: str | None = None) -> None:
         """Delete an automation rule.
@@ -6936,11 +7085,11 @@ class AsyncBlueprintsResource(AsyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id, body=_body
             )
         )
-        return expect(
-            _blueprints__edit_step_type_micro._parse_response(client=self._tf.client, response=_response),
-            StepEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _blueprints__edit_step_type_micro._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, StepEnvelope, _response).data
 
 
 class AsyncProcessesResource(AsyncResource):
@@ -7020,12 +7169,12 @@ class AsyncProcessesResource(AsyncResource):
                 without_pagination=without_pagination,
             )
         )
-        _parsed = expect(
-            _processes__list_processes._parse_response(client=self._tf.client, response=_response),
-            ProcessList,
-            _response,
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _processes__list_processes._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, ProcessList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter(
         self,
@@ -7161,11 +7310,11 @@ class AsyncProcessesResource(AsyncResource):
             folders=folders,
         )
         _response = await self._send(_processes__launch_process._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _processes__launch_process._parse_response(client=self._tf.client, response=_response),
-            ProcessEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _processes__launch_process._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, ProcessEnvelope, _response).data
 
     async def get(self, run_id: str, *, with_: str | Unset = UNSET, org: str | None = None) -> Process:
         """Get a process.
@@ -7185,11 +7334,11 @@ class AsyncProcessesResource(AsyncResource):
         _response = await self._send(
             _processes__get_process._get_kwargs(org=self._org(org), run_id=run_id, with_=with_)
         )
-        return expect(
-            _processes__get_process._parse_response(client=self._tf.client, response=_response),
-            ProcessEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _processes__get_process._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, ProcessEnvelope, _response).data
 
     async def update(
         self,
@@ -7228,11 +7377,11 @@ class AsyncProcessesResource(AsyncResource):
         _response = await self._send(
             _processes__update_process._get_kwargs(org=self._org(org), run_id=run_id, body=_body)
         )
-        return expect(
-            _processes__update_process._parse_response(client=self._tf.client, response=_response),
-            ProcessEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _processes__update_process._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, ProcessEnvelope, _response).data
 
     async def archive(self, run_id: str, *, org: str | None = None) -> Process:
         """Archive a process.
@@ -7248,11 +7397,11 @@ class AsyncProcessesResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_processes__archive_process._get_kwargs(org=self._org(org), run_id=run_id))
-        return expect(
-            _processes__archive_process._parse_response(client=self._tf.client, response=_response),
-            ProcessEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _processes__archive_process._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, ProcessEnvelope, _response).data
 
     async def activate(self, run_id: str, *, org: str | None = None) -> Process:
         """Activate (unarchive) a process.
@@ -7266,11 +7415,11 @@ class AsyncProcessesResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_processes__activate_process._get_kwargs(org=self._org(org), run_id=run_id))
-        return expect(
-            _processes__activate_process._parse_response(client=self._tf.client, response=_response),
-            ProcessEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _processes__activate_process._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, ProcessEnvelope, _response).data
 
     async def delete(self, run_id: str, *, org: str | None = None) -> None:
         """Permanently delete a process.
@@ -7301,11 +7450,11 @@ class AsyncProcessesResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_processes__complete_kickoff._get_kwargs(org=self._org(org), run_id=run_id))
-        return expect(
-            _processes__complete_kickoff._parse_response(client=self._tf.client, response=_response),
-            ProcessEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _processes__complete_kickoff._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, ProcessEnvelope, _response).data
 
     async def reopen_kickoff(self, run_id: str, *, org: str | None = None) -> Process:
         """Reopen a process's kick-off form.
@@ -7319,11 +7468,11 @@ class AsyncProcessesResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_processes__reopen_kickoff._get_kwargs(org=self._org(org), run_id=run_id))
-        return expect(
-            _processes__reopen_kickoff._parse_response(client=self._tf.client, response=_response),
-            ProcessEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _processes__reopen_kickoff._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, ProcessEnvelope, _response).data
 
     async def export(self, run_id: str, *, org: str | None = None) -> Record:
         """Export a process.
@@ -7338,11 +7487,11 @@ class AsyncProcessesResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_processes__export_process._get_kwargs(org=self._org(org), run_id=run_id))
-        return expect(
-            _processes__export_process._parse_response(client=self._tf.client, response=_response),
-            RecordEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _processes__export_process._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, RecordEnvelope, _response).data
 
     async def list_form_fields(self, run_id: str, *, org: str | None = None) -> builtins.list[Record]:
         """List a process's form fields.
@@ -7359,11 +7508,11 @@ class AsyncProcessesResource(AsyncResource):
         _response = await self._send(
             _processes__list_process_form_fields._get_kwargs(org=self._org(org), run_id=run_id)
         )
-        return expect(
-            _processes__list_process_form_fields._parse_response(client=self._tf.client, response=_response),
-            RecordList,
-            _response,
-        ).data
+        try:
+            _parsed = _processes__list_process_form_fields._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, RecordList, _response).data
 
 
 class AsyncTasksResource(AsyncResource):
@@ -7474,10 +7623,12 @@ class AsyncTasksResource(AsyncResource):
                 custom_field_value=custom_field_value,
             )
         )
-        _parsed = expect(
-            _tasks__list_org_tasks._parse_response(client=self._tf.client, response=_response), TaskList, _response
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _tasks__list_org_tasks._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, TaskList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter_org_tasks(
         self,
@@ -7644,11 +7795,11 @@ class AsyncTasksResource(AsyncResource):
             form_fields=form_fields,
         )
         _response = await self._send(_tasks__create_oneoff_task._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _tasks__create_oneoff_task._parse_response(client=self._tf.client, response=_response),
-            TaskEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__create_oneoff_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     async def get(self, task_id: str, *, org: str | None = None) -> Task:
         """Get a task.
@@ -7663,9 +7814,11 @@ class AsyncTasksResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_tasks__get_task._get_kwargs(org=self._org(org), task_id=task_id))
-        return expect(
-            _tasks__get_task._parse_response(client=self._tf.client, response=_response), TaskEnvelope, _response
-        ).data
+        try:
+            _parsed = _tasks__get_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     async def update_oneoff_task(
         self,
@@ -7717,11 +7870,11 @@ class AsyncTasksResource(AsyncResource):
         _response = await self._send(
             _tasks__update_oneoff_task._get_kwargs(org=self._org(org), task_id=task_id, body=_body)
         )
-        return expect(
-            _tasks__update_oneoff_task._parse_response(client=self._tf.client, response=_response),
-            TaskEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__update_oneoff_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     async def archive_oneoff_task(self, task_id: str, *, org: str | None = None) -> None:
         """Archive a one-off task.
@@ -7771,10 +7924,12 @@ class AsyncTasksResource(AsyncResource):
                 org=self._org(org), run_id=run_id, page=page, per_page=per_page, with_=with_
             )
         )
-        _parsed = expect(
-            _tasks__list_process_tasks._parse_response(client=self._tf.client, response=_response), TaskList, _response
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _tasks__list_process_tasks._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, TaskList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter_process_tasks(
         self,
@@ -7826,11 +7981,11 @@ class AsyncTasksResource(AsyncResource):
         _response = await self._send(
             _tasks__get_process_task._get_kwargs(org=self._org(org), run_id=run_id, task_id=task_id, with_=with_)
         )
-        return expect(
-            _tasks__get_process_task._parse_response(client=self._tf.client, response=_response),
-            TaskEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__get_process_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     async def update_process_task(
         self,
@@ -7877,11 +8032,11 @@ class AsyncTasksResource(AsyncResource):
         _response = await self._send(
             _tasks__update_process_task._get_kwargs(org=self._org(org), run_id=run_id, task_id=task_id, body=_body)
         )
-        return expect(
-            _tasks__update_process_task._parse_response(client=self._tf.client, response=_response),
-            TaskEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__update_process_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     async def complete(
         self, run_id: str, *, task_id: str, is_approved: bool | Unset = UNSET, org: str | None = None
@@ -7904,9 +8059,11 @@ class AsyncTasksResource(AsyncResource):
         """
         _body = TaskCompletion(task_id=task_id, is_approved=is_approved)
         _response = await self._send(_tasks__complete_task._get_kwargs(org=self._org(org), run_id=run_id, body=_body))
-        return expect(
-            _tasks__complete_task._parse_response(client=self._tf.client, response=_response), TaskEnvelope, _response
-        ).data
+        try:
+            _parsed = _tasks__complete_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     async def reopen_by_post(self, run_id: str, task_id: str, *, org: str | None = None) -> Task:
         """Reopen a task of a process (POST, as the 2021 connector sends it).
@@ -7925,11 +8082,11 @@ class AsyncTasksResource(AsyncResource):
         _response = await self._send(
             _tasks__reopen_task_by_post._get_kwargs(org=self._org(org), run_id=run_id, task_id=task_id)
         )
-        return expect(
-            _tasks__reopen_task_by_post._parse_response(client=self._tf.client, response=_response),
-            TaskEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__reopen_task_by_post._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     async def reopen(self, run_id: str, task_id: str, *, org: str | None = None) -> Task:
         """Re-open a completed task in a process.
@@ -7947,9 +8104,11 @@ class AsyncTasksResource(AsyncResource):
         _response = await self._send(
             _tasks__reopen_task._get_kwargs(org=self._org(org), run_id=run_id, task_id=task_id)
         )
-        return expect(
-            _tasks__reopen_task._parse_response(client=self._tf.client, response=_response), TaskEnvelope, _response
-        ).data
+        try:
+            _parsed = _tasks__reopen_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     async def delete_oneoff_task(self, task_id: str, *, org: str | None = None) -> None:
         """Permanently delete a one-off task.
@@ -7984,11 +8143,11 @@ class AsyncTasksResource(AsyncResource):
         """
         _body = TaskCompletion(task_id=task_id, is_approved=is_approved)
         _response = await self._send(_tasks__complete_oneoff_task._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _tasks__complete_oneoff_task._parse_response(client=self._tf.client, response=_response),
-            TaskEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__complete_oneoff_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     async def reopen_oneoff_task(self, task_id: str, *, org: str | None = None) -> Task:
         """Re-open a completed one-off task.
@@ -8003,11 +8162,11 @@ class AsyncTasksResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_tasks__reopen_oneoff_task._get_kwargs(org=self._org(org), task_id=task_id))
-        return expect(
-            _tasks__reopen_oneoff_task._parse_response(client=self._tf.client, response=_response),
-            TaskEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__reopen_oneoff_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     async def list_my_tasks(
         self,
@@ -8046,10 +8205,12 @@ class AsyncTasksResource(AsyncResource):
                 org=self._org(org), page=page, per_page=per_page, status=status, sort=sort, with_=with_
             )
         )
-        _parsed = expect(
-            _tasks__list_my_tasks._parse_response(client=self._tf.client, response=_response), TaskList, _response
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _tasks__list_my_tasks._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, TaskList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter_my_tasks(
         self,
@@ -8097,9 +8258,11 @@ class AsyncTasksResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_tasks__restore_task._get_kwargs(org=self._org(org), task_id=task_id))
-        return expect(
-            _tasks__restore_task._parse_response(client=self._tf.client, response=_response), TaskEnvelope, _response
-        ).data
+        try:
+            _parsed = _tasks__restore_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     async def clone(self, task_id: str, *, org: str | None = None) -> Task:
         """Clone a one-off task.
@@ -8113,9 +8276,11 @@ class AsyncTasksResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_tasks__clone_task._get_kwargs(org=self._org(org), task_id=task_id))
-        return expect(
-            _tasks__clone_task._parse_response(client=self._tf.client, response=_response), TaskEnvelope, _response
-        ).data
+        try:
+            _parsed = _tasks__clone_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     async def save_captures(
         self, task_id: str, *, taskdata: TaskCapturesTaskdata | Mapping[str, Any], org: str | None = None
@@ -8137,11 +8302,11 @@ class AsyncTasksResource(AsyncResource):
         _response = await self._send(
             _tasks__save_task_captures._get_kwargs(org=self._org(org), task_id=task_id, body=_body)
         )
-        return expect(
-            _tasks__save_task_captures._parse_response(client=self._tf.client, response=_response),
-            TaskEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__save_task_captures._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     async def list_user_tasks(
         self,
@@ -8176,10 +8341,12 @@ class AsyncTasksResource(AsyncResource):
                 org=self._org(org), user_id=user_id, page=page, per_page=per_page, with_=with_, status=status
             )
         )
-        _parsed = expect(
-            _tasks__list_user_tasks._parse_response(client=self._tf.client, response=_response), TaskList, _response
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _tasks__list_user_tasks._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, TaskList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter_user_tasks(
         self,
@@ -8248,10 +8415,12 @@ class AsyncTasksResource(AsyncResource):
                 org=self._org(org), guest_email=guest_email, page=page, per_page=per_page, with_=with_, status=status
             )
         )
-        _parsed = expect(
-            _tasks__list_guest_tasks._parse_response(client=self._tf.client, response=_response), TaskList, _response
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _tasks__list_guest_tasks._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, TaskList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter_guest_tasks(
         self,
@@ -8308,11 +8477,11 @@ class AsyncTasksResource(AsyncResource):
         """
         _body = FormFieldValue(task_id=task_id, capture_id=capture_id, value=value)
         _response = await self._send(_tasks__set_form_field_value._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _tasks__set_form_field_value._parse_response(client=self._tf.client, response=_response),
-            RecordEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__set_form_field_value._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, RecordEnvelope, _response).data
 
     async def create_micro(
         self,
@@ -8352,11 +8521,11 @@ class AsyncTasksResource(AsyncResource):
             name=name, task_type=task_type, deadline=self._date(deadline), description=description, owners=owners
         )
         _response = await self._send(_tasks__create_task_micro._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _tasks__create_task_micro._parse_response(client=self._tf.client, response=_response),
-            TaskEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__create_task_micro._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     async def edit_deadline_micro(
         self, task_id: str, *, deadline: str | datetime | date, org: str | None = None
@@ -8387,11 +8556,11 @@ class AsyncTasksResource(AsyncResource):
         _response = await self._send(
             _tasks__edit_task_deadline_micro._get_kwargs(org=self._org(org), task_id=task_id, body=_body)
         )
-        return expect(
-            _tasks__edit_task_deadline_micro._parse_response(client=self._tf.client, response=_response),
-            TaskEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__edit_task_deadline_micro._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     async def remove_guest_micro(self, task_id: str, guest_email: str, *, org: str | None = None) -> Task:
         """Unassign a guest from a task (micro-function route).
@@ -8411,11 +8580,11 @@ class AsyncTasksResource(AsyncResource):
         _response = await self._send(
             _tasks__remove_task_guest_micro._get_kwargs(org=self._org(org), task_id=task_id, guest_email=guest_email)
         )
-        return expect(
-            _tasks__remove_task_guest_micro._parse_response(client=self._tf.client, response=_response),
-            TaskEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__remove_task_guest_micro._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
     async def remove_assignee_micro(self, task_id: str, user_id: int, *, org: str | None = None) -> Task:
         """Unassign a member from a task (micro-function route).
@@ -8434,11 +8603,11 @@ class AsyncTasksResource(AsyncResource):
         _response = await self._send(
             _tasks__remove_task_assignee_micro._get_kwargs(org=self._org(org), task_id=task_id, user_id=user_id)
         )
-        return expect(
-            _tasks__remove_task_assignee_micro._parse_response(client=self._tf.client, response=_response),
-            TaskEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _tasks__remove_task_assignee_micro._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TaskEnvelope, _response).data
 
 
 class AsyncCommentsResource(AsyncResource):
@@ -8477,11 +8646,11 @@ class AsyncCommentsResource(AsyncResource):
         _response = await self._send(
             _comments__comment_on_task._get_kwargs(org=self._org(org), task_id=task_id, body=_body)
         )
-        return expect(
-            _comments__comment_on_task._parse_response(client=self._tf.client, response=_response),
-            CommentEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _comments__comment_on_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CommentEnvelope, _response).data
 
     async def report_task_problem(self, task_id: str, *, content: str, org: str | None = None) -> Comment:
         """Report a problem on a task.
@@ -8502,11 +8671,11 @@ class AsyncCommentsResource(AsyncResource):
         _response = await self._send(
             _comments__report_task_problem._get_kwargs(org=self._org(org), task_id=task_id, body=_body)
         )
-        return expect(
-            _comments__report_task_problem._parse_response(client=self._tf.client, response=_response),
-            CommentEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _comments__report_task_problem._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CommentEnvelope, _response).data
 
     async def resolve_task_problem(
         self,
@@ -8538,11 +8707,11 @@ class AsyncCommentsResource(AsyncResource):
         _response = await self._send(
             _comments__resolve_task_problem._get_kwargs(org=self._org(org), task_id=task_id, body=_body)
         )
-        return expect(
-            _comments__resolve_task_problem._parse_response(client=self._tf.client, response=_response),
-            CommentEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _comments__resolve_task_problem._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CommentEnvelope, _response).data
 
     async def update(
         self,
@@ -8575,11 +8744,11 @@ class AsyncCommentsResource(AsyncResource):
                 org=self._org(org), task_id=task_id, comment_id=comment_id, body=_body
             )
         )
-        return expect(
-            _comments__update_comment._parse_response(client=self._tf.client, response=_response),
-            CommentEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _comments__update_comment._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CommentEnvelope, _response).data
 
     async def delete(self, task_id: str, comment_id: str, *, org: str | None = None) -> None:
         """Delete a comment.
@@ -8624,11 +8793,11 @@ class AsyncCommentsResource(AsyncResource):
         _response = await self._send(
             _comments__bot_comment_on_task._get_kwargs(org=self._org(org), task_id=task_id, body=_body)
         )
-        return expect(
-            _comments__bot_comment_on_task._parse_response(client=self._tf.client, response=_response),
-            CommentEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _comments__bot_comment_on_task._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CommentEnvelope, _response).data
 
 
 class AsyncUsersResource(AsyncResource):
@@ -8667,10 +8836,12 @@ class AsyncUsersResource(AsyncResource):
         _response = await self._send(
             _users__list_users._get_kwargs(org=self._org(org), page=page, per_page=per_page, q=q, with_=with_)
         )
-        _parsed = expect(
-            _users__list_users._parse_response(client=self._tf.client, response=_response), UserList, _response
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _users__list_users._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, UserList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter(
         self,
@@ -8720,9 +8891,11 @@ class AsyncUsersResource(AsyncResource):
         """
         _body = UserInvite(email=email, first_name=first_name, last_name=last_name, role=role, message=message)
         _response = await self._send(_users__invite_user._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _users__invite_user._parse_response(client=self._tf.client, response=_response), UserEnvelope, _response
-        ).data
+        try:
+            _parsed = _users__invite_user._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserEnvelope, _response).data
 
     async def get(self, user_id: int, *, org: str | None = None) -> User:
         """Get a member.
@@ -8737,9 +8910,11 @@ class AsyncUsersResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_users__get_user._get_kwargs(org=self._org(org), user_id=user_id))
-        return expect(
-            _users__get_user._parse_response(client=self._tf.client, response=_response), UserEnvelope, _response
-        ).data
+        try:
+            _parsed = _users__get_user._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserEnvelope, _response).data
 
     async def update(
         self,
@@ -8763,9 +8938,11 @@ class AsyncUsersResource(AsyncResource):
         """
         _body = ProfileUpdate(first_name=first_name, last_name=last_name, job_title=job_title, timezone=timezone)
         _response = await self._send(_users__update_user._get_kwargs(org=self._org(org), user_id=user_id, body=_body))
-        return expect(
-            _users__update_user._parse_response(client=self._tf.client, response=_response), UserEnvelope, _response
-        ).data
+        try:
+            _parsed = _users__update_user._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserEnvelope, _response).data
 
     async def remove(self, user_id: int, *, org: str | None = None) -> None:
         """Remove a member from the organization.
@@ -8798,11 +8975,11 @@ class AsyncUsersResource(AsyncResource):
         _response = await self._send(
             _users__update_user_role._get_kwargs(org=self._org(org), user_id=user_id, body=_body)
         )
-        return expect(
-            _users__update_user_role._parse_response(client=self._tf.client, response=_response),
-            UserEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _users__update_user_role._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserEnvelope, _response).data
 
     async def disable(self, user_id: int, *, org: str | None = None) -> User:
         """Disable a member.
@@ -8818,9 +8995,11 @@ class AsyncUsersResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_users__disable_user._get_kwargs(org=self._org(org), user_id=user_id))
-        return expect(
-            _users__disable_user._parse_response(client=self._tf.client, response=_response), UserEnvelope, _response
-        ).data
+        try:
+            _parsed = _users__disable_user._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserEnvelope, _response).data
 
     async def enable(self, user_id: int, *, org: str | None = None) -> User:
         """Enable a member.
@@ -8835,9 +9014,11 @@ class AsyncUsersResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_users__enable_user._get_kwargs(org=self._org(org), user_id=user_id))
-        return expect(
-            _users__enable_user._parse_response(client=self._tf.client, response=_response), UserEnvelope, _response
-        ).data
+        try:
+            _parsed = _users__enable_user._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserEnvelope, _response).data
 
     async def list_brief(self, *, org: str | None = None) -> builtins.list[User]:
         """List every member (no pagination).
@@ -8851,9 +9032,11 @@ class AsyncUsersResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_users__list_users_brief._get_kwargs(org=self._org(org)))
-        return expect(
-            _users__list_users_brief._parse_response(client=self._tf.client, response=_response), UserList, _response
-        ).data
+        try:
+            _parsed = _users__list_users_brief._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserList, _response).data
 
     async def delete(self, user_id: int, *, org: str | None = None) -> None:
         """Delete a disabled member.
@@ -8880,9 +9063,11 @@ class AsyncUsersResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_users__approve_user._get_kwargs(org=self._org(org), user_id=user_id))
-        return expect(
-            _users__approve_user._parse_response(client=self._tf.client, response=_response), UserEnvelope, _response
-        ).data
+        try:
+            _parsed = _users__approve_user._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserEnvelope, _response).data
 
     async def convert_to_guest(self, user_id: int, *, org: str | None = None) -> Guest:
         """Convert a member to a guest.
@@ -8896,11 +9081,11 @@ class AsyncUsersResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_users__convert_user_to_guest._get_kwargs(org=self._org(org), user_id=user_id))
-        return expect(
-            _users__convert_user_to_guest._parse_response(client=self._tf.client, response=_response),
-            GuestEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _users__convert_user_to_guest._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, GuestEnvelope, _response).data
 
 
 class AsyncGuestsResource(AsyncResource):
@@ -8941,10 +9126,12 @@ class AsyncGuestsResource(AsyncResource):
                 org=self._org(org), page=page, per_page=per_page, q=q, sort=sort, with_=with_
             )
         )
-        _parsed = expect(
-            _guests__list_guests._parse_response(client=self._tf.client, response=_response), GuestList, _response
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _guests__list_guests._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, GuestList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter(
         self,
@@ -9024,9 +9211,11 @@ class AsyncGuestsResource(AsyncResource):
             external_date_creation=self._date(external_date_creation),
         )
         _response = await self._send(_guests__create_guest._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _guests__create_guest._parse_response(client=self._tf.client, response=_response), GuestEnvelope, _response
-        ).data
+        try:
+            _parsed = _guests__create_guest._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, GuestEnvelope, _response).data
 
     async def get(self, guest_email: str, *, with_: str | Unset = UNSET, org: str | None = None) -> Guest:
         """Get a guest.
@@ -9045,9 +9234,11 @@ class AsyncGuestsResource(AsyncResource):
         _response = await self._send(
             _guests__get_guest._get_kwargs(org=self._org(org), guest_email=guest_email, with_=with_)
         )
-        return expect(
-            _guests__get_guest._parse_response(client=self._tf.client, response=_response), GuestEnvelope, _response
-        ).data
+        try:
+            _parsed = _guests__get_guest._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, GuestEnvelope, _response).data
 
     async def update(
         self,
@@ -9085,9 +9276,11 @@ class AsyncGuestsResource(AsyncResource):
         _response = await self._send(
             _guests__update_guest._get_kwargs(org=self._org(org), guest_email=guest_email, body=_body)
         )
-        return expect(
-            _guests__update_guest._parse_response(client=self._tf.client, response=_response), GuestEnvelope, _response
-        ).data
+        try:
+            _parsed = _guests__update_guest._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, GuestEnvelope, _response).data
 
     async def delete(self, guest_email: str, *, org: str | None = None) -> Guest:
         """Remove a guest.
@@ -9104,9 +9297,11 @@ class AsyncGuestsResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_guests__delete_guest._get_kwargs(org=self._org(org), guest_email=guest_email))
-        return expect(
-            _guests__delete_guest._parse_response(client=self._tf.client, response=_response), GuestEnvelope, _response
-        ).data
+        try:
+            _parsed = _guests__delete_guest._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, GuestEnvelope, _response).data
 
     async def list_brief(self, *, org: str | None = None) -> builtins.list[Guest]:
         """List every guest (no pagination).
@@ -9119,9 +9314,11 @@ class AsyncGuestsResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_guests__list_guests_brief._get_kwargs(org=self._org(org)))
-        return expect(
-            _guests__list_guests_brief._parse_response(client=self._tf.client, response=_response), GuestList, _response
-        ).data
+        try:
+            _parsed = _guests__list_guests_brief._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, GuestList, _response).data
 
     async def enable(self, guest_email: str, *, org: str | None = None) -> Guest:
         """Enable a guest.
@@ -9136,9 +9333,11 @@ class AsyncGuestsResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_guests__enable_guest._get_kwargs(org=self._org(org), guest_email=guest_email))
-        return expect(
-            _guests__enable_guest._parse_response(client=self._tf.client, response=_response), GuestEnvelope, _response
-        ).data
+        try:
+            _parsed = _guests__enable_guest._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, GuestEnvelope, _response).data
 
     async def disable(self, guest_email: str, *, org: str | None = None) -> Guest:
         """Disable a guest.
@@ -9153,9 +9352,11 @@ class AsyncGuestsResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_guests__disable_guest._get_kwargs(org=self._org(org), guest_email=guest_email))
-        return expect(
-            _guests__disable_guest._parse_response(client=self._tf.client, response=_response), GuestEnvelope, _response
-        ).data
+        try:
+            _parsed = _guests__disable_guest._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, GuestEnvelope, _response).data
 
     async def convert_to_member(self, guest_email: str, *, org: str | None = None) -> User:
         """Convert a guest to a member.
@@ -9172,11 +9373,11 @@ class AsyncGuestsResource(AsyncResource):
         _response = await self._send(
             _guests__convert_guest_to_member._get_kwargs(org=self._org(org), guest_email=guest_email)
         )
-        return expect(
-            _guests__convert_guest_to_member._parse_response(client=self._tf.client, response=_response),
-            UserEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _guests__convert_guest_to_member._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserEnvelope, _response).data
 
     async def set_form_field_value(
         self,
@@ -9203,11 +9404,11 @@ class AsyncGuestsResource(AsyncResource):
         _response = await self._send(
             _guests__set_guest_form_field_value._get_kwargs(org=self._org(org), guest_email=guest_email, body=_body)
         )
-        return expect(
-            _guests__set_guest_form_field_value._parse_response(client=self._tf.client, response=_response),
-            RecordEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _guests__set_guest_form_field_value._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, RecordEnvelope, _response).data
 
 
 class AsyncGroupsResource(AsyncResource):
@@ -9247,10 +9448,12 @@ class AsyncGroupsResource(AsyncResource):
                 org=self._org(org), page=page, per_page=per_page, q=q, sort_by=sort_by, with_=with_
             )
         )
-        _parsed = expect(
-            _groups__list_groups._parse_response(client=self._tf.client, response=_response), GroupList, _response
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _groups__list_groups._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, GroupList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter(
         self,
@@ -9304,9 +9507,11 @@ class AsyncGroupsResource(AsyncResource):
         """
         _body = GroupCreate(name=name, description=description, members=members, guests=guests)
         _response = await self._send(_groups__create_group._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _groups__create_group._parse_response(client=self._tf.client, response=_response), GroupEnvelope, _response
-        ).data
+        try:
+            _parsed = _groups__create_group._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, GroupEnvelope, _response).data
 
     async def get(self, group_id: str, *, org: str | None = None) -> Group:
         """Get a group.
@@ -9320,9 +9525,11 @@ class AsyncGroupsResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_groups__get_group._get_kwargs(org=self._org(org), group_id=group_id))
-        return expect(
-            _groups__get_group._parse_response(client=self._tf.client, response=_response), GroupEnvelope, _response
-        ).data
+        try:
+            _parsed = _groups__get_group._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, GroupEnvelope, _response).data
 
     async def update(
         self,
@@ -9349,9 +9556,11 @@ class AsyncGroupsResource(AsyncResource):
         _response = await self._send(
             _groups__update_group._get_kwargs(org=self._org(org), group_id=group_id, body=_body)
         )
-        return expect(
-            _groups__update_group._parse_response(client=self._tf.client, response=_response), GroupEnvelope, _response
-        ).data
+        try:
+            _parsed = _groups__update_group._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, GroupEnvelope, _response).data
 
     async def delete(self, group_id: str, *, org: str | None = None) -> None:
         """Delete a group.
@@ -9394,10 +9603,12 @@ class AsyncTagsResource(AsyncResource):
         _response = await self._send(
             _tags__list_tags._get_kwargs(org=self._org(org), page=page, per_page=per_page, q=q)
         )
-        _parsed = expect(
-            _tags__list_tags._parse_response(client=self._tf.client, response=_response), TagList, _response
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _tags__list_tags._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, TagList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter(
         self, *, per_page: int = MAX_PER_PAGE, q: str | Unset = UNSET, org: str | None = None, concurrency: int = 1
@@ -9432,9 +9643,11 @@ class AsyncTagsResource(AsyncResource):
         """
         _body = TagCreate(title=title, color=color)
         _response = await self._send(_tags__create_tag._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _tags__create_tag._parse_response(client=self._tf.client, response=_response), TagEnvelope, _response
-        ).data
+        try:
+            _parsed = _tags__create_tag._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TagEnvelope, _response).data
 
     async def get(self, tag_id: str, *, org: str | None = None) -> Tag:
         """Get a tag.
@@ -9448,9 +9661,11 @@ class AsyncTagsResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_tags__get_tag._get_kwargs(org=self._org(org), tag_id=tag_id))
-        return expect(
-            _tags__get_tag._parse_response(client=self._tf.client, response=_response), TagEnvelope, _response
-        ).data
+        try:
+            _parsed = _tags__get_tag._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TagEnvelope, _response).data
 
     async def update(self, tag_id: str, *, title: str, color: str | Unset = UNSET, org: str | None = None) -> Tag:
         """Update a tag.
@@ -9467,9 +9682,11 @@ class AsyncTagsResource(AsyncResource):
         """
         _body = TagUpdate(title=title, color=color)
         _response = await self._send(_tags__update_tag._get_kwargs(org=self._org(org), tag_id=tag_id, body=_body))
-        return expect(
-            _tags__update_tag._parse_response(client=self._tf.client, response=_response), TagEnvelope, _response
-        ).data
+        try:
+            _parsed = _tags__update_tag._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TagEnvelope, _response).data
 
     async def delete(self, tag_id: str, *, org: str | None = None) -> None:
         """Delete a tag.
@@ -9500,9 +9717,11 @@ class AsyncTagsResource(AsyncResource):
         """
         _body = TagAssociationCreate(tag_id=tag_id, subject_id=subject_id, subject_type=subject_type)
         _response = await self._send(_tags__tag_object._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _tags__tag_object._parse_response(client=self._tf.client, response=_response), RecordEnvelope, _response
-        ).data
+        try:
+            _parsed = _tags__tag_object._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, RecordEnvelope, _response).data
 
     async def untag_object(self, association_id: str, *, org: str | None = None) -> None:
         """Remove a tag from a blueprint or a process.
@@ -9554,10 +9773,12 @@ class AsyncFoldersResource(AsyncResource):
                 org=self._org(org), page=page, per_page=per_page, q=q, folder_type=folder_type
             )
         )
-        _parsed = expect(
-            _folders__list_folders._parse_response(client=self._tf.client, response=_response), FolderList, _response
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _folders__list_folders._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, FolderList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter(
         self,
@@ -9603,11 +9824,11 @@ class AsyncFoldersResource(AsyncResource):
         """
         _body = FolderCreate(name=name, parent_id=parent_id, folder_type=folder_type)
         _response = await self._send(_folders__create_folder._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _folders__create_folder._parse_response(client=self._tf.client, response=_response),
-            FolderEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _folders__create_folder._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, FolderEnvelope, _response).data
 
     async def get(self, folder_id: str, *, org: str | None = None) -> Folder:
         """Get a folder.
@@ -9621,9 +9842,11 @@ class AsyncFoldersResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_folders__get_folder._get_kwargs(org=self._org(org), folder_id=folder_id))
-        return expect(
-            _folders__get_folder._parse_response(client=self._tf.client, response=_response), FolderEnvelope, _response
-        ).data
+        try:
+            _parsed = _folders__get_folder._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, FolderEnvelope, _response).data
 
     async def update(
         self, folder_id: str, *, name: str | Unset = UNSET, parent_id: str | Unset = UNSET, org: str | None = None
@@ -9644,11 +9867,11 @@ class AsyncFoldersResource(AsyncResource):
         _response = await self._send(
             _folders__update_folder._get_kwargs(org=self._org(org), folder_id=folder_id, body=_body)
         )
-        return expect(
-            _folders__update_folder._parse_response(client=self._tf.client, response=_response),
-            FolderEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _folders__update_folder._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, FolderEnvelope, _response).data
 
     async def delete(self, folder_id: str, *, org: str | None = None) -> None:
         """Delete a folder.
@@ -9679,11 +9902,11 @@ class AsyncFoldersResource(AsyncResource):
         """
         _body = FolderObjectCreate(folder_id=folder_id, subject_id=subject_id, subject_type=subject_type)
         _response = await self._send(_folders__add_folder_object._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _folders__add_folder_object._parse_response(client=self._tf.client, response=_response),
-            RecordEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _folders__add_folder_object._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, RecordEnvelope, _response).data
 
     async def remove_object(self, folder_object_id: str, *, org: str | None = None) -> None:
         """Take an object out of a folder.
@@ -9752,9 +9975,11 @@ class AsyncFilesResource(AsyncResource):
             checklist_id=checklist_id,
         )
         _response = await self._send(_files__upload_file._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _files__upload_file._parse_response(client=self._tf.client, response=_response), AssetEnvelope, _response
-        ).data
+        try:
+            _parsed = _files__upload_file._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, AssetEnvelope, _response).data
 
     async def download(self, file_id: str, *, org: str | None = None) -> File:
         """Download a file.
@@ -9771,9 +9996,11 @@ class AsyncFilesResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_files__download_file._get_kwargs(org=self._org(org), file_id=file_id))
-        return expect(
-            _files__download_file._parse_response(client=self._tf.client, response=_response), File, _response
-        )
+        try:
+            _parsed = _files__download_file._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, File, _response)
 
     async def upload_asset(
         self,
@@ -9811,9 +10038,11 @@ class AsyncFilesResource(AsyncResource):
             source=source,
         )
         _response = await self._send(_files__upload_asset._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _files__upload_asset._parse_response(client=self._tf.client, response=_response), AssetEnvelope, _response
-        ).data
+        try:
+            _parsed = _files__upload_asset._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, AssetEnvelope, _response).data
 
     async def get_asset(self, asset_id: str, *, org: str | None = None) -> Asset:
         """Get a file's details (assets).
@@ -9827,9 +10056,11 @@ class AsyncFilesResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_files__get_asset._get_kwargs(org=self._org(org), asset_id=asset_id))
-        return expect(
-            _files__get_asset._parse_response(client=self._tf.client, response=_response), AssetEnvelope, _response
-        ).data
+        try:
+            _parsed = _files__get_asset._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, AssetEnvelope, _response).data
 
     async def delete_asset(self, asset_id: str, *, org: str | None = None) -> None:
         """Delete a file (assets).
@@ -9856,9 +10087,11 @@ class AsyncFilesResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_files__get_file._get_kwargs(org=self._org(org), file_id=file_id))
-        return expect(
-            _files__get_file._parse_response(client=self._tf.client, response=_response), AssetEnvelope, _response
-        ).data
+        try:
+            _parsed = _files__get_file._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, AssetEnvelope, _response).data
 
     async def delete(self, file_id: str, *, org: str | None = None) -> None:
         """Delete a file.
@@ -9886,9 +10119,11 @@ class AsyncFilesResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         _response = await self._send(_files__download_file_by_link._get_kwargs(org=self._org(org), file_id=file_id))
-        return expect(
-            _files__download_file_by_link._parse_response(client=self._tf.client, response=_response), File, _response
-        )
+        try:
+            _parsed = _files__download_file_by_link._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, File, _response)
 
     async def upload_by_form(
         self,
@@ -9930,11 +10165,11 @@ class AsyncFilesResource(AsyncResource):
             checklist_id=checklist_id,
         )
         _response = await self._send(_files__upload_file_by_form._get_kwargs(org=self._org(org), body=_body))
-        return expect(
-            _files__upload_file_by_form._parse_response(client=self._tf.client, response=_response),
-            AssetEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _files__upload_file_by_form._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, AssetEnvelope, _response).data
 
 
 class AsyncSearchResource(AsyncResource):
@@ -9968,9 +10203,11 @@ class AsyncSearchResource(AsyncResource):
         _response = await self._send(
             _search__search._get_kwargs(org=self._org(org), on=on, search=search, page=page, per_page=per_page)
         )
-        return expect(
-            _search__search._parse_response(client=self._tf.client, response=_response), SearchResults, _response
-        )
+        try:
+            _parsed = _search__search._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, SearchResults, _response)
 
 
 class AsyncActivityResource(AsyncResource):
@@ -10039,12 +10276,12 @@ class AsyncActivityResource(AsyncResource):
                 sort=sort,
             )
         )
-        _parsed = expect(
-            _activity__list_activity_feeds._parse_response(client=self._tf.client, response=_response),
-            ActivityFeedList,
-            _response,
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _activity__list_activity_feeds._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, ActivityFeedList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter_feeds(
         self,
@@ -10141,11 +10378,13 @@ class AsyncApplicationsResource(AsyncResource):
         _response = await self._send(
             _applications__provision_application_user._get_kwargs(org=self._org(org), body=_body)
         )
-        return expect(
-            _applications__provision_application_user._parse_response(client=self._tf.client, response=_response),
-            UserEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _applications__provision_application_user._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, UserEnvelope, _response).data
 
     async def issue_user_token(self, user_email: str, *, org: str | None = None) -> TokenResponse:
         """Get a user-context token for a user (third-party application).
@@ -10167,11 +10406,13 @@ class AsyncApplicationsResource(AsyncResource):
         _response = await self._send(
             _applications__issue_application_user_token._get_kwargs(org=self._org(org), user_email=user_email)
         )
-        return expect(
-            _applications__issue_application_user_token._parse_response(client=self._tf.client, response=_response),
-            TokenResponse,
-            _response,
-        )
+        try:
+            _parsed = _applications__issue_application_user_token._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, TokenResponse, _response)
 
 
 class AsyncCustomFieldsResource(AsyncResource):
@@ -10230,12 +10471,12 @@ class AsyncCustomFieldsResource(AsyncResource):
                 sort_direction=sort_direction,
             )
         )
-        _parsed = expect(
-            _custom_fields__list_custom_field_keys._parse_response(client=self._tf.client, response=_response),
-            CustomFieldKeyList,
-            _response,
-        )
-        return page_from_model(_parsed.data, _parsed.meta, page if isinstance(page, int) else 1)
+        try:
+            _parsed = _custom_fields__list_custom_field_keys._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        _page = expect(_parsed, CustomFieldKeyList, _response)
+        return page_from_model(_page.data, _page.meta, page if isinstance(page, int) else 1)
 
     def iter_keys(
         self,
@@ -10317,11 +10558,13 @@ class AsyncCustomFieldsResource(AsyncResource):
         _response = await self._send(
             _custom_fields__create_custom_field_key._get_kwargs(org=self._org(org), body=_body)
         )
-        return expect(
-            _custom_fields__create_custom_field_key._parse_response(client=self._tf.client, response=_response),
-            CustomFieldKeyEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__create_custom_field_key._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldKeyEnvelope, _response).data
 
     async def get_process_custom_fields(self, run_id: str, *, org: str | None = None) -> CustomFieldValuesEnvelopeData:
         """Get the custom field values of a Process.
@@ -10337,11 +10580,13 @@ class AsyncCustomFieldsResource(AsyncResource):
         _response = await self._send(
             _custom_fields__get_process_custom_fields._get_kwargs(org=self._org(org), run_id=run_id)
         )
-        return expect(
-            _custom_fields__get_process_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__get_process_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def set_process_custom_fields(
         self, run_id: str, *, custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any], org: str | None = None
@@ -10362,11 +10607,13 @@ class AsyncCustomFieldsResource(AsyncResource):
         _response = await self._send(
             _custom_fields__set_process_custom_fields._get_kwargs(org=self._org(org), run_id=run_id, body=_body)
         )
-        return expect(
-            _custom_fields__set_process_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__set_process_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def delete_process_custom_field(self, run_id: str, custom_field_key: str, *, org: str | None = None) -> None:
         """Remove one custom field value of a Process.
@@ -10407,11 +10654,13 @@ class AsyncCustomFieldsResource(AsyncResource):
                 org=self._org(org), run_id=run_id, custom_field_key=custom_field_key, body=_body
             )
         )
-        return expect(
-            _custom_fields__patch_process_custom_field._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__patch_process_custom_field._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def get_process_task_custom_fields(
         self, run_id: str, task_id: str, *, org: str | None = None
@@ -10432,11 +10681,13 @@ class AsyncCustomFieldsResource(AsyncResource):
                 org=self._org(org), run_id=run_id, task_id=task_id
             )
         )
-        return expect(
-            _custom_fields__get_process_task_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__get_process_task_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def set_process_task_custom_fields(
         self,
@@ -10465,11 +10716,13 @@ class AsyncCustomFieldsResource(AsyncResource):
                 org=self._org(org), run_id=run_id, task_id=task_id, body=_body
             )
         )
-        return expect(
-            _custom_fields__set_process_task_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__set_process_task_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def delete_process_task_custom_field(
         self, run_id: str, task_id: str, custom_field_key: str, *, org: str | None = None
@@ -10514,11 +10767,13 @@ class AsyncCustomFieldsResource(AsyncResource):
                 org=self._org(org), run_id=run_id, task_id=task_id, custom_field_key=custom_field_key, body=_body
             )
         )
-        return expect(
-            _custom_fields__patch_process_task_custom_field._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__patch_process_task_custom_field._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def get_member_custom_fields(self, user_id: int, *, org: str | None = None) -> CustomFieldValuesEnvelopeData:
         """Get the custom field values of a member.
@@ -10534,11 +10789,13 @@ class AsyncCustomFieldsResource(AsyncResource):
         _response = await self._send(
             _custom_fields__get_member_custom_fields._get_kwargs(org=self._org(org), user_id=user_id)
         )
-        return expect(
-            _custom_fields__get_member_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__get_member_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def set_member_custom_fields(
         self, user_id: int, *, custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any], org: str | None = None
@@ -10559,11 +10816,13 @@ class AsyncCustomFieldsResource(AsyncResource):
         _response = await self._send(
             _custom_fields__set_member_custom_fields._get_kwargs(org=self._org(org), user_id=user_id, body=_body)
         )
-        return expect(
-            _custom_fields__set_member_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__set_member_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def delete_member_custom_field(self, user_id: int, custom_field_key: str, *, org: str | None = None) -> None:
         """Remove one custom field value of a member.
@@ -10604,11 +10863,13 @@ class AsyncCustomFieldsResource(AsyncResource):
                 org=self._org(org), user_id=user_id, custom_field_key=custom_field_key, body=_body
             )
         )
-        return expect(
-            _custom_fields__patch_member_custom_field._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__patch_member_custom_field._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def get_guest_custom_fields(
         self, guest_code: str, *, org: str | None = None
@@ -10627,11 +10888,13 @@ class AsyncCustomFieldsResource(AsyncResource):
         _response = await self._send(
             _custom_fields__get_guest_custom_fields._get_kwargs(org=self._org(org), guest_code=guest_code)
         )
-        return expect(
-            _custom_fields__get_guest_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__get_guest_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def set_guest_custom_fields(
         self,
@@ -10657,11 +10920,13 @@ class AsyncCustomFieldsResource(AsyncResource):
         _response = await self._send(
             _custom_fields__set_guest_custom_fields._get_kwargs(org=self._org(org), guest_code=guest_code, body=_body)
         )
-        return expect(
-            _custom_fields__set_guest_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__set_guest_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def delete_guest_custom_field(
         self, guest_code: str, custom_field_key: str, *, org: str | None = None
@@ -10706,11 +10971,13 @@ class AsyncCustomFieldsResource(AsyncResource):
                 org=self._org(org), guest_code=guest_code, custom_field_key=custom_field_key, body=_body
             )
         )
-        return expect(
-            _custom_fields__patch_guest_custom_field._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__patch_guest_custom_field._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def get_folder_custom_fields(
         self, folder_id: str, *, org: str | None = None
@@ -10728,11 +10995,13 @@ class AsyncCustomFieldsResource(AsyncResource):
         _response = await self._send(
             _custom_fields__get_folder_custom_fields._get_kwargs(org=self._org(org), folder_id=folder_id)
         )
-        return expect(
-            _custom_fields__get_folder_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__get_folder_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def set_folder_custom_fields(
         self,
@@ -10757,11 +11026,13 @@ class AsyncCustomFieldsResource(AsyncResource):
         _response = await self._send(
             _custom_fields__set_folder_custom_fields._get_kwargs(org=self._org(org), folder_id=folder_id, body=_body)
         )
-        return expect(
-            _custom_fields__set_folder_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__set_folder_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def delete_folder_custom_field(
         self, folder_id: str, custom_field_key: str, *, org: str | None = None
@@ -10804,11 +11075,13 @@ class AsyncCustomFieldsResource(AsyncResource):
                 org=self._org(org), folder_id=folder_id, custom_field_key=custom_field_key, body=_body
             )
         )
-        return expect(
-            _custom_fields__patch_folder_custom_field._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__patch_folder_custom_field._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def get_tag_custom_fields(self, tag_id: str, *, org: str | None = None) -> CustomFieldValuesEnvelopeData:
         """Get the custom field values of a tag.
@@ -10824,11 +11097,11 @@ class AsyncCustomFieldsResource(AsyncResource):
         _response = await self._send(
             _custom_fields__get_tag_custom_fields._get_kwargs(org=self._org(org), tag_id=tag_id)
         )
-        return expect(
-            _custom_fields__get_tag_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__get_tag_custom_fields._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def set_tag_custom_fields(
         self, tag_id: str, *, custom_fields: CustomFieldValuesCustomFields | Mapping[str, Any], org: str | None = None
@@ -10849,11 +11122,11 @@ class AsyncCustomFieldsResource(AsyncResource):
         _response = await self._send(
             _custom_fields__set_tag_custom_fields._get_kwargs(org=self._org(org), tag_id=tag_id, body=_body)
         )
-        return expect(
-            _custom_fields__set_tag_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__set_tag_custom_fields._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def delete_tag_custom_field(self, tag_id: str, custom_field_key: str, *, org: str | None = None) -> None:
         """Remove one custom field value of a tag.
@@ -10894,11 +11167,11 @@ class AsyncCustomFieldsResource(AsyncResource):
                 org=self._org(org), tag_id=tag_id, custom_field_key=custom_field_key, body=_body
             )
         )
-        return expect(
-            _custom_fields__patch_tag_custom_field._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__patch_tag_custom_field._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def get_blueprint_custom_fields(
         self, checklist_id: str, *, org: str | None = None
@@ -10916,11 +11189,13 @@ class AsyncCustomFieldsResource(AsyncResource):
         _response = await self._send(
             _custom_fields__get_blueprint_custom_fields._get_kwargs(org=self._org(org), checklist_id=checklist_id)
         )
-        return expect(
-            _custom_fields__get_blueprint_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__get_blueprint_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def set_blueprint_custom_fields(
         self,
@@ -10947,11 +11222,13 @@ class AsyncCustomFieldsResource(AsyncResource):
                 org=self._org(org), checklist_id=checklist_id, body=_body
             )
         )
-        return expect(
-            _custom_fields__set_blueprint_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__set_blueprint_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def get_step_custom_fields(
         self, checklist_id: str, step_id: str, *, org: str | None = None
@@ -10972,11 +11249,11 @@ class AsyncCustomFieldsResource(AsyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id
             )
         )
-        return expect(
-            _custom_fields__get_step_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__get_step_custom_fields._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def set_step_custom_fields(
         self,
@@ -11005,11 +11282,11 @@ class AsyncCustomFieldsResource(AsyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id, body=_body
             )
         )
-        return expect(
-            _custom_fields__set_step_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__set_step_custom_fields._parse_response(client=self._tf.client, response=_response)
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def get_capture_custom_fields(
         self, checklist_id: str, step_id: str, capture_id: str, *, org: str | None = None
@@ -11032,11 +11309,13 @@ class AsyncCustomFieldsResource(AsyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id, capture_id=capture_id
             )
         )
-        return expect(
-            _custom_fields__get_capture_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__get_capture_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def set_capture_custom_fields(
         self,
@@ -11067,11 +11346,13 @@ class AsyncCustomFieldsResource(AsyncResource):
                 org=self._org(org), checklist_id=checklist_id, step_id=step_id, capture_id=capture_id, body=_body
             )
         )
-        return expect(
-            _custom_fields__set_capture_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__set_capture_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def get_kickoff_field_custom_fields(
         self, checklist_id: str, kickoff_field_id: str, *, org: str | None = None
@@ -11094,11 +11375,13 @@ class AsyncCustomFieldsResource(AsyncResource):
                 org=self._org(org), checklist_id=checklist_id, kickoff_field_id=kickoff_field_id
             )
         )
-        return expect(
-            _custom_fields__get_kickoff_field_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__get_kickoff_field_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
     async def set_kickoff_field_custom_fields(
         self,
@@ -11128,11 +11411,13 @@ class AsyncCustomFieldsResource(AsyncResource):
                 org=self._org(org), checklist_id=checklist_id, kickoff_field_id=kickoff_field_id, body=_body
             )
         )
-        return expect(
-            _custom_fields__set_kickoff_field_custom_fields._parse_response(client=self._tf.client, response=_response),
-            CustomFieldValuesEnvelope,
-            _response,
-        ).data
+        try:
+            _parsed = _custom_fields__set_kickoff_field_custom_fields._parse_response(
+                client=self._tf.client, response=_response
+            )
+        except PARSE_ERRORS as _error:
+            raise schema_mismatch(_response, _error, secrets=self._tf.auth.secrets()) from None
+        return expect(_parsed, CustomFieldValuesEnvelope, _response).data
 
 
 class AsyncResources(AsyncFacade):
