@@ -410,8 +410,9 @@ class TallyfyAuth(httpx.Auth):
             self._refresh_at = (token, refresh_at)
         return self._clock() < refresh_at
 
-    def _refuse_if_user_needed(self, request: httpx.Request, app_only: bool) -> None:
-        if not (app_only and self._check_user_context):
+    def _refuse_if_user_needed(self, request: httpx.Request) -> None:
+        """For an application-only token: refuse, before sending, an operation that needs a user."""
+        if not self._check_user_context:
             return
         # Read as the server routes: `/me/` still reaches get_me, so it is refused just the same.
         operation = find_operation_under(request.method, request.url.path, self._root)
@@ -485,7 +486,8 @@ class TallyfyAuth(httpx.Auth):
         return token
 
     def _authorize(self, request: httpx.Request, token: Token) -> None:
-        self._refuse_if_user_needed(request, token.app_only)
+        if token.app_only:
+            self._refuse_if_user_needed(request)
         request.headers["Authorization"] = f"{c.BEARER_SCHEME} {token.access_token}"
         request.extensions[APP_ONLY_TOKEN_EXTENSION] = token.app_only
 
@@ -522,7 +524,8 @@ class TallyfyAuth(httpx.Auth):
         if self._is_token_request(request):
             yield request
             return
-        self._refuse_if_user_needed(request, self.strategy.app_only)
+        if self.strategy.app_only:
+            self._refuse_if_user_needed(request)
         token, fetched = self._token, False
         for retrying in (False, True):
             if retrying or not self._usable(token):
@@ -549,7 +552,8 @@ class TallyfyAuth(httpx.Auth):
         if self._is_token_request(request):
             yield request
             return
-        self._refuse_if_user_needed(request, self.strategy.app_only)
+        if self.strategy.app_only:
+            self._refuse_if_user_needed(request)
         token, fetched = self._token, False
         for retrying in (False, True):
             if retrying or not self._usable(token):

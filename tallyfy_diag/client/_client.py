@@ -32,7 +32,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from types import ModuleType
-from typing import Any, Final, Self, TypeVar, cast, overload
+from typing import Any, Final, NamedTuple, Self, TypeVar, cast, overload
 
 import httpx
 from tallyfy_client.client import AuthenticatedClient
@@ -67,7 +67,7 @@ from tallyfy_diag.client._facade import aiterate_pages, iterate_pages
 from tallyfy_diag.client._logging import alog_request, alog_response, log_request, log_response
 from tallyfy_diag.client._pagination import Page, page_of
 from tallyfy_diag.client._resources import AsyncResources, SyncResources
-from tallyfy_diag.client._retry import RetryPolicy
+from tallyfy_diag.client._retry import STATUSES_EVER_RETRIED, RetryPolicy
 
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
 ORG_PARAMETER: Final = "org"
@@ -121,7 +121,7 @@ def _retry_delay(policy: RetryPolicy, request: httpx.Request, outcome: Outcome, 
 
 
 @functools.lru_cache(maxsize=1024)  # a client calls the same paths again: one dict lookup per response
-def _documented(method: str, path: str, api_root: str) -> tuple[str, dict[str, bool | None], str | None] | None:
+def _documented(method: str, path: str, api_root: str) -> tuple[str, dict[int, bool | None], str | None] | None:
     """What the spec documents for a request's URL path under the client's API root (None: no operation of the
     spec): the operation id, then status -> None (no JSON body), True (a JSON object), False (a JSON array), and
     the 2xx codes it lists (None when `default` or `2XX` allows any). Read from the spec once per path."""
@@ -130,11 +130,13 @@ def _documented(method: str, path: str, api_root: str) -> tuple[str, dict[str, b
         return None
     method_spec = load_spec()["paths"][operation.path_template][operation.method.lower()]
     responses: Mapping[str, Any] = method_spec.get("responses") or {}
-    shapes: dict[str, bool | None] = {}
+    shapes: dict[int, bool | None] = {}
     for code, documented in responses.items():
+        if not code.isdigit():
+            continue  # `default` or `2XX`: no one status, and `listed` below says any is allowed
         content = documented.get("content") or {}
         json_schema = next((media.get("schema") or {} for kind, media in content.items() if "json" in kind), None)
-        shapes[code] = None if json_schema is None else json_schema.get("type") != "array"
+        shapes[int(code)] = None if json_schema is None else json_schema.get("type") != "array"
     if "default" in responses or "2XX" in responses:
         return operation.operation_id, shapes, None
     return operation.operation_id, shapes, ", ".join(sorted(code for code in responses if code.startswith("2")))
@@ -165,7 +167,7 @@ def _undocumented(response: httpx.Response, api_root: str) -> str | None:
     if documented is None:
         return None
     operation_id, shapes, listed = documented
-    status = str(response.status_code)
+    status = response.status_code
     if status not in shapes:
         if listed is None:
             return None
@@ -266,7 +268,11 @@ class _HTTPClient(httpx.Client):
                 outcome = super().send(request, **kwargs)
             except (httpx.TransportError, RateLimitError) as error:
                 outcome = error
-            delay = _retry_delay(self.retry_policy, request, outcome, attempt)
+            delay = (
+                None  # most answers: nothing for the policy to weigh
+                if isinstance(outcome, httpx.Response) and outcome.status_code not in STATUSES_EVER_RETRIED
+                else _retry_delay(self.retry_policy, request, outcome, attempt)
+            )
             if delay is None or _outlasts_deadline(delay, self.deadline):
                 if isinstance(outcome, httpx.Response):
                     outcome.read()
@@ -310,7 +316,11 @@ class _AsyncHTTPClient(httpx.AsyncClient):
                 outcome = await super().send(request, **kwargs)
             except (httpx.TransportError, RateLimitError) as error:
                 outcome = error
-            delay = _retry_delay(self.retry_policy, request, outcome, attempt)
+            delay = (
+                None  # most answers: nothing for the policy to weigh
+                if isinstance(outcome, httpx.Response) and outcome.status_code not in STATUSES_EVER_RETRIED
+                else _retry_delay(self.retry_policy, request, outcome, attempt)
+            )
             if delay is None or _outlasts_deadline(delay, self.deadline):
                 if isinstance(outcome, httpx.Response):
                     await outcome.aread()
@@ -358,8 +368,16 @@ def _resolve(operation: ModuleType | Callable[..., Any], variant: str) -> Callab
     return operation
 
 
+class _Direct(NamedTuple):
+    """A generated operation's request builder and response parser, and whether it takes the organization."""
+
+    build: Callable[..., dict[str, Any]]
+    parse: Callable[..., Any]
+    takes_org: bool
+
+
 @functools.lru_cache(maxsize=1024)
-def _request_and_parser(function: Callable[..., Any]) -> tuple[Callable[..., Any], Callable[..., Any]] | None:
+def _direct(function: Callable[..., Any]) -> _Direct | None:
     """For a generated operation's `sync` or `asyncio`: its module's request builder and response parser.
 
     Those two are all the generated function does around sending (it also wraps the response in a `Response`
@@ -371,7 +389,9 @@ def _request_and_parser(function: Callable[..., Any]) -> tuple[Callable[..., Any
     if function.__name__ not in {"sync", "asyncio"}:
         return None
     build, parse = getattr(module, "_get_kwargs", None), getattr(module, "_parse_response", None)
-    return (build, parse) if callable(build) and callable(parse) else None
+    if not (callable(build) and callable(parse)):
+        return None
+    return _Direct(build, parse, ORG_PARAMETER in _parameters(function))
 
 
 def _detailed(operation: ModuleType | Callable[..., Any], variant: str) -> Callable[..., Any]:
@@ -477,17 +497,19 @@ class _Base:
         return f"{type(self).__name__}(base_url={self.base_url!r}, org_id={self.org_id!r}, auth={self.auth!r})"
 
     def _arguments(self, function: Callable[..., Any], kwargs: dict[str, Any]) -> dict[str, Any]:
-        parameters = _parameters(function)
         arguments = {"client": self.client, **kwargs}
-        if ORG_PARAMETER in parameters and ORG_PARAMETER not in arguments:
-            if self.org_id is None:
-                raise ConfigurationError(
-                    f"{function.__module__}.{function.__name__} needs an organization and none is set",
-                    next_step="pass org_id= (or set TALLYFY_ORG_ID), or org=... on this call; "
-                    "organizations() lists yours",
-                )
-            arguments[ORG_PARAMETER] = self.org_id
+        if ORG_PARAMETER in _parameters(function) and ORG_PARAMETER not in arguments:
+            arguments[ORG_PARAMETER] = self._org_for(function)
         return arguments
+
+    def _org_for(self, function: Callable[..., Any]) -> str:
+        """The client's organization, for an operation called without `org=`."""
+        if self.org_id is None:
+            raise ConfigurationError(
+                f"{function.__module__}.{function.__name__} needs an organization and none is set",
+                next_step="pass org_id= (or set TALLYFY_ORG_ID), or org=... on this call; organizations() lists yours",
+            )
+        return self.org_id
 
 
 class Tallyfy(_Base, SyncResources):
@@ -514,16 +536,16 @@ class Tallyfy(_Base, SyncResources):
     def call(self, operation: ModuleType | Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """Run a generated operation (a module means its `sync`), filling in `client=` and `org=`."""
         function = _resolve(operation, "sync")
-        arguments = self._arguments(function, kwargs)
-        parts = _request_and_parser(function)
-        if parts is None:
+        direct = _direct(function)
+        if direct is None:
             with _TypedParseErrors(self.auth.secrets):
-                return function(*args, **arguments)
-        build, parse = parts
-        client = arguments.pop("client")
-        response = self.http.request(**build(*args, **arguments))
+                return function(*args, **self._arguments(function, kwargs))
+        client = kwargs.pop("client", self.client)
+        if direct.takes_org and ORG_PARAMETER not in kwargs:
+            kwargs[ORG_PARAMETER] = self._org_for(function)
+        response = self.http.request(**direct.build(*args, **kwargs))
         try:
-            return parse(client=client, response=response)
+            return direct.parse(client=client, response=response)
         except PARSE_ERRORS as error:
             raise schema_mismatch(response, error, secrets=self.auth.secrets()) from None
 
@@ -583,16 +605,16 @@ class AsyncTallyfy(_Base, AsyncResources):
     async def call(self, operation: ModuleType | Callable[..., Awaitable[Any]], /, *args: Any, **kwargs: Any) -> Any:
         """Run a generated operation (a module means its `asyncio`), filling in `client=` and `org=`."""
         function = _resolve(operation, "asyncio")
-        arguments = self._arguments(function, kwargs)
-        parts = _request_and_parser(function)
-        if parts is None:
+        direct = _direct(function)
+        if direct is None:
             with _TypedParseErrors(self.auth.secrets):
-                return await function(*args, **arguments)
-        build, parse = parts
-        client = arguments.pop("client")
-        response = await self.http.request(**build(*args, **arguments))
+                return await function(*args, **self._arguments(function, kwargs))
+        client = kwargs.pop("client", self.client)
+        if direct.takes_org and ORG_PARAMETER not in kwargs:
+            kwargs[ORG_PARAMETER] = self._org_for(function)
+        response = await self.http.request(**direct.build(*args, **kwargs))
         try:
-            return parse(client=client, response=response)
+            return direct.parse(client=client, response=response)
         except PARSE_ERRORS as error:
             raise schema_mismatch(response, error, secrets=self.auth.secrets()) from None
 

@@ -35,6 +35,8 @@ INITIAL_RETRY_DELAY: Final = 0.5
 MAX_RETRY_DELAY: Final = 8.0
 MAX_RETRY_AFTER: Final = 60.0
 RETRYABLE_STATUSES: Final = frozenset({502, 503, 504})
+# Every other status is final whatever the method or attempt: the client asks no more of such a response.
+STATUSES_EVER_RETRIED: Final = RETRYABLE_STATUSES | {429}
 IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 # A POST is safe to send again only when it never left: the connection itself failed.
 NOT_SENT_TRANSPORT_ERRORS: Final = (httpx.ConnectError, httpx.ConnectTimeout)
@@ -81,7 +83,7 @@ class RetryPolicy:
     def delay_for_response(self, response: httpx.Response, attempt: int) -> float | None:
         """Seconds to wait before retrying a response, or None to stop here."""
         status = response.status_code
-        if status != 429 and status not in RETRYABLE_STATUSES:
+        if status not in STATUSES_EVER_RETRIED:
             return None
         method, url = response.request.method, redact_url(str(response.request.url))
         retry_after = retry_after_of(response)
