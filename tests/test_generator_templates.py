@@ -12,12 +12,14 @@ import inspect
 import re
 import textwrap
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import attrs
 import pytest
 from tallyfy_client.models.blueprint import Blueprint
 from tallyfy_client.models.kickoff_field import KickoffField
+from tallyfy_client.models.kickoff_field_include import KickoffFieldInclude
 from tallyfy_client.types import UNSET
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,7 +81,7 @@ def test_no_generated_model_wraps_a_pass_through_union_in_a_function() -> None:
     # The upstream shape: a nested `_parse_x` whose only statements return `data` (possibly through cast).
     source = (MODELS / "blueprint.py").read_text(encoding="utf-8")
     assert "def _parse_summary" not in source
-    assert "def _parse_steps" in source  # a union with a model member still converts
+    assert "def _parse_Blueprint_steps" in source  # a union with a model member still converts
 
 
 @pytest.mark.parametrize(
@@ -107,6 +109,44 @@ def test_models_referring_to_other_models_read_and_write_them() -> None:
     written = blueprint.to_dict()
     assert written["prerun"] == sent["prerun"]
     assert written["unknown"] == {"kept": True}
+
+
+def _functions_inside_from_dict(source: str) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef) and node.name == "from_dict":
+            found += [
+                inner.name for inner in ast.walk(node) if isinstance(inner, ast.FunctionDef) and inner is not node
+            ]
+    return found
+
+
+def test_no_generated_model_defines_a_function_on_every_from_dict_call() -> None:
+    offenders = {
+        path.name: functions
+        for path in sorted(MODELS.glob("*.py"))
+        if (functions := _functions_inside_from_dict(path.read_text(encoding="utf-8")))
+    }
+    assert not offenders
+
+
+@pytest.mark.parametrize(
+    ("given", "field", "expected"),
+    [
+        ({"prerun": [{"id": "f1"}]}, "prerun", [KickoffField.from_dict({"id": "f1"})]),
+        ({"prerun": {"data": [{"id": "f1"}]}}, "prerun", KickoffFieldInclude([KickoffField.from_dict({"id": "f1"})])),
+        ({"archived_at": "2024-04-23T09:00:00+00:00"}, "archived_at", datetime(2024, 4, 23, 9, tzinfo=UTC)),
+        ({"archived_at": None}, "archived_at", None),
+        ({"archived_at": "not a date"}, "archived_at", "not a date"),  # the upstream parser's fallback: as sent
+        ({}, "archived_at", UNSET),
+    ],
+)
+def test_a_union_parsed_at_module_level_reads_each_member(
+    given: dict[str, object], field: str, expected: object
+) -> None:
+    blueprint = Blueprint.from_dict({"id": "b1", **given})
+    assert getattr(blueprint, field) == expected
+    assert type(getattr(blueprint, field)) is type(expected)
 
 
 def _model_classes() -> list[type]:

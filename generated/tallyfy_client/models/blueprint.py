@@ -209,55 +209,9 @@ class Blueprint:
 
         type_ = d.pop("type", UNSET)
 
-        def _parse_steps(data: object) -> list[Step] | StepInclude | Unset:
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                steps_type_0 = []
-                _steps_type_0 = data
-                for steps_type_0_item_data in _steps_type_0:
-                    steps_type_0_item = Step.from_dict(steps_type_0_item_data)
+        steps = _parse_Blueprint_steps(d.pop("steps", UNSET))
 
-                    steps_type_0.append(steps_type_0_item)
-
-                return steps_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, dict):
-                raise TypeError()
-            steps_type_1 = StepInclude.from_dict(data)
-
-            return steps_type_1
-
-        steps = _parse_steps(d.pop("steps", UNSET))
-
-        def _parse_prerun(
-            data: object,
-        ) -> KickoffFieldInclude | list[KickoffField] | Unset:
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                prerun_type_0 = []
-                _prerun_type_0 = data
-                for prerun_type_0_item_data in _prerun_type_0:
-                    prerun_type_0_item = KickoffField.from_dict(prerun_type_0_item_data)
-
-                    prerun_type_0.append(prerun_type_0_item)
-
-                return prerun_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, dict):
-                raise TypeError()
-            prerun_type_1 = KickoffFieldInclude.from_dict(data)
-
-            return prerun_type_1
-
-        prerun = _parse_prerun(d.pop("prerun", UNSET))
+        prerun = _parse_Blueprint_prerun(d.pop("prerun", UNSET))
 
         _automated_actions = d.pop("automated_actions", UNSET)
         automated_actions: list[BlueprintAutomatedActionsItem] | Unset = UNSET
@@ -270,29 +224,7 @@ class Blueprint:
 
                 automated_actions.append(automated_actions_item)
 
-        def _parse_tags(data: object) -> BlueprintTagsType1 | list[TagLink] | Unset:
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                tags_type_0 = []
-                _tags_type_0 = data
-                for tags_type_0_item_data in _tags_type_0:
-                    tags_type_0_item = TagLink.from_dict(tags_type_0_item_data)
-
-                    tags_type_0.append(tags_type_0_item)
-
-                return tags_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, dict):
-                raise TypeError()
-            tags_type_1 = BlueprintTagsType1.from_dict(data)
-
-            return tags_type_1
-
-        tags = _parse_tags(d.pop("tags", UNSET))
+        tags = _parse_Blueprint_tags(d.pop("tags", UNSET))
 
         _created_at = d.pop("created_at", UNSET)
         created_at: datetime.datetime | Unset
@@ -315,22 +247,7 @@ class Blueprint:
         else:
             updated_at = datetime.datetime.fromisoformat(_updated_at)
 
-        def _parse_archived_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                archived_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return archived_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        archived_at = _parse_archived_at(d.pop("archived_at", UNSET))
+        archived_at = _parse_Blueprint_archived_at(d.pop("archived_at", UNSET))
 
         webhook = d.pop("webhook", UNSET)
 
@@ -371,6 +288,93 @@ class Blueprint:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+def _parse_Blueprint_steps(data: object) -> list[Step] | StepInclude | Unset:
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, list):
+            raise TypeError()
+        steps_type_0 = []
+        _steps_type_0 = data
+        for steps_type_0_item_data in _steps_type_0:
+            steps_type_0_item = Step.from_dict(steps_type_0_item_data)
+
+            steps_type_0.append(steps_type_0_item)
+
+        return steps_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    if not isinstance(data, dict):
+        raise TypeError()
+    steps_type_1 = StepInclude.from_dict(data)
+
+    return steps_type_1
+
+
+def _parse_Blueprint_prerun(
+    data: object,
+) -> KickoffFieldInclude | list[KickoffField] | Unset:
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, list):
+            raise TypeError()
+        prerun_type_0 = []
+        _prerun_type_0 = data
+        for prerun_type_0_item_data in _prerun_type_0:
+            prerun_type_0_item = KickoffField.from_dict(prerun_type_0_item_data)
+
+            prerun_type_0.append(prerun_type_0_item)
+
+        return prerun_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    if not isinstance(data, dict):
+        raise TypeError()
+    prerun_type_1 = KickoffFieldInclude.from_dict(data)
+
+    return prerun_type_1
+
+
+def _parse_Blueprint_tags(data: object) -> BlueprintTagsType1 | list[TagLink] | Unset:
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, list):
+            raise TypeError()
+        tags_type_0 = []
+        _tags_type_0 = data
+        for tags_type_0_item_data in _tags_type_0:
+            tags_type_0_item = TagLink.from_dict(tags_type_0_item_data)
+
+            tags_type_0.append(tags_type_0_item)
+
+        return tags_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    if not isinstance(data, dict):
+        raise TypeError()
+    tags_type_1 = BlueprintTagsType1.from_dict(data)
+
+    return tags_type_1
+
+
+def _parse_Blueprint_archived_at(data: object) -> datetime.datetime | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        archived_at_type_0 = datetime.datetime.fromisoformat(data)
+
+        return archived_at_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast(datetime.datetime | None | Unset, data)
 
 
 # Imported last so that models which refer to each other can import (see the class's methods).

@@ -114,22 +114,7 @@ class Comment:
         else:
             created_at = datetime.datetime.fromisoformat(_created_at)
 
-        def _parse_resolved_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                resolved_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return resolved_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        resolved_at = _parse_resolved_at(d.pop("resolved_at", UNSET))
+        resolved_at = _parse_Comment_resolved_at(d.pop("resolved_at", UNSET))
 
         comment = cls(
             id,
@@ -160,3 +145,19 @@ class Comment:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+def _parse_Comment_resolved_at(data: object) -> datetime.datetime | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        resolved_at_type_0 = datetime.datetime.fromisoformat(data)
+
+        return resolved_at_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast(datetime.datetime | None | Unset, data)

@@ -41,29 +41,9 @@ class CustomFieldValuesEnvelopeData:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-
-        def _parse_custom_fields(
-            data: object,
-        ) -> CustomFieldValuesEnvelopeDataCustomFieldsType0 | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                custom_fields_type_0 = (
-                    CustomFieldValuesEnvelopeDataCustomFieldsType0.from_dict(data)
-                )
-
-                return custom_fields_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(
-                CustomFieldValuesEnvelopeDataCustomFieldsType0 | None | Unset, data
-            )
-
-        custom_fields = _parse_custom_fields(d.pop("custom_fields", UNSET))
+        custom_fields = _parse_CustomFieldValuesEnvelopeData_custom_fields(
+            d.pop("custom_fields", UNSET)
+        )
 
         custom_field_values_envelope_data = cls(
             custom_fields,
@@ -87,6 +67,26 @@ class CustomFieldValuesEnvelopeData:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+def _parse_CustomFieldValuesEnvelopeData_custom_fields(
+    data: object,
+) -> CustomFieldValuesEnvelopeDataCustomFieldsType0 | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        custom_fields_type_0 = CustomFieldValuesEnvelopeDataCustomFieldsType0.from_dict(
+            data
+        )
+
+        return custom_fields_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast(CustomFieldValuesEnvelopeDataCustomFieldsType0 | None | Unset, data)
 
 
 # Imported last so that models which refer to each other can import (see the class's methods).

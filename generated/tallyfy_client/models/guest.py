@@ -127,22 +127,7 @@ class Guest:
 
         associated_members = cast(list[int], d.pop("associated_members", UNSET))
 
-        def _parse_disabled_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                disabled_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return disabled_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        disabled_at = _parse_disabled_at(d.pop("disabled_at", UNSET))
+        disabled_at = _parse_Guest_disabled_at(d.pop("disabled_at", UNSET))
 
         _created_at = d.pop("created_at", UNSET)
         created_at: datetime.datetime | Unset
@@ -181,3 +166,19 @@ class Guest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+def _parse_Guest_disabled_at(data: object) -> datetime.datetime | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        disabled_at_type_0 = datetime.datetime.fromisoformat(data)
+
+        return disabled_at_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast(datetime.datetime | None | Unset, data)

@@ -83,24 +83,7 @@ class Pagination:
 
         total_pages = d.pop("total_pages", UNSET)
 
-        def _parse_links(data: object) -> list[Any] | PaginationLinks | Unset:
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                links_type_0 = PaginationLinks.from_dict(data)
-
-                return links_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, list):
-                raise TypeError()
-            links_type_1 = cast(list[Any], data)
-
-            return links_type_1
-
-        links = _parse_links(d.pop("links", UNSET))
+        links = _parse_Pagination_links(d.pop("links", UNSET))
 
         pagination = cls(
             total,
@@ -129,6 +112,24 @@ class Pagination:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+def _parse_Pagination_links(data: object) -> list[Any] | PaginationLinks | Unset:
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        links_type_0 = PaginationLinks.from_dict(data)
+
+        return links_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    if not isinstance(data, list):
+        raise TypeError()
+    links_type_1 = cast(list[Any], data)
+
+    return links_type_1
 
 
 # Imported last so that models which refer to each other can import (see the class's methods).

@@ -160,29 +160,7 @@ class Step:
 
         task_type = d.pop("task_type", UNSET)
 
-        def _parse_captures(data: object) -> CaptureInclude | list[Capture] | Unset:
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                captures_type_0 = []
-                _captures_type_0 = data
-                for captures_type_0_item_data in _captures_type_0:
-                    captures_type_0_item = Capture.from_dict(captures_type_0_item_data)
-
-                    captures_type_0.append(captures_type_0_item)
-
-                return captures_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, dict):
-                raise TypeError()
-            captures_type_1 = CaptureInclude.from_dict(data)
-
-            return captures_type_1
-
-        captures = _parse_captures(d.pop("captures", UNSET))
+        captures = _parse_Step_captures(d.pop("captures", UNSET))
 
         summary = d.pop("summary", UNSET)
 
@@ -241,6 +219,29 @@ class Step:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+def _parse_Step_captures(data: object) -> CaptureInclude | list[Capture] | Unset:
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, list):
+            raise TypeError()
+        captures_type_0 = []
+        _captures_type_0 = data
+        for captures_type_0_item_data in _captures_type_0:
+            captures_type_0_item = Capture.from_dict(captures_type_0_item_data)
+
+            captures_type_0.append(captures_type_0_item)
+
+        return captures_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    if not isinstance(data, dict):
+        raise TypeError()
+    captures_type_1 = CaptureInclude.from_dict(data)
+
+    return captures_type_1
 
 
 # Imported last so that models which refer to each other can import (see the class's methods).

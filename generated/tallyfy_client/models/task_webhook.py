@@ -163,24 +163,7 @@ class TaskWebhook:
         else:
             guest_links = WebhookGuestLinks.from_dict(_guest_links)
 
-        def _parse_next_task(data: object) -> list[Any] | Unset | WebhookTask:
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                next_task_type_0 = WebhookTask.from_dict(data)
-
-                return next_task_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, list):
-                raise TypeError()
-            next_task_type_1 = cast(list[Any], data)
-
-            return next_task_type_1
-
-        next_task = _parse_next_task(d.pop("next_task", UNSET))
+        next_task = _parse_TaskWebhook_next_task(d.pop("next_task", UNSET))
 
         task_webhook = cls(
             this_task,
@@ -212,6 +195,24 @@ class TaskWebhook:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+def _parse_TaskWebhook_next_task(data: object) -> list[Any] | Unset | WebhookTask:
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        next_task_type_0 = WebhookTask.from_dict(data)
+
+        return next_task_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    if not isinstance(data, list):
+        raise TypeError()
+    next_task_type_1 = cast(list[Any], data)
+
+    return next_task_type_1
 
 
 # Imported last so that models which refer to each other can import (see the class's methods).

@@ -127,22 +127,9 @@ class User:
         else:
             created_at = datetime.datetime.fromisoformat(_created_at)
 
-        def _parse_last_accessed_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                last_accessed_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return last_accessed_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        last_accessed_at = _parse_last_accessed_at(d.pop("last_accessed_at", UNSET))
+        last_accessed_at = _parse_User_last_accessed_at(
+            d.pop("last_accessed_at", UNSET)
+        )
 
         user = cls(
             id,
@@ -176,3 +163,19 @@ class User:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+def _parse_User_last_accessed_at(data: object) -> datetime.datetime | None | Unset:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, str):
+            raise TypeError()
+        last_accessed_at_type_0 = datetime.datetime.fromisoformat(data)
+
+        return last_accessed_at_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast(datetime.datetime | None | Unset, data)

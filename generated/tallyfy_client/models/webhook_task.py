@@ -149,22 +149,7 @@ class WebhookTask:
 
         completed_at = d.pop("completed_at", UNSET)
 
-        def _parse_completed_by(data: object) -> None | Unset | WebhookPerson:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                completed_by_type_0 = WebhookPerson.from_dict(data)
-
-                return completed_by_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Unset | WebhookPerson, data)
-
-        completed_by = _parse_completed_by(d.pop("completed_by", UNSET))
+        completed_by = _parse_WebhookTask_completed_by(d.pop("completed_by", UNSET))
 
         _owners = d.pop("owners", UNSET)
         owners: WebhookOwners | Unset
@@ -222,6 +207,22 @@ class WebhookTask:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+def _parse_WebhookTask_completed_by(data: object) -> None | Unset | WebhookPerson:
+    if data is None:
+        return data
+    if isinstance(data, Unset):
+        return data
+    try:
+        if not isinstance(data, dict):
+            raise TypeError()
+        completed_by_type_0 = WebhookPerson.from_dict(data)
+
+        return completed_by_type_0
+    except (TypeError, ValueError, AttributeError, KeyError):
+        pass
+    return cast(None | Unset | WebhookPerson, data)
 
 
 # Imported last so that models which refer to each other can import (see the class's methods).
