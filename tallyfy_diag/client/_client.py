@@ -83,12 +83,15 @@ def _default_headers() -> dict[str, str]:
     }
 
 
+_ENCODED: Final = (str, bytes)
+
+
 def _convert_dates(dates: DateSettings, kwargs: dict[str, Any]) -> None:
     if kwargs.get("json") is None and kwargs.get("params") is None and kwargs.get("data") is None:
         return  # most requests: nothing that could hold a date
     for name in ("json", "params", "data"):
         value = kwargs.get(name)
-        if value is not None and not isinstance(value, str | bytes) and contains_date(value):
+        if value is not None and not isinstance(value, _ENCODED) and contains_date(value):
             kwargs[name] = dates.convert(value)
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, tzinfo
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import attrs
 
@@ -69,12 +69,20 @@ def parse_response_date(text: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
+_SCALARS: Final = (str, int, float, type(None))  # bool is an int
+_SEQUENCES: Final = (list, tuple)  # a tuple, not `list | tuple`, which builds a new union object each time
+
+
 def contains_date(value: Any) -> bool:
-    """Whether a JSON-like value holds a date anywhere (cheap check before copying)."""
+    """Whether a JSON-like value holds a date anywhere (cheap check before copying: it runs on every request
+    with a body or query, so scalars, nearly all of them, are passed over without a call)."""
     if isinstance(value, date):
         return True
     if isinstance(value, Mapping):
-        return any(contains_date(item) for item in value.values())
-    if isinstance(value, list | tuple):
-        return any(contains_date(item) for item in value)
+        value = value.values()
+    elif not isinstance(value, _SEQUENCES):
+        return False
+    for item in value:  # noqa: SIM110 - a loop, not any(): no generator per call
+        if not isinstance(item, _SCALARS) and contains_date(item):
+            return True
     return False
