@@ -187,6 +187,7 @@ class Method:
     kind: str  # "none" | "model" | "data" | "page"
     success: str  # the success class expression (empty for "none")
     item: str = ""  # the page item type (for "page")
+    item_builder: str = ""  # for "page": what builds one item from its JSON, when the iterator can do it lazily
     iterator_params: list[Param] = attrs.field(factory=list)
 
 
@@ -248,7 +249,8 @@ def build_method(spec: Mapping[str, Any], name: FacadeName, imports: Imports) ->
             Param(ORG_PARAMETER, "str | None", " = None", doc="The organization; the client's `org_id` when omitted.")
         )
 
-    kind, success, result, item_type = _result(spec, operation, module, imports)
+    kind, success, result, item_hint = _result(spec, operation, module, imports)
+    item_type = "" if item_hint is None else render(item_hint, imports)
     if kind == "data_list" and PAGE_PARAMETER in signature.parameters:
         kind = "page"
         result = imports.name("tallyfy_diag.client._pagination", "Page") + f"[{item_type}]"
@@ -268,6 +270,10 @@ def build_method(spec: Mapping[str, Any], name: FacadeName, imports: Imports) ->
         success=success,
         item=item_type,
     )
+    # The iterator builds each item as it is taken when the page's one success answer is a list of models.
+    successes = [code for code in operation.get("responses") or {} if code.startswith("2")]
+    if kind == "page" and attrs.has(item_hint) and successes == ["200"] and not body_setup:
+        method.item_builder = f"{item_type}.from_dict"
     if kind == "page":
         method.iterator_params = [
             Param(PER_PAGE_PARAMETER, "int", " = " + imports.name("tallyfy_diag._constants", "MAX_PER_PAGE"))
@@ -342,8 +348,8 @@ def _body(
 
 def _result(
     spec: Mapping[str, Any], operation: Mapping[str, Any], module: types.ModuleType, imports: Imports
-) -> tuple[str, str, str, str]:
-    """(kind, success class, return annotation, list item type) from the generated `sync` and the spec."""
+) -> tuple[str, str, str, Any]:
+    """(kind, success class, return annotation, list item type or None) from the generated `sync` and the spec."""
     responses = operation.get("responses") or {}
     errors = _schema_names(spec, responses, success=False) - _schema_names(spec, responses, success=True)
     returned = inspect.signature(module.sync).return_annotation
@@ -353,27 +359,27 @@ def _result(
         if arg is not type(None) and _normal(getattr(arg, "__name__", "")) not in errors
     ]
     if not members or all(arg is Any for arg in members):
-        return "none", "", "None", ""
+        return "none", "", "None", None
     members = [arg for arg in members if arg is not Any]
     bare = _bare_twin(members)
     if bare is not None:  # the same data, wrapped or bare (sources disagree): always hand back the bare data
         envelope, data = bare
-        return "either", render(envelope, imports), render(data, imports), ""
+        return "either", render(envelope, imports), render(data, imports), None
     if len(members) > 1:
         success = "(" + ", ".join(_runtime_class(arg, imports) for arg in members) + ")"
-        return "model", success, " | ".join(render(arg, imports) for arg in members), ""
+        return "model", success, " | ".join(render(arg, imports) for arg in members), None
     (model,) = members
     name = render(model, imports)
     if not attrs.has(model):
-        return "model", _runtime_class(model, imports), name, ""
+        return "model", _runtime_class(model, imports), name, None
     fields = _model_fields(model)
     if "data" in fields and set(fields) <= {"data", "meta"}:
         data_hint = fields["data"][0]
         if "meta" in fields and typing.get_origin(data_hint) is list:
             (item_hint,) = typing.get_args(data_hint)
-            return "data_list", name, render(data_hint, imports), render(item_hint, imports)
-        return "data", name, render(data_hint, imports), ""
-    return "model", name, name, ""
+            return "data_list", name, render(data_hint, imports), item_hint
+        return "data", name, render(data_hint, imports), None
+    return "model", name, name, None
 
 
 def _envelope_data(hint: Any) -> Any:
@@ -506,14 +512,18 @@ def _iterator_source(method: Method, asynchronous: bool) -> list[str]:
     if asynchronous:
         extra += " With `concurrency` > 1, up to that many pages are fetched at once once the first tells how many."
     out += _docstring(method, indent, extra, [*method.path_params, *method.iterator_params])
-    forwarded = [p.name for p in method.path_params]
-    forwarded += [f"{p.name}={p.name}" for p in method.iterator_params if p.name != ORG_PARAMETER]
+    if not method.item_builder:
+        raise ValueError(
+            f"{method.name.operation_id}: a list operation's iterator builds its items from their JSON, so its one "
+            "success answer must be 200 with a list of models, and it must take no body"
+        )
     if any(p.name == ORG_PARAMETER for p in method.iterator_params):
-        out.append(f"{indent}{ORG_PARAMETER} = self._org({ORG_PARAMETER})")
-        forwarded.append(f"{ORG_PARAMETER}={ORG_PARAMETER}")
-    call = f"self.{method.name.method}({', '.join([*forwarded, 'page=_number'])})"
+        out.append(f"{indent}{ORG_PARAMETER} = self._org({ORG_PARAMETER})")  # checked now, not at the first page
+    page = f"{PAGE_PARAMETER}="
+    arguments = [f"{page}_number" if argument.startswith(page) else argument for argument in method.call_arguments]
+    send = f"self._send({method.module_alias}._get_kwargs({', '.join(arguments)}))"
     rest = ", concurrency" if asynchronous else ""
-    out.append(f"{indent}return self._iterate(lambda _number: {call}{rest})")
+    out.append(f"{indent}return self._iterate_built(lambda _number: {send}, {method.item_builder}{rest})")
     return out
 
 
@@ -571,8 +581,17 @@ def generate(spec: Mapping[str, Any]) -> str:
         classes.append("\n".join(lines))
     table = ["OPERATIONS: Final[dict[str, tuple[str, str]]] = {"]
     table += [f"    {m.name.operation_id!r}: ({m.name.resource!r}, {m.name.method!r})," for m in methods]
-    table += ["}", '"""Where each operation is on the facade: operationId -> (resource, method)."""']
+    table += ["}", '"""Where each operation is on the facade: operationId -> (resource, method)."""', ""]
+    table += ["LIST_ITEMS: Final[dict[str, Callable[[Any], Any]]] = {"]
+    table += [f"    {m.module_alias}.__name__: {m.item_builder}," for m in methods if m.item_builder]
+    table += [
+        "}",
+        '"""For each paged list operation, by generated module: what builds one item from its JSON (`tf.paginate`',
+        'builds items as they are taken, as the iterators here do)."""',
+    ]
     imports.name("typing", "Final")
+    imports.name("typing", "Any")
+    imports.name("collections.abc", "Callable")
     header = [
         STAMP.rstrip("\n"),
         '"""`tf.<resource>.<method>(...)` for every operation of the spec (see `tallyfy_diag.client._facade`)."""',

@@ -32,7 +32,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from types import ModuleType
-from typing import Any, Final, NamedTuple, Self, TypeVar, cast, overload
+from typing import Any, Final, NamedTuple, Self, TypeVar, overload
 
 import httpx
 from tallyfy_client.client import AuthenticatedClient
@@ -65,8 +65,8 @@ from tallyfy_diag.client._errors import (
 )
 from tallyfy_diag.client._facade import aiterate_pages, iterate_pages
 from tallyfy_diag.client._logging import alog_request, alog_response, log_request, log_response
-from tallyfy_diag.client._pagination import Page, page_of
-from tallyfy_diag.client._resources import AsyncResources, SyncResources
+from tallyfy_diag.client._pagination import PageLike, lazy_page
+from tallyfy_diag.client._resources import LIST_ITEMS, AsyncResources, SyncResources
 from tallyfy_diag.client._retry import STATUSES_EVER_RETRIED, RetryPolicy
 
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
@@ -397,13 +397,25 @@ def _direct(function: Callable[..., Any]) -> _Direct | None:
     return _Direct(build, parse, ORG_PARAMETER in _parameters(function))
 
 
-def _detailed(operation: ModuleType | Callable[..., Any], variant: str) -> Callable[..., Any]:
-    """The `*_detailed` function of an operation given as a module or as any of its four functions."""
-    module = operation if isinstance(operation, ModuleType) else sys.modules.get(operation.__module__)
-    function = getattr(module, variant, None) if module is not None else None
-    if not callable(function):
-        raise TypeError(f"cannot paginate {operation!r}: pass a generated list operation (module or function)")
-    return cast(Callable[..., Any], function)
+class _Paged(NamedTuple):
+    """A paged list operation: its generated request builder and what builds one item from its JSON."""
+
+    name: str
+    request: Callable[..., dict[str, Any]]
+    item: Callable[[Any], Any]
+
+
+def _paged(operation: ModuleType | Callable[..., Any]) -> _Paged:
+    """A paged list operation given as its generated module or any of its four functions."""
+    module = operation if isinstance(operation, ModuleType) else sys.modules.get(getattr(operation, "__module__", ""))
+    name = getattr(module, "__name__", "")
+    item = LIST_ITEMS.get(name)
+    if module is None or item is None:
+        raise TypeError(
+            f"cannot paginate {operation!r}: pass a generated list operation that pages (its module or one of its "
+            "functions), such as list_blueprints"
+        )
+    return _Paged(name, module._get_kwargs, item)
 
 
 class _Base:
@@ -505,11 +517,21 @@ class _Base:
             arguments[ORG_PARAMETER] = self._org_for(function)
         return arguments
 
-    def _org_for(self, function: Callable[..., Any]) -> str:
-        """The client's organization, for an operation called without `org=`."""
+    def _page_request(
+        self, paged: _Paged, args: tuple[Any, ...], kwargs: dict[str, Any], page: int, per_page: int
+    ) -> dict[str, Any]:
+        """One page's request, from the generated operation's own builder (org filled in as for `call`)."""
+        arguments = {**kwargs, "page": page, "per_page": per_page}
+        if ORG_PARAMETER in _parameters(paged.request) and ORG_PARAMETER not in arguments:
+            arguments[ORG_PARAMETER] = self._org_for(paged.name)
+        return paged.request(*args, **arguments)
+
+    def _org_for(self, operation: Callable[..., Any] | str) -> str:
+        """The client's organization, for an operation (a function, or a module's name) called without `org=`."""
         if self.org_id is None:
+            name = operation if isinstance(operation, str) else f"{operation.__module__}.{operation.__name__}"
             raise ConfigurationError(
-                f"{function.__module__}.{function.__name__} needs an organization and none is set",
+                f"{name} needs an organization and none is set",
                 next_step="pass org_id= (or set TALLYFY_ORG_ID), or org=... on this call; organizations() lists yours",
             )
         return self.org_id
@@ -556,13 +578,12 @@ class Tallyfy(_Base, SyncResources):
         self, operation: ModuleType | Callable[..., Any], /, *args: Any, per_page: int = c.MAX_PER_PAGE, **kwargs: Any
     ) -> Iterator[Any]:
         """Every item of a list operation, page after page, holding one page in memory at a time."""
-        function = _detailed(operation, "sync_detailed")
+        paged = _paged(operation)
         first = kwargs.pop("page", 1)
 
-        def fetch(page: int) -> Page[Any]:
-            with _TypedParseErrors(self.auth.secrets):
-                response = function(*args, **self._arguments(function, {**kwargs, "page": page, "per_page": per_page}))
-            return page_of(response.parsed, response.content, page)
+        def fetch(page: int) -> PageLike[Any]:
+            response = self.http.request(**self._page_request(paged, args, kwargs, page, per_page))
+            return lazy_page(response, page, paged.item, self.auth.secrets)
 
         return iterate_pages(fetch, first)
 
@@ -632,13 +653,11 @@ class AsyncTallyfy(_Base, AsyncResources):
     ) -> AsyncIterator[Any]:
         """Every item of a list operation, in order. With `concurrency` > 1, once the first page tells how
         many pages there are, up to that many pages are fetched at once (memory: `concurrency` pages)."""
-        function = _detailed(operation, "asyncio_detailed")
+        paged = _paged(operation)
 
-        async def fetch(page: int) -> Page[Any]:
-            arguments = self._arguments(function, {**kwargs, "page": page, "per_page": per_page})
-            with _TypedParseErrors(self.auth.secrets):
-                response = await function(*args, **arguments)
-            return page_of(response.parsed, response.content, page)
+        async def fetch(page: int) -> PageLike[Any]:
+            response = await self.http.request(**self._page_request(paged, args, kwargs, page, per_page))
+            return lazy_page(response, page, paged.item, self.auth.secrets)
 
         first = kwargs.pop("page", 1)
         async for item in aiterate_pages(fetch, concurrency, first):

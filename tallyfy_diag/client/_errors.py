@@ -282,11 +282,14 @@ PARSE_ERRORS: Final = (KeyError, TypeError, ValueError, AttributeError, Unexpect
 
 
 def schema_mismatch(
-    response: httpx.Response, error: BaseException, *, secrets: Iterable[str] = ()
+    response: httpx.Response, error: BaseException | str, *, secrets: Iterable[str] = ()
 ) -> UnexpectedResponseError:
-    """A generated parser's `PARSE_ERRORS` for the body of `response`, as the typed error."""
-    problem = f"a body that does not match the documented schema ({type(error).__name__})"
-    return unexpected_response(response, problem, secrets=secrets)
+    """A body without the documented shape, as the typed error: `error` is what a generated parser raised
+    (one of `PARSE_ERRORS`), or what the client itself found wrong."""
+    detail = error if isinstance(error, str) else type(error).__name__
+    return unexpected_response(
+        response, f"a body that does not match the documented schema ({detail})", secrets=secrets
+    )
 
 
 def error_from_response(response: httpx.Response, *, secrets: Iterable[str] = ()) -> APIError:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
@@ -24,7 +24,7 @@ import attrs
 import httpx
 
 from tallyfy_diag.client._errors import ConfigurationError
-from tallyfy_diag.client._pagination import Page
+from tallyfy_diag.client._pagination import PageLike, lazy_page
 
 if TYPE_CHECKING:
     from tallyfy_client.client import AuthenticatedClient
@@ -168,9 +168,10 @@ class SyncResource:
             box.append(response)
         return response
 
-    @staticmethod
-    def _iterate(fetch: Callable[[int], Page[ItemT]]) -> Iterator[ItemT]:
-        return iterate_pages(fetch)
+    def _iterate_built(self, send: Callable[[int], httpx.Response], build: Callable[[Any], ItemT]) -> Iterator[ItemT]:
+        """Every item, page after page, each built by `build` when it is taken (see `LazyPage`)."""
+        secrets = self._tf.auth.secrets
+        return iterate_pages(lambda number: lazy_page(send(number), number, build, secrets))
 
 
 class AsyncResource:
@@ -194,12 +195,19 @@ class AsyncResource:
             box.append(response)
         return response
 
-    @staticmethod
-    def _iterate(fetch: Callable[[int], Awaitable[Page[ItemT]]], concurrency: int) -> AsyncIterator[ItemT]:
+    def _iterate_built(
+        self, send: Callable[[int], Awaitable[httpx.Response]], build: Callable[[Any], ItemT], concurrency: int
+    ) -> AsyncIterator[ItemT]:
+        """Every item, in order, each built by `build` when it is taken (see `LazyPage`)."""
+        secrets = self._tf.auth.secrets
+
+        async def fetch(number: int) -> PageLike[ItemT]:
+            return lazy_page(await send(number), number, build, secrets)
+
         return aiterate_pages(fetch, concurrency)
 
 
-def iterate_pages(fetch: Callable[[int], Page[ItemT]], first: int = 1) -> Iterator[ItemT]:
+def iterate_pages(fetch: Callable[[int], PageLike[ItemT]], first: int = 1) -> Iterator[ItemT]:
     """Every item from page `first` on (one page in memory); stops on the page that says it is the last.
 
     The next page is fetched when the last item of one has been taken. Items are handed on by
@@ -208,7 +216,7 @@ def iterate_pages(fetch: Callable[[int], Page[ItemT]], first: int = 1) -> Iterat
     return itertools.chain.from_iterable(_page_items(fetch, first))
 
 
-def _page_items(fetch: Callable[[int], Page[ItemT]], first: int) -> Iterator[list[ItemT]]:
+def _page_items(fetch: Callable[[int], PageLike[ItemT]], first: int) -> Iterator[Iterable[ItemT]]:
     following: int | None = first
     while following is not None:
         page = fetch(following)
@@ -217,7 +225,7 @@ def _page_items(fetch: Callable[[int], Page[ItemT]], first: int) -> Iterator[lis
 
 
 async def aiterate_pages(
-    fetch: Callable[[int], Awaitable[Page[ItemT]]], concurrency: int, first: int = 1
+    fetch: Callable[[int], Awaitable[PageLike[ItemT]]], concurrency: int, first: int = 1
 ) -> AsyncIterator[ItemT]:
     """Every item in order from page `first`. With `concurrency` > 1, once the first page tells how many pages
     there are, up to that many are fetched at once (memory: `concurrency` pages)."""
@@ -236,9 +244,11 @@ async def aiterate_pages(
             yield item
 
 
-async def _windowed(fetch: Callable[[int], Awaitable[Page[ItemT]]], numbers: range, width: int) -> AsyncIterator[ItemT]:
+async def _windowed(
+    fetch: Callable[[int], Awaitable[PageLike[ItemT]]], numbers: range, width: int
+) -> AsyncIterator[ItemT]:
     """Fetch pages `numbers` with at most `width` in flight, yielding items in page order."""
-    pending: list[asyncio.Task[Page[ItemT]]] = []
+    pending: list[asyncio.Task[PageLike[ItemT]]] = []
     try:
         for number in numbers:
             pending.append(asyncio.ensure_future(fetch(number)))

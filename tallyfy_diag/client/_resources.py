@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any, Final
 
@@ -472,6 +472,26 @@ OPERATIONS: Final[dict[str, tuple[str, str]]] = {
 }
 """Where each operation is on the facade: operationId -> (resource, method)."""
 
+LIST_ITEMS: Final[dict[str, Callable[[Any], Any]]] = {
+    _identity__list_my_organizations.__name__: Organization.from_dict,
+    _blueprints__list_blueprints.__name__: Blueprint.from_dict,
+    _processes__list_processes.__name__: Process.from_dict,
+    _tasks__list_org_tasks.__name__: Task.from_dict,
+    _tasks__list_process_tasks.__name__: Task.from_dict,
+    _tasks__list_my_tasks.__name__: Task.from_dict,
+    _users__list_users.__name__: User.from_dict,
+    _guests__list_guests.__name__: Guest.from_dict,
+    _groups__list_groups.__name__: Group.from_dict,
+    _tags__list_tags.__name__: Tag.from_dict,
+    _folders__list_folders.__name__: Folder.from_dict,
+    _activity__list_activity_feeds.__name__: ActivityFeed.from_dict,
+    _tasks__list_user_tasks.__name__: Task.from_dict,
+    _tasks__list_guest_tasks.__name__: Task.from_dict,
+    _custom_fields__list_custom_field_keys.__name__: CustomFieldKey.from_dict,
+}
+"""For each paged list operation, by generated module: what builds one item from its JSON (`tf.paginate`
+builds items as they are taken, as the iterators here do)."""
+
 
 class AuthResource(SyncResource):
     """OAuth 2.0 token endpoint (Laravel Passport)."""
@@ -577,7 +597,10 @@ class IdentityResource(SyncResource):
         Every item of `list_my_organizations`, page after page, one page in memory at a time (`per_page`
         items).
         """
-        return self._iterate(lambda _number: self.list_my_organizations(per_page=per_page, page=_number))
+        return self._iterate_built(
+            lambda _number: self._send(_identity__list_my_organizations._get_kwargs(page=_number, per_page=per_page)),
+            Organization.from_dict,
+        )
 
     def get_organization(self, *, org: str | None = None) -> Organization:
         """Get an organization.
@@ -774,22 +797,25 @@ class BlueprintsResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list(
-                per_page=per_page,
-                q=q,
-                with_=with_,
-                sort_by=sort_by,
-                status=status,
-                type_=type_,
-                starred=starred,
-                folder=folder,
-                tag=tag,
-                owner_id=owner_id,
-                archived=archived,
-                org=org,
-                page=_number,
-            )
+        return self._iterate_built(
+            lambda _number: self._send(
+                _blueprints__list_blueprints._get_kwargs(
+                    org=self._org(org),
+                    page=_number,
+                    per_page=per_page,
+                    q=q,
+                    with_=with_,
+                    sort_by=sort_by,
+                    status=status,
+                    type_=type_,
+                    starred=starred,
+                    folder=folder,
+                    tag=tag,
+                    owner_id=owner_id,
+                    archived=archived,
+                )
+            ),
+            Blueprint.from_dict,
         )
 
     def create(
@@ -1744,26 +1770,29 @@ class ProcessesResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list(
-                per_page=per_page,
-                q=q,
-                status=status,
-                owners=owners,
-                checklist_id=checklist_id,
-                folder=folder,
-                tag=tag,
-                type_=type_,
-                with_=with_,
-                sort=sort,
-                tag_ids=tag_ids,
-                untagged=untagged,
-                starred=starred,
-                groups=groups,
-                without_pagination=without_pagination,
-                org=org,
-                page=_number,
-            )
+        return self._iterate_built(
+            lambda _number: self._send(
+                _processes__list_processes._get_kwargs(
+                    org=self._org(org),
+                    page=_number,
+                    per_page=per_page,
+                    q=q,
+                    status=status,
+                    owners=owners,
+                    checklist_id=checklist_id,
+                    folder=folder,
+                    tag=tag,
+                    type_=type_,
+                    with_=with_,
+                    sort=sort,
+                    tag_ids=tag_ids,
+                    untagged=untagged,
+                    starred=starred,
+                    groups=groups,
+                    without_pagination=without_pagination,
+                )
+            ),
+            Process.from_dict,
         )
 
     def launch(
@@ -2209,34 +2238,37 @@ class TasksResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list_org_tasks(
-                per_page=per_page,
-                status=status,
-                owners=owners,
-                with_=with_,
-                sort=sort,
-                deadline_start_range=deadline_start_range,
-                deadline_end_range=deadline_end_range,
-                q=q,
-                guests=guests,
-                roles=roles,
-                groups=groups,
-                tag=tag,
-                folder=folder,
-                created=created,
-                deadline_on=deadline_on,
-                deadline_before=deadline_before,
-                deadline_after=deadline_after,
-                is_oneoff=is_oneoff,
-                unassigned=unassigned,
-                archived=archived,
-                without_pagination=without_pagination,
-                custom_field_key=custom_field_key,
-                custom_field_value=custom_field_value,
-                org=org,
-                page=_number,
-            )
+        return self._iterate_built(
+            lambda _number: self._send(
+                _tasks__list_org_tasks._get_kwargs(
+                    org=self._org(org),
+                    page=_number,
+                    per_page=per_page,
+                    status=status,
+                    owners=owners,
+                    with_=with_,
+                    sort=sort,
+                    deadline_start_range=self._date(deadline_start_range),
+                    deadline_end_range=self._date(deadline_end_range),
+                    q=q,
+                    guests=guests,
+                    roles=roles,
+                    groups=groups,
+                    tag=tag,
+                    folder=folder,
+                    created=created,
+                    deadline_on=deadline_on,
+                    deadline_before=deadline_before,
+                    deadline_after=deadline_after,
+                    is_oneoff=is_oneoff,
+                    unassigned=unassigned,
+                    archived=archived,
+                    without_pagination=without_pagination,
+                    custom_field_key=custom_field_key,
+                    custom_field_value=custom_field_value,
+                )
+            ),
+            Task.from_dict,
         )
 
     def create_oneoff_task(
@@ -2456,8 +2488,13 @@ class TasksResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list_process_tasks(run_id, per_page=per_page, with_=with_, org=org, page=_number)
+        return self._iterate_built(
+            lambda _number: self._send(
+                _tasks__list_process_tasks._get_kwargs(
+                    org=self._org(org), run_id=run_id, page=_number, per_page=per_page, with_=with_
+                )
+            ),
+            Task.from_dict,
         )
 
     def get_process_task(
@@ -2730,10 +2767,13 @@ class TasksResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list_my_tasks(
-                per_page=per_page, status=status, sort=sort, with_=with_, org=org, page=_number
-            )
+        return self._iterate_built(
+            lambda _number: self._send(
+                _tasks__list_my_tasks._get_kwargs(
+                    org=self._org(org), page=_number, per_page=per_page, status=status, sort=sort, with_=with_
+                )
+            ),
+            Task.from_dict,
         )
 
     def restore(self, task_id: str, *, org: str | None = None) -> Task:
@@ -2860,10 +2900,13 @@ class TasksResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list_user_tasks(
-                user_id, per_page=per_page, with_=with_, status=status, org=org, page=_number
-            )
+        return self._iterate_built(
+            lambda _number: self._send(
+                _tasks__list_user_tasks._get_kwargs(
+                    org=self._org(org), user_id=user_id, page=_number, per_page=per_page, with_=with_, status=status
+                )
+            ),
+            Task.from_dict,
         )
 
     def list_guest_tasks(
@@ -2932,10 +2975,18 @@ class TasksResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list_guest_tasks(
-                guest_email, per_page=per_page, with_=with_, status=status, org=org, page=_number
-            )
+        return self._iterate_built(
+            lambda _number: self._send(
+                _tasks__list_guest_tasks._get_kwargs(
+                    org=self._org(org),
+                    guest_email=guest_email,
+                    page=_number,
+                    per_page=per_page,
+                    with_=with_,
+                    status=status,
+                )
+            ),
+            Task.from_dict,
         )
 
     def set_form_field_value(
@@ -3343,7 +3394,12 @@ class UsersResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(lambda _number: self.list(per_page=per_page, q=q, with_=with_, org=org, page=_number))
+        return self._iterate_built(
+            lambda _number: self._send(
+                _users__list_users._get_kwargs(org=self._org(org), page=_number, per_page=per_page, q=q, with_=with_)
+            ),
+            User.from_dict,
+        )
 
     def invite(
         self, *, email: str, first_name: str, last_name: str, role: str, message: str, org: str | None = None
@@ -3627,8 +3683,13 @@ class GuestsResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list(per_page=per_page, q=q, sort=sort, with_=with_, org=org, page=_number)
+        return self._iterate_built(
+            lambda _number: self._send(
+                _guests__list_guests._get_kwargs(
+                    org=self._org(org), page=_number, per_page=per_page, q=q, sort=sort, with_=with_
+                )
+            ),
+            Guest.from_dict,
         )
 
     def create(
@@ -3944,8 +4005,13 @@ class GroupsResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list(per_page=per_page, q=q, sort_by=sort_by, with_=with_, org=org, page=_number)
+        return self._iterate_built(
+            lambda _number: self._send(
+                _groups__list_groups._get_kwargs(
+                    org=self._org(org), page=_number, per_page=per_page, q=q, sort_by=sort_by, with_=with_
+                )
+            ),
+            Group.from_dict,
         )
 
     def create(
@@ -4082,7 +4148,12 @@ class TagsResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(lambda _number: self.list(per_page=per_page, q=q, org=org, page=_number))
+        return self._iterate_built(
+            lambda _number: self._send(
+                _tags__list_tags._get_kwargs(org=self._org(org), page=_number, per_page=per_page, q=q)
+            ),
+            Tag.from_dict,
+        )
 
     def create(self, *, title: str, color: str | Unset = UNSET, org: str | None = None) -> Tag:
         """Create a tag.
@@ -4257,8 +4328,13 @@ class FoldersResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list(per_page=per_page, q=q, folder_type=folder_type, org=org, page=_number)
+        return self._iterate_built(
+            lambda _number: self._send(
+                _folders__list_folders._get_kwargs(
+                    org=self._org(org), page=_number, per_page=per_page, q=q, folder_type=folder_type
+                )
+            ),
+            Folder.from_dict,
         )
 
     def create(
@@ -4771,22 +4847,25 @@ class ActivityResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list_feeds(
-                entity_type=entity_type,
-                entity_id=entity_id,
-                type_=type_,
-                verb=verb,
-                actor_id=actor_id,
-                actor_email=actor_email,
-                source=source,
-                created_after=created_after,
-                created_before=created_before,
-                per_page=per_page,
-                sort=sort,
-                org=org,
-                page=_number,
-            )
+        return self._iterate_built(
+            lambda _number: self._send(
+                _activity__list_activity_feeds._get_kwargs(
+                    org=self._org(org),
+                    entity_type=entity_type,
+                    entity_id=entity_id,
+                    type_=type_,
+                    verb=verb,
+                    actor_id=actor_id,
+                    actor_email=actor_email,
+                    source=source,
+                    created_after=created_after,
+                    created_before=created_before,
+                    page=_number,
+                    per_page=per_page,
+                    sort=sort,
+                )
+            ),
+            ActivityFeed.from_dict,
         )
 
 
@@ -4957,20 +5036,23 @@ class CustomFieldsResource(SyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list_keys(
-                per_page=per_page,
-                applies_to=applies_to,
-                key_type=key_type,
-                field_type=field_type,
-                is_required=is_required,
-                is_active=is_active,
-                q=q,
-                sort_by=sort_by,
-                sort_direction=sort_direction,
-                org=org,
-                page=_number,
-            )
+        return self._iterate_built(
+            lambda _number: self._send(
+                _custom_fields__list_custom_field_keys._get_kwargs(
+                    org=self._org(org),
+                    page=_number,
+                    per_page=per_page,
+                    applies_to=applies_to,
+                    key_type=key_type,
+                    field_type=field_type,
+                    is_required=is_required,
+                    is_active=is_active,
+                    q=q,
+                    sort_by=sort_by,
+                    sort_direction=sort_direction,
+                )
+            ),
+            CustomFieldKey.from_dict,
         )
 
     def create_key(
@@ -6043,7 +6125,11 @@ class AsyncIdentityResource(AsyncResource):
         items). With `concurrency` > 1, up to that many pages are fetched at once once the first tells how
         many.
         """
-        return self._iterate(lambda _number: self.list_my_organizations(per_page=per_page, page=_number), concurrency)
+        return self._iterate_built(
+            lambda _number: self._send(_identity__list_my_organizations._get_kwargs(page=_number, per_page=per_page)),
+            Organization.from_dict,
+            concurrency,
+        )
 
     async def get_organization(self, *, org: str | None = None) -> Organization:
         """Get an organization.
@@ -6242,22 +6328,25 @@ class AsyncBlueprintsResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list(
-                per_page=per_page,
-                q=q,
-                with_=with_,
-                sort_by=sort_by,
-                status=status,
-                type_=type_,
-                starred=starred,
-                folder=folder,
-                tag=tag,
-                owner_id=owner_id,
-                archived=archived,
-                org=org,
-                page=_number,
+        return self._iterate_built(
+            lambda _number: self._send(
+                _blueprints__list_blueprints._get_kwargs(
+                    org=self._org(org),
+                    page=_number,
+                    per_page=per_page,
+                    q=q,
+                    with_=with_,
+                    sort_by=sort_by,
+                    status=status,
+                    type_=type_,
+                    starred=starred,
+                    folder=folder,
+                    tag=tag,
+                    owner_id=owner_id,
+                    archived=archived,
+                )
             ),
+            Blueprint.from_dict,
             concurrency,
         )
 
@@ -7225,26 +7314,29 @@ class AsyncProcessesResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list(
-                per_page=per_page,
-                q=q,
-                status=status,
-                owners=owners,
-                checklist_id=checklist_id,
-                folder=folder,
-                tag=tag,
-                type_=type_,
-                with_=with_,
-                sort=sort,
-                tag_ids=tag_ids,
-                untagged=untagged,
-                starred=starred,
-                groups=groups,
-                without_pagination=without_pagination,
-                org=org,
-                page=_number,
+        return self._iterate_built(
+            lambda _number: self._send(
+                _processes__list_processes._get_kwargs(
+                    org=self._org(org),
+                    page=_number,
+                    per_page=per_page,
+                    q=q,
+                    status=status,
+                    owners=owners,
+                    checklist_id=checklist_id,
+                    folder=folder,
+                    tag=tag,
+                    type_=type_,
+                    with_=with_,
+                    sort=sort,
+                    tag_ids=tag_ids,
+                    untagged=untagged,
+                    starred=starred,
+                    groups=groups,
+                    without_pagination=without_pagination,
+                )
             ),
+            Process.from_dict,
             concurrency,
         )
 
@@ -7699,34 +7791,37 @@ class AsyncTasksResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list_org_tasks(
-                per_page=per_page,
-                status=status,
-                owners=owners,
-                with_=with_,
-                sort=sort,
-                deadline_start_range=deadline_start_range,
-                deadline_end_range=deadline_end_range,
-                q=q,
-                guests=guests,
-                roles=roles,
-                groups=groups,
-                tag=tag,
-                folder=folder,
-                created=created,
-                deadline_on=deadline_on,
-                deadline_before=deadline_before,
-                deadline_after=deadline_after,
-                is_oneoff=is_oneoff,
-                unassigned=unassigned,
-                archived=archived,
-                without_pagination=without_pagination,
-                custom_field_key=custom_field_key,
-                custom_field_value=custom_field_value,
-                org=org,
-                page=_number,
+        return self._iterate_built(
+            lambda _number: self._send(
+                _tasks__list_org_tasks._get_kwargs(
+                    org=self._org(org),
+                    page=_number,
+                    per_page=per_page,
+                    status=status,
+                    owners=owners,
+                    with_=with_,
+                    sort=sort,
+                    deadline_start_range=self._date(deadline_start_range),
+                    deadline_end_range=self._date(deadline_end_range),
+                    q=q,
+                    guests=guests,
+                    roles=roles,
+                    groups=groups,
+                    tag=tag,
+                    folder=folder,
+                    created=created,
+                    deadline_on=deadline_on,
+                    deadline_before=deadline_before,
+                    deadline_after=deadline_after,
+                    is_oneoff=is_oneoff,
+                    unassigned=unassigned,
+                    archived=archived,
+                    without_pagination=without_pagination,
+                    custom_field_key=custom_field_key,
+                    custom_field_value=custom_field_value,
+                )
             ),
+            Task.from_dict,
             concurrency,
         )
 
@@ -7956,8 +8051,13 @@ class AsyncTasksResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list_process_tasks(run_id, per_page=per_page, with_=with_, org=org, page=_number),
+        return self._iterate_built(
+            lambda _number: self._send(
+                _tasks__list_process_tasks._get_kwargs(
+                    org=self._org(org), run_id=run_id, page=_number, per_page=per_page, with_=with_
+                )
+            ),
+            Task.from_dict,
             concurrency,
         )
 
@@ -8239,10 +8339,13 @@ class AsyncTasksResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list_my_tasks(
-                per_page=per_page, status=status, sort=sort, with_=with_, org=org, page=_number
+        return self._iterate_built(
+            lambda _number: self._send(
+                _tasks__list_my_tasks._get_kwargs(
+                    org=self._org(org), page=_number, per_page=per_page, status=status, sort=sort, with_=with_
+                )
             ),
+            Task.from_dict,
             concurrency,
         )
 
@@ -8374,10 +8477,13 @@ class AsyncTasksResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list_user_tasks(
-                user_id, per_page=per_page, with_=with_, status=status, org=org, page=_number
+        return self._iterate_built(
+            lambda _number: self._send(
+                _tasks__list_user_tasks._get_kwargs(
+                    org=self._org(org), user_id=user_id, page=_number, per_page=per_page, with_=with_, status=status
+                )
             ),
+            Task.from_dict,
             concurrency,
         )
 
@@ -8449,10 +8555,18 @@ class AsyncTasksResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list_guest_tasks(
-                guest_email, per_page=per_page, with_=with_, status=status, org=org, page=_number
+        return self._iterate_built(
+            lambda _number: self._send(
+                _tasks__list_guest_tasks._get_kwargs(
+                    org=self._org(org),
+                    guest_email=guest_email,
+                    page=_number,
+                    per_page=per_page,
+                    with_=with_,
+                    status=status,
+                )
             ),
+            Task.from_dict,
             concurrency,
         )
 
@@ -8867,8 +8981,12 @@ class AsyncUsersResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list(per_page=per_page, q=q, with_=with_, org=org, page=_number), concurrency
+        return self._iterate_built(
+            lambda _number: self._send(
+                _users__list_users._get_kwargs(org=self._org(org), page=_number, per_page=per_page, q=q, with_=with_)
+            ),
+            User.from_dict,
+            concurrency,
         )
 
     async def invite(
@@ -9157,8 +9275,13 @@ class AsyncGuestsResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list(per_page=per_page, q=q, sort=sort, with_=with_, org=org, page=_number),
+        return self._iterate_built(
+            lambda _number: self._send(
+                _guests__list_guests._get_kwargs(
+                    org=self._org(org), page=_number, per_page=per_page, q=q, sort=sort, with_=with_
+                )
+            ),
+            Guest.from_dict,
             concurrency,
         )
 
@@ -9479,8 +9602,13 @@ class AsyncGroupsResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list(per_page=per_page, q=q, sort_by=sort_by, with_=with_, org=org, page=_number),
+        return self._iterate_built(
+            lambda _number: self._send(
+                _groups__list_groups._get_kwargs(
+                    org=self._org(org), page=_number, per_page=per_page, q=q, sort_by=sort_by, with_=with_
+                )
+            ),
+            Group.from_dict,
             concurrency,
         )
 
@@ -9625,7 +9753,13 @@ class AsyncTagsResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(lambda _number: self.list(per_page=per_page, q=q, org=org, page=_number), concurrency)
+        return self._iterate_built(
+            lambda _number: self._send(
+                _tags__list_tags._get_kwargs(org=self._org(org), page=_number, per_page=per_page, q=q)
+            ),
+            Tag.from_dict,
+            concurrency,
+        )
 
     async def create(self, *, title: str, color: str | Unset = UNSET, org: str | None = None) -> Tag:
         """Create a tag.
@@ -9802,8 +9936,13 @@ class AsyncFoldersResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list(per_page=per_page, q=q, folder_type=folder_type, org=org, page=_number),
+        return self._iterate_built(
+            lambda _number: self._send(
+                _folders__list_folders._get_kwargs(
+                    org=self._org(org), page=_number, per_page=per_page, q=q, folder_type=folder_type
+                )
+            ),
+            Folder.from_dict,
             concurrency,
         )
 
@@ -10321,22 +10460,25 @@ class AsyncActivityResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list_feeds(
-                entity_type=entity_type,
-                entity_id=entity_id,
-                type_=type_,
-                verb=verb,
-                actor_id=actor_id,
-                actor_email=actor_email,
-                source=source,
-                created_after=created_after,
-                created_before=created_before,
-                per_page=per_page,
-                sort=sort,
-                org=org,
-                page=_number,
+        return self._iterate_built(
+            lambda _number: self._send(
+                _activity__list_activity_feeds._get_kwargs(
+                    org=self._org(org),
+                    entity_type=entity_type,
+                    entity_id=entity_id,
+                    type_=type_,
+                    verb=verb,
+                    actor_id=actor_id,
+                    actor_email=actor_email,
+                    source=source,
+                    created_after=created_after,
+                    created_before=created_before,
+                    page=_number,
+                    per_page=per_page,
+                    sort=sort,
+                )
             ),
+            ActivityFeed.from_dict,
             concurrency,
         )
 
@@ -10512,20 +10654,23 @@ class AsyncCustomFieldsResource(AsyncResource):
             org: The organization; the client's `org_id` when omitted.
         """
         org = self._org(org)
-        return self._iterate(
-            lambda _number: self.list_keys(
-                per_page=per_page,
-                applies_to=applies_to,
-                key_type=key_type,
-                field_type=field_type,
-                is_required=is_required,
-                is_active=is_active,
-                q=q,
-                sort_by=sort_by,
-                sort_direction=sort_direction,
-                org=org,
-                page=_number,
+        return self._iterate_built(
+            lambda _number: self._send(
+                _custom_fields__list_custom_field_keys._get_kwargs(
+                    org=self._org(org),
+                    page=_number,
+                    per_page=per_page,
+                    applies_to=applies_to,
+                    key_type=key_type,
+                    field_type=field_type,
+                    is_required=is_required,
+                    is_active=is_active,
+                    q=q,
+                    sort_by=sort_by,
+                    sort_direction=sort_direction,
+                )
             ),
+            CustomFieldKey.from_dict,
             concurrency,
         )
 

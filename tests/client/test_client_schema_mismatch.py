@@ -52,9 +52,11 @@ ASYNC_CASES = [(name, body) for name in ASYNC_CALLS for body in BODIES if applie
 
 @pytest.mark.parametrize(("name", "body"), CASES)
 def test_a_body_without_the_documented_shape_is_a_typed_error(name: str, body: str) -> None:
-    with Tallyfy(PersonalAccessToken(CANARY), org_id=ORG, transport=answering(BODIES[body])) as tf:
-        with pytest.raises(UnexpectedResponseError, match="does not match the documented schema") as caught:
-            SYNC_CALLS[name](tf)
+    with (
+        Tallyfy(PersonalAccessToken(CANARY), org_id=ORG, transport=answering(BODIES[body])) as tf,
+        pytest.raises(UnexpectedResponseError, match="does not match the documented schema") as caught,
+    ):
+        SYNC_CALLS[name](tf)
     assert caught.value.status == 200
     assert caught.value.response is not None
     assert CANARY not in f"{caught.value} {caught.value!r}"
@@ -77,7 +79,9 @@ def test_a_bad_argument_is_the_callers_type_error_and_nothing_is_sent() -> None:
         sent.append(request)
         return httpx.Response(200, json={"data": {"id": 1}})
 
-    with Tallyfy(PersonalAccessToken(CANARY), org_id=ORG, transport=httpx.MockTransport(record)) as tf:
-        with pytest.raises(TypeError, match="no_such_argument"):
-            tf.call(get_me, no_such_argument=1)
+    with (
+        Tallyfy(PersonalAccessToken(CANARY), org_id=ORG, transport=httpx.MockTransport(record)) as tf,
+        pytest.raises(TypeError, match="no_such_argument"),
+    ):
+        tf.call(get_me, no_such_argument=1)
     assert sent == []
