@@ -41,19 +41,30 @@ def time_left() -> float | None:
     return None if deadline is None else max(0.0, deadline - clock())
 
 
-@contextlib.contextmanager
-def deadline_scope(seconds: float | None) -> Iterator[float | None]:
-    """Run the block under a deadline `seconds` from now (an enclosing, earlier deadline still wins)."""
+def start_deadline(seconds: float | None) -> contextvars.Token[float | None]:
+    """Start a deadline `seconds` from now (an enclosing, earlier deadline still wins); `end_deadline` it.
+
+    For a hot path that cannot afford a context manager; everything else uses `deadline_scope`."""
     outer = _DEADLINE.get()
     deadline = outer
     if seconds is not None:
         mine = clock() + seconds
         deadline = mine if outer is None else min(outer, mine)
-    token = _DEADLINE.set(deadline)
+    return _DEADLINE.set(deadline)
+
+
+def end_deadline(started: contextvars.Token[float | None]) -> None:
+    _DEADLINE.reset(started)
+
+
+@contextlib.contextmanager
+def deadline_scope(seconds: float | None) -> Iterator[float | None]:
+    """Run the block under a deadline `seconds` from now (an enclosing, earlier deadline still wins)."""
+    started = start_deadline(seconds)
     try:
-        yield deadline
+        yield _DEADLINE.get()
     finally:
-        _DEADLINE.reset(token)
+        end_deadline(started)
 
 
 def _capped(timeout: float | None, kind: type[Exception]) -> float | None:

@@ -39,7 +39,13 @@ from tallyfy_client.client import AuthenticatedClient
 
 from tallyfy_diag import __version__, _json
 from tallyfy_diag import _constants as c
-from tallyfy_diag._deadline import capped_timeout, deadline_scope, install_deadline_backend, time_left
+from tallyfy_diag._deadline import (
+    capped_timeout,
+    end_deadline,
+    install_deadline_backend,
+    start_deadline,
+    time_left,
+)
 from tallyfy_diag._spec import find_operation_under, load_spec
 from tallyfy_diag._tls import shared_ssl_context
 from tallyfy_diag.client._auth import (
@@ -87,8 +93,6 @@ _ENCODED: Final = (str, bytes)
 
 
 def _convert_dates(dates: DateSettings, kwargs: dict[str, Any]) -> None:
-    if kwargs.get("json") is None and kwargs.get("params") is None and kwargs.get("data") is None:
-        return  # most requests: nothing that could hold a date
     for name in ("json", "params", "data"):
         value = kwargs.get(name)
         if value is not None and not isinstance(value, _ENCODED) and contains_date(value):
@@ -252,38 +256,39 @@ class _HTTPClient(httpx.Client):
         install_deadline_backend(self)
 
     def build_request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Request:
-        _convert_dates(self.date_settings, kwargs)
+        if kwargs.get("json") is not None or kwargs.get("params") is not None or kwargs.get("data") is not None:
+            _convert_dates(self.date_settings, kwargs)  # most requests have nothing that could hold a date
         return super().build_request(method, url, **kwargs)
 
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
-        if self.deadline is None:  # no scope of its own: an enclosing one still rides in the context
-            return self._send_with_retries(request, kwargs)
-        with deadline_scope(self.deadline):
-            return self._send_with_retries(request, kwargs)
-
-    def _send_with_retries(self, request: httpx.Request, kwargs: dict[str, Any]) -> httpx.Response:
-        attempt = 0
-        while True:
-            if self.deadline is not None:
-                _bound_attempt(request, self.deadline)
-            outcome: Outcome
-            try:
-                outcome = super().send(request, **kwargs)
-            except (httpx.TransportError, RateLimitError) as error:
-                outcome = error
-            delay = (
-                None  # most answers: nothing for the policy to weigh
-                if isinstance(outcome, httpx.Response) and outcome.status_code not in STATUSES_EVER_RETRIED
-                else _retry_delay(self.retry_policy, request, outcome, attempt)
-            )
-            if delay is None or _outlasts_deadline(delay, self.deadline):
+        # Without a deadline of its own a send needs no scope: an enclosing one still rides in the context.
+        started = None if self.deadline is None else start_deadline(self.deadline)
+        try:
+            attempt = 0
+            while True:
+                if self.deadline is not None:
+                    _bound_attempt(request, self.deadline)
+                outcome: Outcome
+                try:
+                    outcome = super().send(request, **kwargs)
+                except (httpx.TransportError, RateLimitError) as error:
+                    outcome = error
+                delay = (
+                    None  # most answers: nothing for the policy to weigh
+                    if isinstance(outcome, httpx.Response) and outcome.status_code not in STATUSES_EVER_RETRIED
+                    else _retry_delay(self.retry_policy, request, outcome, attempt)
+                )
+                if delay is None or _outlasts_deadline(delay, self.deadline):
+                    if isinstance(outcome, httpx.Response):
+                        outcome.read()
+                    return _final(request, outcome, self.auth, self.api_root, self.deadline)
                 if isinstance(outcome, httpx.Response):
-                    outcome.read()
-                return _final(request, outcome, self.auth, self.api_root, self.deadline)
-            if isinstance(outcome, httpx.Response):
-                outcome.close()
-            self.retry_policy.sleep(delay)
-            attempt += 1
+                    outcome.close()
+                self.retry_policy.sleep(delay)
+                attempt += 1
+        finally:
+            if started is not None:
+                end_deadline(started)
 
 
 class _AsyncHTTPClient(httpx.AsyncClient):
@@ -300,38 +305,39 @@ class _AsyncHTTPClient(httpx.AsyncClient):
         install_deadline_backend(self)
 
     def build_request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Request:
-        _convert_dates(self.date_settings, kwargs)
+        if kwargs.get("json") is not None or kwargs.get("params") is not None or kwargs.get("data") is not None:
+            _convert_dates(self.date_settings, kwargs)  # most requests have nothing that could hold a date
         return super().build_request(method, url, **kwargs)
 
     async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
-        if self.deadline is None:
-            return await self._send_with_retries(request, kwargs)
-        with deadline_scope(self.deadline):
-            return await self._send_with_retries(request, kwargs)
-
-    async def _send_with_retries(self, request: httpx.Request, kwargs: dict[str, Any]) -> httpx.Response:
-        attempt = 0
-        while True:
-            if self.deadline is not None:
-                _bound_attempt(request, self.deadline)
-            outcome: Outcome
-            try:
-                outcome = await super().send(request, **kwargs)
-            except (httpx.TransportError, RateLimitError) as error:
-                outcome = error
-            delay = (
-                None  # most answers: nothing for the policy to weigh
-                if isinstance(outcome, httpx.Response) and outcome.status_code not in STATUSES_EVER_RETRIED
-                else _retry_delay(self.retry_policy, request, outcome, attempt)
-            )
-            if delay is None or _outlasts_deadline(delay, self.deadline):
+        # Without a deadline of its own a send needs no scope: an enclosing one still rides in the context.
+        started = None if self.deadline is None else start_deadline(self.deadline)
+        try:
+            attempt = 0
+            while True:
+                if self.deadline is not None:
+                    _bound_attempt(request, self.deadline)
+                outcome: Outcome
+                try:
+                    outcome = await super().send(request, **kwargs)
+                except (httpx.TransportError, RateLimitError) as error:
+                    outcome = error
+                delay = (
+                    None  # most answers: nothing for the policy to weigh
+                    if isinstance(outcome, httpx.Response) and outcome.status_code not in STATUSES_EVER_RETRIED
+                    else _retry_delay(self.retry_policy, request, outcome, attempt)
+                )
+                if delay is None or _outlasts_deadline(delay, self.deadline):
+                    if isinstance(outcome, httpx.Response):
+                        await outcome.aread()
+                    return _final(request, outcome, self.auth, self.api_root, self.deadline)
                 if isinstance(outcome, httpx.Response):
-                    await outcome.aread()
-                return _final(request, outcome, self.auth, self.api_root, self.deadline)
-            if isinstance(outcome, httpx.Response):
-                await outcome.aclose()
-            await self.retry_policy.async_sleep(delay)
-            attempt += 1
+                    await outcome.aclose()
+                await self.retry_policy.async_sleep(delay)
+                attempt += 1
+        finally:
+            if started is not None:
+                end_deadline(started)
 
 
 class _TypedParseErrors:
@@ -361,16 +367,6 @@ def _parameters(function: Callable[..., Any]) -> frozenset[str]:
     return frozenset(inspect.signature(function).parameters)
 
 
-def _resolve(operation: ModuleType | Callable[..., Any], variant: str) -> Callable[..., Any]:
-    """A generated operation module's `variant` function; a function is used as given."""
-    if isinstance(operation, ModuleType):
-        function: Callable[..., Any] | None = getattr(operation, variant, None)
-        if not callable(function):
-            raise TypeError(f"{operation.__name__} is not a generated operation module (no {variant}())")
-        return function
-    return operation
-
-
 class _Direct(NamedTuple):
     """A generated operation's request builder and response parser, and whether it takes the organization."""
 
@@ -379,7 +375,18 @@ class _Direct(NamedTuple):
     takes_org: bool
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=1024)  # a program calls the same few operations again and again
+def _plan(operation: ModuleType | Callable[..., Any], variant: str) -> tuple[Callable[..., Any], _Direct | None]:
+    """What `call` runs for `operation`: the function (a generated module's `variant`; a function as given), and
+    its builder and parser when it is a generated one."""
+    if not isinstance(operation, ModuleType):
+        return operation, _direct(operation)
+    function = getattr(operation, variant, None)
+    if not callable(function):
+        raise TypeError(f"{operation.__name__} is not a generated operation module (no {variant}())")
+    return function, _direct(function)
+
+
 def _direct(function: Callable[..., Any]) -> _Direct | None:
     """For a generated operation's `sync` or `asyncio`: its module's request builder and response parser.
 
@@ -560,8 +567,7 @@ class Tallyfy(_Base, SyncResources):
     def call(self, operation: Callable[..., T], /, *args: Any, **kwargs: Any) -> T: ...
     def call(self, operation: ModuleType | Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """Run a generated operation (a module means its `sync`), filling in `client=` and `org=`."""
-        function = _resolve(operation, "sync")
-        direct = _direct(function)
+        function, direct = _plan(operation, "sync")
         if direct is None:
             with _TypedParseErrors(self.auth.secrets):
                 return function(*args, **self._arguments(function, kwargs))
@@ -628,8 +634,7 @@ class AsyncTallyfy(_Base, AsyncResources):
     async def call(self, operation: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T: ...
     async def call(self, operation: ModuleType | Callable[..., Awaitable[Any]], /, *args: Any, **kwargs: Any) -> Any:
         """Run a generated operation (a module means its `asyncio`), filling in `client=` and `org=`."""
-        function = _resolve(operation, "asyncio")
-        direct = _direct(function)
+        function, direct = _plan(operation, "asyncio")
         if direct is None:
             with _TypedParseErrors(self.auth.secrets):
                 return await function(*args, **self._arguments(function, kwargs))
