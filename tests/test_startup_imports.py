@@ -76,3 +76,5 @@ def test_a_live_doctor_loads_no_sandbox_and_no_yaml(running: Sandbox) -> None:
     assert code in (0, 1)
     assert "tallyfy_diag.diagnostics._doctor" in modules
     assert heavy(modules, "yaml", "starlette", "uvicorn", "jsonschema", "tallyfy_diag.sandbox") == []
+    # It checks the auth flow, not the typed client: neither the generated package nor the facade.
+    assert heavy(modules, "tallyfy_client", "tallyfy_diag.client._client", "tallyfy_diag.client._resources") == []

@@ -530,8 +530,8 @@ def _iterator_source(method: Method, asynchronous: bool) -> list[str]:
 def generate(spec: Mapping[str, Any]) -> str:
     imports = Imports()
     imports.name("tallyfy_diag.client._facade", "expect")
-    imports.name("tallyfy_diag.client._errors", "PARSE_ERRORS")
-    imports.name("tallyfy_diag.client._errors", "schema_mismatch")
+    imports.name("tallyfy_diag.client._parsing", "PARSE_ERRORS")
+    imports.name("tallyfy_diag.client._parsing", "schema_mismatch")
     imports.name("tallyfy_diag.client._pagination", "page_from_model")
     names = facade_names(spec)
     methods = [build_method(spec, name, imports) for name in names]

@@ -58,7 +58,6 @@ from tallyfy_diag.client._auth import (
 from tallyfy_diag.client._config import normalize_base_url, settings_from_env
 from tallyfy_diag.client._dates import DEFAULT_DATES, DateSettings, contains_date
 from tallyfy_diag.client._errors import (
-    PARSE_ERRORS,
     TOKEN_REQUEST_EXTENSION,
     ConfigurationError,
     RateLimitError,
@@ -66,12 +65,11 @@ from tallyfy_diag.client._errors import (
     TallyfyError,
     error_from_response,
     error_from_transport,
-    schema_mismatch,
     unexpected_response,
 )
-from tallyfy_diag.client._facade import aiterate_pages, iterate_pages
+from tallyfy_diag.client._facade import PageLike, aiterate_pages, iterate_pages, lazy_page
 from tallyfy_diag.client._logging import alog_request, alog_response, log_request, log_response
-from tallyfy_diag.client._pagination import PageLike, lazy_page
+from tallyfy_diag.client._parsing import PARSE_ERRORS, schema_mismatch
 from tallyfy_diag.client._resources import LIST_ITEMS, AsyncResources, SyncResources
 from tallyfy_diag.client._retry import STATUSES_EVER_RETRIED, RetryPolicy
 

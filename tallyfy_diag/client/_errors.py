@@ -36,7 +36,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 import httpx
-from tallyfy_client.errors import UnexpectedStatus
 
 from tallyfy_diag import _constants as c
 from tallyfy_diag import _json
@@ -273,22 +272,6 @@ def unexpected_response(
         next_step="the server is not answering as the API reference documents: check the base URL points at "
         f"the Tallyfy API, not a proxy or web page; if it does, give Tallyfy Support the {c.REQUEST_ID_HEADER}",
         **_common(response, tuple(secrets)),
-    )
-
-
-# What a generated parser raises when a 2xx body has not the documented shape (a required key missing, a
-# field of the wrong type, a status its parser does not list).
-PARSE_ERRORS: Final = (KeyError, TypeError, ValueError, AttributeError, UnexpectedStatus)
-
-
-def schema_mismatch(
-    response: httpx.Response, error: BaseException | str, *, secrets: Iterable[str] = ()
-) -> UnexpectedResponseError:
-    """A body without the documented shape, as the typed error: `error` is what a generated parser raised
-    (one of `PARSE_ERRORS`), or what the client itself found wrong."""
-    detail = error if isinstance(error, str) else type(error).__name__
-    return unexpected_response(
-        response, f"a body that does not match the documented schema ({detail})", secrets=secrets
     )
 
 

@@ -9,17 +9,13 @@ own base URL, so a server that advertises another host cannot redirect the token
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Generic, Protocol, TypeVar
+from collections.abc import Iterator, Mapping
+from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import attrs
-import httpx
-
-from tallyfy_diag.client._errors import PARSE_ERRORS, schema_mismatch
 
 ItemT = TypeVar("ItemT")
-ItemT_co = TypeVar("ItemT_co", covariant=True)
 
 
 def page_items(body: Mapping[str, Any]) -> list[Any]:
@@ -113,50 +109,3 @@ def page_from_model(items: list[ItemT], meta: object, requested: int) -> Page[It
         total_pages=last,
         next_page=following_page,
     )
-
-
-class PageLike(Protocol[ItemT_co]):
-    """What the page walkers (`iterate_pages`, `aiterate_pages`) read of a page: a `Page`, or a `LazyPage`."""
-
-    @property
-    def items(self) -> Iterable[ItemT_co]: ...
-    @property
-    def next_page(self) -> int | None: ...
-    @property
-    def total_pages(self) -> int | None: ...
-
-
-@attrs.frozen
-class LazyPage(Generic[ItemT]):
-    """A page for the iterators: each item is built from its JSON when the iterator reaches it.
-
-    Building a whole page of models first keeps a hundred of them alive at once, and the garbage collector
-    then walks every one of them again and again while the caller works through the page: on a 10,000-item
-    walk that cost more than all the client's other work. Here only the page's JSON and the item at hand live.
-    """
-
-    items: Iterator[ItemT]
-    next_page: int | None
-    total_pages: int | None
-
-
-def lazy_page(
-    response: httpx.Response, requested: int, build: Callable[[Any], ItemT], secrets: Callable[[], tuple[str, ...]]
-) -> LazyPage[ItemT]:
-    """The page a list operation answered, its items built by `build` (a generated model's `from_dict`) as they
-    are taken. The body is the value the client's spec check parsed: nothing is parsed twice."""
-    body = response.json()
-    data = body.get("data") if isinstance(body, dict) else None
-    if not isinstance(data, list):
-        raise schema_mismatch(response, "its data is not an array", secrets=secrets())
-    return LazyPage(_built(data, build, response, secrets), next_page(body, requested), total_pages(body))
-
-
-def _built(
-    data: list[Any], build: Callable[[Any], ItemT], response: httpx.Response, secrets: Callable[[], tuple[str, ...]]
-) -> Iterator[ItemT]:
-    try:
-        for item in data:
-            yield build(item)
-    except PARSE_ERRORS as error:  # an item without the documented shape: typed, as for an eager parse
-        raise schema_mismatch(response, error, secrets=secrets()) from None

@@ -296,9 +296,9 @@ from tallyfy_client.models import (
 from tallyfy_client.types import UNSET, File, Unset
 
 from tallyfy_diag._constants import MAX_PER_PAGE
-from tallyfy_diag.client._errors import PARSE_ERRORS, schema_mismatch
 from tallyfy_diag.client._facade import AsyncFacade, AsyncResource, SyncFacade, SyncResource, as_model, expect
 from tallyfy_diag.client._pagination import Page, page_from_model
+from tallyfy_diag.client._parsing import PARSE_ERRORS, schema_mismatch
 
 _ = builtins  # rendered annotations say builtins.list: `list` is also a method name
 
