@@ -4,7 +4,8 @@ A generated method builds the request with the generated module's own `_get_kwar
 encoding and body models are exactly the generated client's), sends it through the client's httpx client (auth,
 retries, request dates, error mapping), parses the body once with the generated `_parse_response`, narrows the
 result to the success model and unwraps `data`. Errors never reach the parse: the httpx client raises the typed
-`APIError` for every status >= 300.
+`APIError` for every status >= 300; a body the parser trips over is `UnexpectedResponseError`. The iterators
+(`iter*`) send the same requests and build each item from its JSON when it is taken (`LazyPage`).
 
 `with_raw_response(tf.blueprints.get, ...)` runs one call and hands back the `httpx.Response` it got alongside
 the parsed value, without a second request: the send below drops each response into a context-local box when
