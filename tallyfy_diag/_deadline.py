@@ -62,7 +62,7 @@ def deadline_scope(seconds: float | None) -> Iterator[float | None]:
     """Run the block under a deadline `seconds` from now (an enclosing, earlier deadline still wins)."""
     started = start_deadline(seconds)
     try:
-        yield _DEADLINE.get()
+        yield current_deadline()
     finally:
         end_deadline(started)
 

@@ -519,17 +519,28 @@ def _iterator_source(method: Method, asynchronous: bool) -> list[str]:
         )
     if any(p.name == ORG_PARAMETER for p in method.iterator_params):
         out.append(f"{indent}{ORG_PARAMETER} = self._org({ORG_PARAMETER})")  # checked now, not at the first page
-    page = f"{PAGE_PARAMETER}="
-    arguments = [f"{page}_number" if argument.startswith(page) else argument for argument in method.call_arguments]
+    by_page = {
+        f"{PAGE_PARAMETER}=": f"{PAGE_PARAMETER}=_number",
+        f"{ORG_PARAMETER}=": f"{ORG_PARAMETER}={ORG_PARAMETER}",
+    }
+    arguments = [
+        next((replaced for start, replaced in by_page.items() if argument.startswith(start)), argument)
+        for argument in method.call_arguments
+    ]
     send = f"self._send({method.module_alias}._get_kwargs({', '.join(arguments)}))"
     rest = ", concurrency" if asynchronous else ""
-    out.append(f"{indent}return self._iterate_built(lambda _number: {send}, {method.item_builder}{rest})")
+    out.append(f"{indent}return self._iterate_built(lambda _number: {send}, {_shape(method)}{rest})")
     return out
+
+
+def _shape(method: Method) -> str:
+    return f"ListShape({method.success}.from_dict, {method.item_builder})"
 
 
 def generate(spec: Mapping[str, Any]) -> str:
     imports = Imports()
     imports.name("tallyfy_diag.client._facade", "expect")
+    imports.name("tallyfy_diag.client._facade", "ListShape")
     imports.name("tallyfy_diag.client._parsing", "PARSE_ERRORS")
     imports.name("tallyfy_diag.client._parsing", "schema_mismatch")
     imports.name("tallyfy_diag.client._pagination", "page_from_model")
@@ -582,16 +593,15 @@ def generate(spec: Mapping[str, Any]) -> str:
     table = ["OPERATIONS: Final[dict[str, tuple[str, str]]] = {"]
     table += [f"    {m.name.operation_id!r}: ({m.name.resource!r}, {m.name.method!r})," for m in methods]
     table += ["}", '"""Where each operation is on the facade: operationId -> (resource, method)."""', ""]
-    table += ["LIST_ITEMS: Final[dict[str, Callable[[Any], Any]]] = {"]
-    table += [f"    {m.module_alias}.__name__: {m.item_builder}," for m in methods if m.item_builder]
+    table += ["LIST_SHAPES: Final[dict[str, ListShape[Any]]] = {"]
+    table += [f"    {m.module_alias}.__name__: {_shape(m)}," for m in methods if m.item_builder]
     table += [
         "}",
-        '"""For each paged list operation, by generated module: what builds one item from its JSON (`tf.paginate`',
-        'builds items as they are taken, as the iterators here do)."""',
+        '"""How each paged list operation answers, by generated module (`tf.paginate` reads its pages with it, as',
+        'the iterators here do)."""',
     ]
     imports.name("typing", "Final")
     imports.name("typing", "Any")
-    imports.name("collections.abc", "Callable")
     header = [
         STAMP.rstrip("\n"),
         '"""`tf.<resource>.<method>(...)` for every operation of the spec (see `tallyfy_diag.client._facade`)."""',

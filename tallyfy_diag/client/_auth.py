@@ -129,9 +129,6 @@ class Token:
             margin = min(margin, (self.expires_at - self.issued_at) / 2)
         return self.expires_at - margin
 
-    def is_stale(self, now: float, margin: float) -> bool:
-        return now >= self.refresh_at(margin)
-
     def to_json(self) -> dict[str, Any]:
         return attrs.asdict(self)
 

@@ -67,11 +67,11 @@ from tallyfy_diag.client._errors import (
     error_from_transport,
     unexpected_response,
 )
-from tallyfy_diag.client._facade import PageLike, aiterate_pages, iterate_pages, lazy_page
+from tallyfy_diag.client._facade import LazyPage, ListShape, aiterate_pages, iterate_pages, lazy_page
 from tallyfy_diag.client._logging import alog_request, alog_response, log_request, log_response
 from tallyfy_diag.client._parsing import PARSE_ERRORS, schema_mismatch
-from tallyfy_diag.client._resources import LIST_ITEMS, AsyncResources, SyncResources
-from tallyfy_diag.client._retry import STATUSES_EVER_RETRIED, RetryPolicy
+from tallyfy_diag.client._resources import LIST_SHAPES, AsyncResources, SyncResources
+from tallyfy_diag.client._retry import RetryPolicy
 
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
 ORG_PARAMETER: Final = "org"
@@ -91,6 +91,8 @@ _ENCODED: Final = (str, bytes)
 
 
 def _convert_dates(dates: DateSettings, kwargs: dict[str, Any]) -> None:
+    if kwargs.get("json") is None and kwargs.get("params") is None and kwargs.get("data") is None:
+        return  # most requests: nothing that could hold a date
     for name in ("json", "params", "data"):
         value = kwargs.get(name)
         if value is not None and not isinstance(value, _ENCODED) and contains_date(value):
@@ -257,18 +259,19 @@ class _CookieStore(httpx.Cookies):
 
 
 class _StoresCookies:
-    """The clients' `cookies`: a `_CookieStore`, whether set at construction or later (httpx reads and sets
-    `cookies` through this property)."""
+    """The clients' `cookies` is a `_CookieStore`, whether given at construction or set later. httpx keeps the
+    store in `_cookies` and reads it only through this property; the clients' __init__ replaces the one httpx
+    built (a caller's `CookieJar` is shared, not copied, as httpx does)."""
 
-    _cookie_store: _CookieStore
+    _cookies: httpx.Cookies
 
     @property
     def cookies(self) -> httpx.Cookies:
-        return self._cookie_store
+        return self._cookies
 
     @cookies.setter
     def cookies(self, cookies: Any) -> None:
-        self._cookie_store = _CookieStore(cookies)
+        self._cookies = _CookieStore(cookies)
 
 
 class _HTTPClient(_StoresCookies, httpx.Client):
@@ -286,8 +289,7 @@ class _HTTPClient(_StoresCookies, httpx.Client):
         install_deadline_backend(self)
 
     def build_request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Request:
-        if kwargs.get("json") is not None or kwargs.get("params") is not None or kwargs.get("data") is not None:
-            _convert_dates(self.date_settings, kwargs)  # most requests have nothing that could hold a date
+        _convert_dates(self.date_settings, kwargs)
         return super().build_request(method, url, **kwargs)
 
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
@@ -305,7 +307,8 @@ class _HTTPClient(_StoresCookies, httpx.Client):
                     outcome = error
                 delay = (
                     None  # most answers: nothing for the policy to weigh
-                    if isinstance(outcome, httpx.Response) and outcome.status_code not in STATUSES_EVER_RETRIED
+                    if isinstance(outcome, httpx.Response)
+                    and outcome.status_code not in self.retry_policy.retried_statuses
                     else _retry_delay(self.retry_policy, request, outcome, attempt)
                 )
                 if delay is None or _outlasts_deadline(delay, self.deadline):
@@ -336,8 +339,7 @@ class _AsyncHTTPClient(_StoresCookies, httpx.AsyncClient):
         install_deadline_backend(self)
 
     def build_request(self, method: str, url: httpx.URL | str, **kwargs: Any) -> httpx.Request:
-        if kwargs.get("json") is not None or kwargs.get("params") is not None or kwargs.get("data") is not None:
-            _convert_dates(self.date_settings, kwargs)  # most requests have nothing that could hold a date
+        _convert_dates(self.date_settings, kwargs)
         return super().build_request(method, url, **kwargs)
 
     async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
@@ -355,7 +357,8 @@ class _AsyncHTTPClient(_StoresCookies, httpx.AsyncClient):
                     outcome = error
                 delay = (
                     None  # most answers: nothing for the policy to weigh
-                    if isinstance(outcome, httpx.Response) and outcome.status_code not in STATUSES_EVER_RETRIED
+                    if isinstance(outcome, httpx.Response)
+                    and outcome.status_code not in self.retry_policy.retried_statuses
                     else _retry_delay(self.retry_policy, request, outcome, attempt)
                 )
                 if delay is None or _outlasts_deadline(delay, self.deadline):
@@ -436,24 +439,25 @@ def _direct(function: Callable[..., Any]) -> _Direct | None:
 
 
 class _Paged(NamedTuple):
-    """A paged list operation: its generated request builder and what builds one item from its JSON."""
+    """A paged list operation: its generated request builder and how it answers."""
 
     name: str
     request: Callable[..., dict[str, Any]]
-    item: Callable[[Any], Any]
+    takes_org: bool
+    shape: ListShape[Any]
 
 
 def _paged(operation: ModuleType | Callable[..., Any]) -> _Paged:
     """A paged list operation given as its generated module or any of its four functions."""
     module = operation if isinstance(operation, ModuleType) else sys.modules.get(getattr(operation, "__module__", ""))
     name = getattr(module, "__name__", "")
-    item = LIST_ITEMS.get(name)
-    if module is None or item is None:
+    shape = LIST_SHAPES.get(name)
+    if module is None or shape is None:
         raise TypeError(
             f"cannot paginate {operation!r}: pass a generated list operation that pages (its module or one of its "
             "functions), such as list_blueprints"
         )
-    return _Paged(name, module._get_kwargs, item)
+    return _Paged(name, module._get_kwargs, ORG_PARAMETER in _parameters(module._get_kwargs), shape)
 
 
 class _Base:
@@ -551,8 +555,7 @@ class _Base:
 
     def _arguments(self, function: Callable[..., Any], kwargs: dict[str, Any]) -> dict[str, Any]:
         arguments = {"client": self.client, **kwargs}
-        if ORG_PARAMETER in _parameters(function) and ORG_PARAMETER not in arguments:
-            arguments[ORG_PARAMETER] = self._org_for(function)
+        self._fill_org(arguments, ORG_PARAMETER in _parameters(function), function)
         return arguments
 
     def _page_request(
@@ -560,19 +563,21 @@ class _Base:
     ) -> dict[str, Any]:
         """One page's request, from the generated operation's own builder (org filled in as for `call`)."""
         arguments = {**kwargs, "page": page, "per_page": per_page}
-        if ORG_PARAMETER in _parameters(paged.request) and ORG_PARAMETER not in arguments:
-            arguments[ORG_PARAMETER] = self._org_for(paged.name)
+        self._fill_org(arguments, paged.takes_org, paged.name)
         return paged.request(*args, **arguments)
 
-    def _org_for(self, operation: Callable[..., Any] | str) -> str:
-        """The client's organization, for an operation (a function, or a module's name) called without `org=`."""
+    def _fill_org(self, arguments: dict[str, Any], takes_org: bool, operation: Callable[..., Any] | str) -> None:
+        """The client's organization, for an operation (a function, or a module's name) that takes one and was
+        called without `org=`."""
+        if not takes_org or ORG_PARAMETER in arguments:
+            return
         if self.org_id is None:
             name = operation if isinstance(operation, str) else f"{operation.__module__}.{operation.__name__}"
             raise ConfigurationError(
                 f"{name} needs an organization and none is set",
                 next_step="pass org_id= (or set TALLYFY_ORG_ID), or org=... on this call; organizations() lists yours",
             )
-        return self.org_id
+        arguments[ORG_PARAMETER] = self.org_id
 
 
 class Tallyfy(_Base, SyncResources):
@@ -603,8 +608,7 @@ class Tallyfy(_Base, SyncResources):
             with _TypedParseErrors(self.auth.secrets):
                 return function(*args, **self._arguments(function, kwargs))
         client = kwargs.pop("client", self.client)
-        if direct.takes_org and ORG_PARAMETER not in kwargs:
-            kwargs[ORG_PARAMETER] = self._org_for(function)
+        self._fill_org(kwargs, direct.takes_org, function)
         response = self.http.request(**direct.build(*args, **kwargs))
         try:
             return direct.parse(client=client, response=response)
@@ -618,9 +622,9 @@ class Tallyfy(_Base, SyncResources):
         paged = _paged(operation)
         first = kwargs.pop("page", 1)
 
-        def fetch(page: int) -> PageLike[Any]:
+        def fetch(page: int) -> LazyPage[Any]:
             response = self.http.request(**self._page_request(paged, args, kwargs, page, per_page))
-            return lazy_page(response, page, paged.item, self.auth.secrets)
+            return lazy_page(response, page, paged.shape, self.auth.secrets)
 
         return iterate_pages(fetch, first)
 
@@ -670,15 +674,14 @@ class AsyncTallyfy(_Base, AsyncResources):
             with _TypedParseErrors(self.auth.secrets):
                 return await function(*args, **self._arguments(function, kwargs))
         client = kwargs.pop("client", self.client)
-        if direct.takes_org and ORG_PARAMETER not in kwargs:
-            kwargs[ORG_PARAMETER] = self._org_for(function)
+        self._fill_org(kwargs, direct.takes_org, function)
         response = await self.http.request(**direct.build(*args, **kwargs))
         try:
             return direct.parse(client=client, response=response)
         except PARSE_ERRORS as error:
             raise schema_mismatch(response, error, secrets=self.auth.secrets()) from None
 
-    async def paginate(
+    def paginate(
         self,
         operation: ModuleType | Callable[..., Any],
         /,
@@ -687,17 +690,17 @@ class AsyncTallyfy(_Base, AsyncResources):
         concurrency: int = 1,
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
-        """Every item of a list operation, in order. With `concurrency` > 1, once the first page tells how
-        many pages there are, up to that many pages are fetched at once (memory: `concurrency` pages)."""
+        """Every item of a list operation, in order (`async for`). With `concurrency` > 1, once the first page
+        tells how many pages there are, up to that many pages are fetched at once (memory: `concurrency` pages).
+        An operation that does not page is refused here, as the sync client does, not at the first item."""
         paged = _paged(operation)
-
-        async def fetch(page: int) -> PageLike[Any]:
-            response = await self.http.request(**self._page_request(paged, args, kwargs, page, per_page))
-            return lazy_page(response, page, paged.item, self.auth.secrets)
-
         first = kwargs.pop("page", 1)
-        async for item in aiterate_pages(fetch, concurrency, first):
-            yield item
+
+        async def fetch(page: int) -> LazyPage[Any]:
+            response = await self.http.request(**self._page_request(paged, args, kwargs, page, per_page))
+            return lazy_page(response, page, paged.shape, self.auth.secrets)
+
+        return aiterate_pages(fetch, concurrency, first)
 
     async def organizations(self) -> list[Any]:
         from tallyfy_client.api.identity import list_my_organizations  # noqa: PLC0415

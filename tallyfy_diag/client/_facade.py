@@ -16,16 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
 import attrs
 import httpx
 
 from tallyfy_diag.client._errors import ConfigurationError
-from tallyfy_diag.client._pagination import next_page, total_pages
+from tallyfy_diag.client._pagination import page_from_model
 from tallyfy_diag.client._parsing import PARSE_ERRORS, schema_mismatch
 
 if TYPE_CHECKING:
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 V = TypeVar("V")
 ItemT = TypeVar("ItemT")
-ItemT_co = TypeVar("ItemT_co", covariant=True)
 P = ParamSpec("P")
 
 _RAW_RESPONSES: contextvars.ContextVar[list[httpx.Response] | None] = contextvars.ContextVar(
@@ -171,10 +169,10 @@ class SyncResource:
             box.append(response)
         return response
 
-    def _iterate_built(self, send: Callable[[int], httpx.Response], build: Callable[[Any], ItemT]) -> Iterator[ItemT]:
-        """Every item, page after page, each built by `build` when it is taken (see `LazyPage`)."""
+    def _iterate_built(self, send: Callable[[int], httpx.Response], shape: ListShape[ItemT]) -> Iterator[ItemT]:
+        """Every item, page after page, each built when it is taken (see `LazyPage`)."""
         secrets = self._tf.auth.secrets
-        return iterate_pages(lambda number: lazy_page(send(number), number, build, secrets))
+        return iterate_pages(lambda number: lazy_page(send(number), number, shape, secrets))
 
 
 class AsyncResource:
@@ -199,26 +197,23 @@ class AsyncResource:
         return response
 
     def _iterate_built(
-        self, send: Callable[[int], Awaitable[httpx.Response]], build: Callable[[Any], ItemT], concurrency: int
+        self, send: Callable[[int], Awaitable[httpx.Response]], shape: ListShape[ItemT], concurrency: int
     ) -> AsyncIterator[ItemT]:
-        """Every item, in order, each built by `build` when it is taken (see `LazyPage`)."""
+        """Every item, in order, each built when it is taken (see `LazyPage`)."""
         secrets = self._tf.auth.secrets
 
-        async def fetch(number: int) -> PageLike[ItemT]:
-            return lazy_page(await send(number), number, build, secrets)
+        async def fetch(number: int) -> LazyPage[ItemT]:
+            return lazy_page(await send(number), number, shape, secrets)
 
         return aiterate_pages(fetch, concurrency)
 
 
-class PageLike(Protocol[ItemT_co]):
-    """What the page walkers (`iterate_pages`, `aiterate_pages`) read of a page: a `Page`, or a `LazyPage`."""
+@attrs.frozen
+class ListShape(Generic[ItemT]):
+    """How a paged list operation answers: its envelope model (`data` and `meta`) and its item model."""
 
-    @property
-    def items(self) -> Iterable[ItemT_co]: ...
-    @property
-    def next_page(self) -> int | None: ...
-    @property
-    def total_pages(self) -> int | None: ...
+    envelope: Callable[[Mapping[str, Any]], Any]  # e.g. BlueprintList.from_dict
+    item: Callable[[Any], ItemT]  # e.g. Blueprint.from_dict
 
 
 @attrs.frozen
@@ -236,46 +231,46 @@ class LazyPage(Generic[ItemT]):
 
 
 def lazy_page(
-    response: httpx.Response, requested: int, build: Callable[[Any], ItemT], secrets: Callable[[], tuple[str, ...]]
+    response: httpx.Response, requested: int, shape: ListShape[ItemT], secrets: Callable[[], tuple[str, ...]]
 ) -> LazyPage[ItemT]:
-    """The page a list operation answered, its items built by `build` (a generated model's `from_dict`) as they
-    are taken. The body is the value the client's spec check parsed: nothing is parsed twice."""
+    """The page a list operation answered. Everything but the items is read now by the generated envelope model
+    (so `meta` is held to the spec as `list()` holds it); each item is built by `shape.item` when it is taken.
+    The body is the value the client's spec check parsed: nothing is parsed twice."""
     body = response.json()
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, list):
         raise schema_mismatch(response, "its data is not an array", secrets=secrets())
-    return LazyPage(_built(data, build, response, secrets), next_page(body, requested), total_pages(body))
+    try:
+        envelope = shape.envelope({**body, "data": []})
+    except PARSE_ERRORS as error:
+        raise schema_mismatch(response, error, secrets=secrets()) from None
+    place = page_from_model(data, getattr(envelope, "meta", None), requested)
+    return LazyPage(_built(data, shape.item, response, secrets), place.next_page, place.total_pages)
 
 
 def _built(
     data: list[Any], build: Callable[[Any], ItemT], response: httpx.Response, secrets: Callable[[], tuple[str, ...]]
 ) -> Iterator[ItemT]:
-    try:
-        for item in data:
-            yield build(item)
-    except PARSE_ERRORS as error:  # an item without the documented shape: typed, as for an eager parse
-        raise schema_mismatch(response, error, secrets=secrets()) from None
+    for raw in data:
+        try:
+            item = build(raw)
+        except PARSE_ERRORS as error:  # an item without the documented shape: typed, as for an eager parse
+            raise schema_mismatch(response, error, secrets=secrets()) from None
+        yield item
 
 
-def iterate_pages(fetch: Callable[[int], PageLike[ItemT]], first: int = 1) -> Iterator[ItemT]:
-    """Every item from page `first` on (one page in memory); stops on the page that says it is the last.
-
-    The next page is fetched when the last item of one has been taken. Items are handed on by
-    `itertools.chain` (in C): a generator here would be resumed once per item, a tenth of what a typed item
-    costs."""
-    return itertools.chain.from_iterable(_page_items(fetch, first))
-
-
-def _page_items(fetch: Callable[[int], PageLike[ItemT]], first: int) -> Iterator[Iterable[ItemT]]:
+def iterate_pages(fetch: Callable[[int], LazyPage[ItemT]], first: int = 1) -> Iterator[ItemT]:
+    """Every item from page `first` on (one page in memory); stops on the page that says it is the last, and
+    at the first error (a caller who catches it and goes on gets nothing more, not the next page)."""
     following: int | None = first
     while following is not None:
         page = fetch(following)
-        yield page.items
+        yield from page.items
         following = page.next_page
 
 
 async def aiterate_pages(
-    fetch: Callable[[int], Awaitable[PageLike[ItemT]]], concurrency: int, first: int = 1
+    fetch: Callable[[int], Awaitable[LazyPage[ItemT]]], concurrency: int, first: int = 1
 ) -> AsyncIterator[ItemT]:
     """Every item in order from page `first`. With `concurrency` > 1, once the first page tells how many pages
     there are, up to that many are fetched at once (memory: `concurrency` pages)."""
@@ -295,10 +290,10 @@ async def aiterate_pages(
 
 
 async def _windowed(
-    fetch: Callable[[int], Awaitable[PageLike[ItemT]]], numbers: range, width: int
+    fetch: Callable[[int], Awaitable[LazyPage[ItemT]]], numbers: range, width: int
 ) -> AsyncIterator[ItemT]:
     """Fetch pages `numbers` with at most `width` in flight, yielding items in page order."""
-    pending: list[asyncio.Task[PageLike[ItemT]]] = []
+    pending: list[asyncio.Task[LazyPage[ItemT]]] = []
     try:
         for number in numbers:
             pending.append(asyncio.ensure_future(fetch(number)))

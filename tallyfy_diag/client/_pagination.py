@@ -10,37 +10,12 @@ own base URL, so a server that advertises another host cannot redirect the token
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
 ItemT = TypeVar("ItemT")
-
-
-def page_items(body: Mapping[str, Any]) -> list[Any]:
-    data = body.get("data")
-    return data if isinstance(data, list) else []
-
-
-def total_pages(body: Mapping[str, Any]) -> int | None:
-    pagination = _pagination(body)
-    value = pagination.get("total_pages") if pagination else None
-    return value if isinstance(value, int) else None
-
-
-def _pagination(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    meta = body.get("meta")
-    pagination = meta.get("pagination") if isinstance(meta, Mapping) else None
-    return pagination if isinstance(pagination, Mapping) else None
-
-
-def next_page(body: Mapping[str, Any], requested: int) -> int | None:
-    """The page to fetch after this one, or None when this is the last."""
-    pagination = _pagination(body)
-    if pagination is None or not page_items(body):
-        return None
-    return _following(pagination.get("current_page"), pagination.get("total_pages"), pagination.get("links"), requested)
 
 
 def _following(current: object, last: object, links: object, requested: int) -> int | None:

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any, Final
 
@@ -296,7 +296,15 @@ from tallyfy_client.models import (
 from tallyfy_client.types import UNSET, File, Unset
 
 from tallyfy_diag._constants import MAX_PER_PAGE
-from tallyfy_diag.client._facade import AsyncFacade, AsyncResource, SyncFacade, SyncResource, as_model, expect
+from tallyfy_diag.client._facade import (
+    AsyncFacade,
+    AsyncResource,
+    ListShape,
+    SyncFacade,
+    SyncResource,
+    as_model,
+    expect,
+)
 from tallyfy_diag.client._pagination import Page, page_from_model
 from tallyfy_diag.client._parsing import PARSE_ERRORS, schema_mismatch
 
@@ -472,25 +480,25 @@ OPERATIONS: Final[dict[str, tuple[str, str]]] = {
 }
 """Where each operation is on the facade: operationId -> (resource, method)."""
 
-LIST_ITEMS: Final[dict[str, Callable[[Any], Any]]] = {
-    _identity__list_my_organizations.__name__: Organization.from_dict,
-    _blueprints__list_blueprints.__name__: Blueprint.from_dict,
-    _processes__list_processes.__name__: Process.from_dict,
-    _tasks__list_org_tasks.__name__: Task.from_dict,
-    _tasks__list_process_tasks.__name__: Task.from_dict,
-    _tasks__list_my_tasks.__name__: Task.from_dict,
-    _users__list_users.__name__: User.from_dict,
-    _guests__list_guests.__name__: Guest.from_dict,
-    _groups__list_groups.__name__: Group.from_dict,
-    _tags__list_tags.__name__: Tag.from_dict,
-    _folders__list_folders.__name__: Folder.from_dict,
-    _activity__list_activity_feeds.__name__: ActivityFeed.from_dict,
-    _tasks__list_user_tasks.__name__: Task.from_dict,
-    _tasks__list_guest_tasks.__name__: Task.from_dict,
-    _custom_fields__list_custom_field_keys.__name__: CustomFieldKey.from_dict,
+LIST_SHAPES: Final[dict[str, ListShape[Any]]] = {
+    _identity__list_my_organizations.__name__: ListShape(OrganizationList.from_dict, Organization.from_dict),
+    _blueprints__list_blueprints.__name__: ListShape(BlueprintList.from_dict, Blueprint.from_dict),
+    _processes__list_processes.__name__: ListShape(ProcessList.from_dict, Process.from_dict),
+    _tasks__list_org_tasks.__name__: ListShape(TaskList.from_dict, Task.from_dict),
+    _tasks__list_process_tasks.__name__: ListShape(TaskList.from_dict, Task.from_dict),
+    _tasks__list_my_tasks.__name__: ListShape(TaskList.from_dict, Task.from_dict),
+    _users__list_users.__name__: ListShape(UserList.from_dict, User.from_dict),
+    _guests__list_guests.__name__: ListShape(GuestList.from_dict, Guest.from_dict),
+    _groups__list_groups.__name__: ListShape(GroupList.from_dict, Group.from_dict),
+    _tags__list_tags.__name__: ListShape(TagList.from_dict, Tag.from_dict),
+    _folders__list_folders.__name__: ListShape(FolderList.from_dict, Folder.from_dict),
+    _activity__list_activity_feeds.__name__: ListShape(ActivityFeedList.from_dict, ActivityFeed.from_dict),
+    _tasks__list_user_tasks.__name__: ListShape(TaskList.from_dict, Task.from_dict),
+    _tasks__list_guest_tasks.__name__: ListShape(TaskList.from_dict, Task.from_dict),
+    _custom_fields__list_custom_field_keys.__name__: ListShape(CustomFieldKeyList.from_dict, CustomFieldKey.from_dict),
 }
-"""For each paged list operation, by generated module: what builds one item from its JSON (`tf.paginate`
-builds items as they are taken, as the iterators here do)."""
+"""How each paged list operation answers, by generated module (`tf.paginate` reads its pages with it, as
+the iterators here do)."""
 
 
 class AuthResource(SyncResource):
@@ -599,7 +607,7 @@ class IdentityResource(SyncResource):
         """
         return self._iterate_built(
             lambda _number: self._send(_identity__list_my_organizations._get_kwargs(page=_number, per_page=per_page)),
-            Organization.from_dict,
+            ListShape(OrganizationList.from_dict, Organization.from_dict),
         )
 
     def get_organization(self, *, org: str | None = None) -> Organization:
@@ -800,7 +808,7 @@ class BlueprintsResource(SyncResource):
         return self._iterate_built(
             lambda _number: self._send(
                 _blueprints__list_blueprints._get_kwargs(
-                    org=self._org(org),
+                    org=org,
                     page=_number,
                     per_page=per_page,
                     q=q,
@@ -815,7 +823,7 @@ class BlueprintsResource(SyncResource):
                     archived=archived,
                 )
             ),
-            Blueprint.from_dict,
+            ListShape(BlueprintList.from_dict, Blueprint.from_dict),
         )
 
     def create(
@@ -1773,7 +1781,7 @@ class ProcessesResource(SyncResource):
         return self._iterate_built(
             lambda _number: self._send(
                 _processes__list_processes._get_kwargs(
-                    org=self._org(org),
+                    org=org,
                     page=_number,
                     per_page=per_page,
                     q=q,
@@ -1792,7 +1800,7 @@ class ProcessesResource(SyncResource):
                     without_pagination=without_pagination,
                 )
             ),
-            Process.from_dict,
+            ListShape(ProcessList.from_dict, Process.from_dict),
         )
 
     def launch(
@@ -2241,7 +2249,7 @@ class TasksResource(SyncResource):
         return self._iterate_built(
             lambda _number: self._send(
                 _tasks__list_org_tasks._get_kwargs(
-                    org=self._org(org),
+                    org=org,
                     page=_number,
                     per_page=per_page,
                     status=status,
@@ -2268,7 +2276,7 @@ class TasksResource(SyncResource):
                     custom_field_value=custom_field_value,
                 )
             ),
-            Task.from_dict,
+            ListShape(TaskList.from_dict, Task.from_dict),
         )
 
     def create_oneoff_task(
@@ -2491,10 +2499,10 @@ class TasksResource(SyncResource):
         return self._iterate_built(
             lambda _number: self._send(
                 _tasks__list_process_tasks._get_kwargs(
-                    org=self._org(org), run_id=run_id, page=_number, per_page=per_page, with_=with_
+                    org=org, run_id=run_id, page=_number, per_page=per_page, with_=with_
                 )
             ),
-            Task.from_dict,
+            ListShape(TaskList.from_dict, Task.from_dict),
         )
 
     def get_process_task(
@@ -2770,10 +2778,10 @@ class TasksResource(SyncResource):
         return self._iterate_built(
             lambda _number: self._send(
                 _tasks__list_my_tasks._get_kwargs(
-                    org=self._org(org), page=_number, per_page=per_page, status=status, sort=sort, with_=with_
+                    org=org, page=_number, per_page=per_page, status=status, sort=sort, with_=with_
                 )
             ),
-            Task.from_dict,
+            ListShape(TaskList.from_dict, Task.from_dict),
         )
 
     def restore(self, task_id: str, *, org: str | None = None) -> Task:
@@ -2903,10 +2911,10 @@ class TasksResource(SyncResource):
         return self._iterate_built(
             lambda _number: self._send(
                 _tasks__list_user_tasks._get_kwargs(
-                    org=self._org(org), user_id=user_id, page=_number, per_page=per_page, with_=with_, status=status
+                    org=org, user_id=user_id, page=_number, per_page=per_page, with_=with_, status=status
                 )
             ),
-            Task.from_dict,
+            ListShape(TaskList.from_dict, Task.from_dict),
         )
 
     def list_guest_tasks(
@@ -2978,15 +2986,10 @@ class TasksResource(SyncResource):
         return self._iterate_built(
             lambda _number: self._send(
                 _tasks__list_guest_tasks._get_kwargs(
-                    org=self._org(org),
-                    guest_email=guest_email,
-                    page=_number,
-                    per_page=per_page,
-                    with_=with_,
-                    status=status,
+                    org=org, guest_email=guest_email, page=_number, per_page=per_page, with_=with_, status=status
                 )
             ),
-            Task.from_dict,
+            ListShape(TaskList.from_dict, Task.from_dict),
         )
 
     def set_form_field_value(
@@ -3396,9 +3399,9 @@ class UsersResource(SyncResource):
         org = self._org(org)
         return self._iterate_built(
             lambda _number: self._send(
-                _users__list_users._get_kwargs(org=self._org(org), page=_number, per_page=per_page, q=q, with_=with_)
+                _users__list_users._get_kwargs(org=org, page=_number, per_page=per_page, q=q, with_=with_)
             ),
-            User.from_dict,
+            ListShape(UserList.from_dict, User.from_dict),
         )
 
     def invite(
@@ -3685,11 +3688,9 @@ class GuestsResource(SyncResource):
         org = self._org(org)
         return self._iterate_built(
             lambda _number: self._send(
-                _guests__list_guests._get_kwargs(
-                    org=self._org(org), page=_number, per_page=per_page, q=q, sort=sort, with_=with_
-                )
+                _guests__list_guests._get_kwargs(org=org, page=_number, per_page=per_page, q=q, sort=sort, with_=with_)
             ),
-            Guest.from_dict,
+            ListShape(GuestList.from_dict, Guest.from_dict),
         )
 
     def create(
@@ -4008,10 +4009,10 @@ class GroupsResource(SyncResource):
         return self._iterate_built(
             lambda _number: self._send(
                 _groups__list_groups._get_kwargs(
-                    org=self._org(org), page=_number, per_page=per_page, q=q, sort_by=sort_by, with_=with_
+                    org=org, page=_number, per_page=per_page, q=q, sort_by=sort_by, with_=with_
                 )
             ),
-            Group.from_dict,
+            ListShape(GroupList.from_dict, Group.from_dict),
         )
 
     def create(
@@ -4149,10 +4150,8 @@ class TagsResource(SyncResource):
         """
         org = self._org(org)
         return self._iterate_built(
-            lambda _number: self._send(
-                _tags__list_tags._get_kwargs(org=self._org(org), page=_number, per_page=per_page, q=q)
-            ),
-            Tag.from_dict,
+            lambda _number: self._send(_tags__list_tags._get_kwargs(org=org, page=_number, per_page=per_page, q=q)),
+            ListShape(TagList.from_dict, Tag.from_dict),
         )
 
     def create(self, *, title: str, color: str | Unset = UNSET, org: str | None = None) -> Tag:
@@ -4331,10 +4330,10 @@ class FoldersResource(SyncResource):
         return self._iterate_built(
             lambda _number: self._send(
                 _folders__list_folders._get_kwargs(
-                    org=self._org(org), page=_number, per_page=per_page, q=q, folder_type=folder_type
+                    org=org, page=_number, per_page=per_page, q=q, folder_type=folder_type
                 )
             ),
-            Folder.from_dict,
+            ListShape(FolderList.from_dict, Folder.from_dict),
         )
 
     def create(
@@ -4850,7 +4849,7 @@ class ActivityResource(SyncResource):
         return self._iterate_built(
             lambda _number: self._send(
                 _activity__list_activity_feeds._get_kwargs(
-                    org=self._org(org),
+                    org=org,
                     entity_type=entity_type,
                     entity_id=entity_id,
                     type_=type_,
@@ -4865,7 +4864,7 @@ class ActivityResource(SyncResource):
                     sort=sort,
                 )
             ),
-            ActivityFeed.from_dict,
+            ListShape(ActivityFeedList.from_dict, ActivityFeed.from_dict),
         )
 
 
@@ -5039,7 +5038,7 @@ class CustomFieldsResource(SyncResource):
         return self._iterate_built(
             lambda _number: self._send(
                 _custom_fields__list_custom_field_keys._get_kwargs(
-                    org=self._org(org),
+                    org=org,
                     page=_number,
                     per_page=per_page,
                     applies_to=applies_to,
@@ -5052,7 +5051,7 @@ class CustomFieldsResource(SyncResource):
                     sort_direction=sort_direction,
                 )
             ),
-            CustomFieldKey.from_dict,
+            ListShape(CustomFieldKeyList.from_dict, CustomFieldKey.from_dict),
         )
 
     def create_key(
@@ -6127,7 +6126,7 @@ class AsyncIdentityResource(AsyncResource):
         """
         return self._iterate_built(
             lambda _number: self._send(_identity__list_my_organizations._get_kwargs(page=_number, per_page=per_page)),
-            Organization.from_dict,
+            ListShape(OrganizationList.from_dict, Organization.from_dict),
             concurrency,
         )
 
@@ -6331,7 +6330,7 @@ class AsyncBlueprintsResource(AsyncResource):
         return self._iterate_built(
             lambda _number: self._send(
                 _blueprints__list_blueprints._get_kwargs(
-                    org=self._org(org),
+                    org=org,
                     page=_number,
                     per_page=per_page,
                     q=q,
@@ -6346,7 +6345,7 @@ class AsyncBlueprintsResource(AsyncResource):
                     archived=archived,
                 )
             ),
-            Blueprint.from_dict,
+            ListShape(BlueprintList.from_dict, Blueprint.from_dict),
             concurrency,
         )
 
@@ -7317,7 +7316,7 @@ class AsyncProcessesResource(AsyncResource):
         return self._iterate_built(
             lambda _number: self._send(
                 _processes__list_processes._get_kwargs(
-                    org=self._org(org),
+                    org=org,
                     page=_number,
                     per_page=per_page,
                     q=q,
@@ -7336,7 +7335,7 @@ class AsyncProcessesResource(AsyncResource):
                     without_pagination=without_pagination,
                 )
             ),
-            Process.from_dict,
+            ListShape(ProcessList.from_dict, Process.from_dict),
             concurrency,
         )
 
@@ -7794,7 +7793,7 @@ class AsyncTasksResource(AsyncResource):
         return self._iterate_built(
             lambda _number: self._send(
                 _tasks__list_org_tasks._get_kwargs(
-                    org=self._org(org),
+                    org=org,
                     page=_number,
                     per_page=per_page,
                     status=status,
@@ -7821,7 +7820,7 @@ class AsyncTasksResource(AsyncResource):
                     custom_field_value=custom_field_value,
                 )
             ),
-            Task.from_dict,
+            ListShape(TaskList.from_dict, Task.from_dict),
             concurrency,
         )
 
@@ -8054,10 +8053,10 @@ class AsyncTasksResource(AsyncResource):
         return self._iterate_built(
             lambda _number: self._send(
                 _tasks__list_process_tasks._get_kwargs(
-                    org=self._org(org), run_id=run_id, page=_number, per_page=per_page, with_=with_
+                    org=org, run_id=run_id, page=_number, per_page=per_page, with_=with_
                 )
             ),
-            Task.from_dict,
+            ListShape(TaskList.from_dict, Task.from_dict),
             concurrency,
         )
 
@@ -8342,10 +8341,10 @@ class AsyncTasksResource(AsyncResource):
         return self._iterate_built(
             lambda _number: self._send(
                 _tasks__list_my_tasks._get_kwargs(
-                    org=self._org(org), page=_number, per_page=per_page, status=status, sort=sort, with_=with_
+                    org=org, page=_number, per_page=per_page, status=status, sort=sort, with_=with_
                 )
             ),
-            Task.from_dict,
+            ListShape(TaskList.from_dict, Task.from_dict),
             concurrency,
         )
 
@@ -8480,10 +8479,10 @@ class AsyncTasksResource(AsyncResource):
         return self._iterate_built(
             lambda _number: self._send(
                 _tasks__list_user_tasks._get_kwargs(
-                    org=self._org(org), user_id=user_id, page=_number, per_page=per_page, with_=with_, status=status
+                    org=org, user_id=user_id, page=_number, per_page=per_page, with_=with_, status=status
                 )
             ),
-            Task.from_dict,
+            ListShape(TaskList.from_dict, Task.from_dict),
             concurrency,
         )
 
@@ -8558,15 +8557,10 @@ class AsyncTasksResource(AsyncResource):
         return self._iterate_built(
             lambda _number: self._send(
                 _tasks__list_guest_tasks._get_kwargs(
-                    org=self._org(org),
-                    guest_email=guest_email,
-                    page=_number,
-                    per_page=per_page,
-                    with_=with_,
-                    status=status,
+                    org=org, guest_email=guest_email, page=_number, per_page=per_page, with_=with_, status=status
                 )
             ),
-            Task.from_dict,
+            ListShape(TaskList.from_dict, Task.from_dict),
             concurrency,
         )
 
@@ -8983,9 +8977,9 @@ class AsyncUsersResource(AsyncResource):
         org = self._org(org)
         return self._iterate_built(
             lambda _number: self._send(
-                _users__list_users._get_kwargs(org=self._org(org), page=_number, per_page=per_page, q=q, with_=with_)
+                _users__list_users._get_kwargs(org=org, page=_number, per_page=per_page, q=q, with_=with_)
             ),
-            User.from_dict,
+            ListShape(UserList.from_dict, User.from_dict),
             concurrency,
         )
 
@@ -9277,11 +9271,9 @@ class AsyncGuestsResource(AsyncResource):
         org = self._org(org)
         return self._iterate_built(
             lambda _number: self._send(
-                _guests__list_guests._get_kwargs(
-                    org=self._org(org), page=_number, per_page=per_page, q=q, sort=sort, with_=with_
-                )
+                _guests__list_guests._get_kwargs(org=org, page=_number, per_page=per_page, q=q, sort=sort, with_=with_)
             ),
-            Guest.from_dict,
+            ListShape(GuestList.from_dict, Guest.from_dict),
             concurrency,
         )
 
@@ -9605,10 +9597,10 @@ class AsyncGroupsResource(AsyncResource):
         return self._iterate_built(
             lambda _number: self._send(
                 _groups__list_groups._get_kwargs(
-                    org=self._org(org), page=_number, per_page=per_page, q=q, sort_by=sort_by, with_=with_
+                    org=org, page=_number, per_page=per_page, q=q, sort_by=sort_by, with_=with_
                 )
             ),
-            Group.from_dict,
+            ListShape(GroupList.from_dict, Group.from_dict),
             concurrency,
         )
 
@@ -9754,10 +9746,8 @@ class AsyncTagsResource(AsyncResource):
         """
         org = self._org(org)
         return self._iterate_built(
-            lambda _number: self._send(
-                _tags__list_tags._get_kwargs(org=self._org(org), page=_number, per_page=per_page, q=q)
-            ),
-            Tag.from_dict,
+            lambda _number: self._send(_tags__list_tags._get_kwargs(org=org, page=_number, per_page=per_page, q=q)),
+            ListShape(TagList.from_dict, Tag.from_dict),
             concurrency,
         )
 
@@ -9939,10 +9929,10 @@ class AsyncFoldersResource(AsyncResource):
         return self._iterate_built(
             lambda _number: self._send(
                 _folders__list_folders._get_kwargs(
-                    org=self._org(org), page=_number, per_page=per_page, q=q, folder_type=folder_type
+                    org=org, page=_number, per_page=per_page, q=q, folder_type=folder_type
                 )
             ),
-            Folder.from_dict,
+            ListShape(FolderList.from_dict, Folder.from_dict),
             concurrency,
         )
 
@@ -10463,7 +10453,7 @@ class AsyncActivityResource(AsyncResource):
         return self._iterate_built(
             lambda _number: self._send(
                 _activity__list_activity_feeds._get_kwargs(
-                    org=self._org(org),
+                    org=org,
                     entity_type=entity_type,
                     entity_id=entity_id,
                     type_=type_,
@@ -10478,7 +10468,7 @@ class AsyncActivityResource(AsyncResource):
                     sort=sort,
                 )
             ),
-            ActivityFeed.from_dict,
+            ListShape(ActivityFeedList.from_dict, ActivityFeed.from_dict),
             concurrency,
         )
 
@@ -10657,7 +10647,7 @@ class AsyncCustomFieldsResource(AsyncResource):
         return self._iterate_built(
             lambda _number: self._send(
                 _custom_fields__list_custom_field_keys._get_kwargs(
-                    org=self._org(org),
+                    org=org,
                     page=_number,
                     per_page=per_page,
                     applies_to=applies_to,
@@ -10670,7 +10660,7 @@ class AsyncCustomFieldsResource(AsyncResource):
                     sort_direction=sort_direction,
                 )
             ),
-            CustomFieldKey.from_dict,
+            ListShape(CustomFieldKeyList.from_dict, CustomFieldKey.from_dict),
             concurrency,
         )
 

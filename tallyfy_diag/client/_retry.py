@@ -21,7 +21,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Final
+from typing import ClassVar, Final
 
 import attrs
 import httpx
@@ -35,8 +35,6 @@ INITIAL_RETRY_DELAY: Final = 0.5
 MAX_RETRY_DELAY: Final = 8.0
 MAX_RETRY_AFTER: Final = 60.0
 RETRYABLE_STATUSES: Final = frozenset({502, 503, 504})
-# Every other status is final whatever the method or attempt: the client asks no more of such a response.
-STATUSES_EVER_RETRIED: Final = RETRYABLE_STATUSES | {429}
 IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 # A POST is safe to send again only when it never left: the connection itself failed.
 NOT_SENT_TRANSPORT_ERRORS: Final = (httpx.ConnectError, httpx.ConnectTimeout)
@@ -61,7 +59,13 @@ def retry_after_of(response: httpx.Response) -> float | None:
 
 @attrs.frozen
 class RetryPolicy:
-    """When and how long to wait before sending a request again."""
+    """When and how long to wait before sending a request again.
+
+    The client asks `delay_for_response` only about a status in `retried_statuses` (any other is final,
+    whatever the method or attempt): a subclass that retries another status adds it there too.
+    """
+
+    retried_statuses: ClassVar[frozenset[int]] = RETRYABLE_STATUSES | {429}
 
     max_retries: int = attrs.field(default=DEFAULT_MAX_RETRIES, validator=attrs.validators.ge(0))
     initial_delay: float = attrs.field(default=INITIAL_RETRY_DELAY, validator=attrs.validators.ge(0))
@@ -83,7 +87,7 @@ class RetryPolicy:
     def delay_for_response(self, response: httpx.Response, attempt: int) -> float | None:
         """Seconds to wait before retrying a response, or None to stop here."""
         status = response.status_code
-        if status not in STATUSES_EVER_RETRIED:
+        if status not in self.retried_statuses:
             return None
         method, url = response.request.method, redact_url(str(response.request.url))
         retry_after = retry_after_of(response)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import math
 import os
 import stat
 import threading
@@ -131,13 +132,12 @@ def test_expiry_is_the_earlier_of_expires_in_and_jwt_exp():
     assert late.expires_at == now + 3600
     opaque = Token.issued("opaque-token", refresh_token=None, expires_in=None, now=now, grant="password")
     assert opaque.expires_at is None
-    assert not opaque.is_stale(now + 10**9, 60)
+    assert opaque.refresh_at(60) == math.inf  # never due
 
 
 def test_short_lived_tokens_are_not_refreshed_on_every_call():
     token = Token.issued("opaque", refresh_token=None, expires_in=30, now=0.0, grant="password")
-    assert not token.is_stale(10.0, margin=60)  # margin shrinks to half the lifetime
-    assert token.is_stale(15.0, margin=60)
+    assert token.refresh_at(60) == 15.0  # the margin shrinks to half the lifetime
 
 
 def test_401_refreshes_once_and_retries_once(router, sandbox, sandbox_api, make_tallyfy):

@@ -170,3 +170,25 @@ def test_an_http_date_retry_after_is_measured_against_the_server_date_not_the_lo
     assert retry_after_of(response) == 7.0
     without_date = httpx.Response(429, headers={"Retry-After": "Wed, 15 May 2024 14:00:07 GMT"})
     assert retry_after_of(without_date) == 0.0
+
+
+class RetriesInternalErrors(RetryPolicy):
+    """A caller's policy that also retries 500 on idempotent methods, as RetryPolicy's docstring says to."""
+
+    retried_statuses = RetryPolicy.retried_statuses | {500}
+
+
+def test_a_policy_that_retries_another_status_is_asked_about_it(router, make_tallyfy, sleeper):
+    script(router, "GET", CHECKLISTS, json_response(500, {"message": "oops"}), json_response(200, LIST))
+    policy = RetriesInternalErrors(jitter=False, sleep=sleeper, async_sleep=sleeper.asleep)
+    make_tallyfy(retry=policy).call(list_blueprints)
+    assert len(api_requests(router)) == 2
+    assert sleeper.delays == [policy.backoff(0)]
+
+
+def test_the_default_policy_never_retries_500(router, make_tallyfy, sleeper):
+    script(router, "GET", CHECKLISTS, json_response(500, {"message": "oops"}), json_response(200, LIST))
+    with pytest.raises(ServerError):
+        make_tallyfy().call(list_blueprints)
+    assert len(api_requests(router)) == 1
+    assert sleeper.delays == []

@@ -17,7 +17,7 @@ from tallyfy_diag.client import AsyncTallyfy, PersonalAccessToken, Tallyfy, Unex
 ORG = "0123456789abcdef0123456789abcdef"
 CANARY = "canary-token-5f1e2d3c4b5a69788796a5b4"
 # Each trips the generated parser in its own way: a required key missing, a value of the wrong type.
-BODIES = {
+BODIES: dict[str, dict[str, Any]] = {
     "user without its id": {"data": {"email": "a@example.com"}},
     "data that is a list": {"data": []},
     "page of items that are not objects": {"data": [5], "meta": {"note": CANARY}},
