@@ -83,3 +83,19 @@ def test_cookies_given_at_construction_or_set_later_are_sent(jar_reads: list[int
         assert isinstance(tf.http.cookies, httpx.Cookies)
     assert seen == ["a=1", "b=2"]
     assert jar_reads == []  # no answer set a cookie
+
+
+def test_a_cookie_set_on_a_followed_redirect_reaches_the_next_hop(jar_reads: list[int]) -> None:
+    seen: list[tuple[str, str | None]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.path, request.headers.get("cookie")))
+        if request.url.path.endswith("/old/me"):
+            return httpx.Response(302, headers={"Location": "/api/me", "Set-Cookie": "hop=1; Path=/"})
+        return httpx.Response(200, json=ME)
+
+    options = {"follow_redirects": True}
+    with Tallyfy(PersonalAccessToken("t0ken"), transport=httpx.MockTransport(answer), httpx_args=options) as tf:
+        assert tf.http.get("/old/me").status_code == 200
+    assert seen == [("/api/old/me", None), ("/api/me", "hop=1")]
+    assert len(jar_reads) == 1
