@@ -117,14 +117,15 @@ def _failed_request(error: httpx.TransportError, request: httpx.Request) -> http
 
 
 def _retry_delay(policy: RetryPolicy, request: httpx.Request, outcome: Outcome, attempt: int) -> float | None:
+    if isinstance(outcome, httpx.Response):
+        return policy.delay_for_response(outcome, attempt)
     if isinstance(outcome, httpx.TransportError):
         failed = _failed_request(outcome, request)
         if failed is not request and failed.extensions.get(TOKEN_REQUEST_EXTENSION):
             return policy.delay_for_token_request_error(failed, outcome, attempt)
         return policy.delay_for_transport_error(request, outcome, attempt)
-    if isinstance(outcome, RateLimitError):  # raised by the auth flow: the token request was rate limited
-        return None if outcome.response is None else policy.delay_for_response(outcome.response, attempt)
-    return policy.delay_for_response(outcome, attempt)
+    # A RateLimitError, raised by the auth flow: the token request was rate limited.
+    return None if outcome.response is None else policy.delay_for_response(outcome.response, attempt)
 
 
 @functools.lru_cache(maxsize=1024)  # a client calls the same paths again: one dict lookup per response
@@ -305,12 +306,7 @@ class _HTTPClient(_StoresCookies, httpx.Client):
                     outcome = super().send(request, **kwargs)
                 except (httpx.TransportError, RateLimitError) as error:
                     outcome = error
-                delay = (
-                    None  # most answers: nothing for the policy to weigh
-                    if isinstance(outcome, httpx.Response)
-                    and outcome.status_code not in self.retry_policy.retried_statuses
-                    else _retry_delay(self.retry_policy, request, outcome, attempt)
-                )
+                delay = _retry_delay(self.retry_policy, request, outcome, attempt)
                 if delay is None or _outlasts_deadline(delay, self.deadline):
                     if isinstance(outcome, httpx.Response):
                         outcome.read()
@@ -355,12 +351,7 @@ class _AsyncHTTPClient(_StoresCookies, httpx.AsyncClient):
                     outcome = await super().send(request, **kwargs)
                 except (httpx.TransportError, RateLimitError) as error:
                     outcome = error
-                delay = (
-                    None  # most answers: nothing for the policy to weigh
-                    if isinstance(outcome, httpx.Response)
-                    and outcome.status_code not in self.retry_policy.retried_statuses
-                    else _retry_delay(self.retry_policy, request, outcome, attempt)
-                )
+                delay = _retry_delay(self.retry_policy, request, outcome, attempt)
                 if delay is None or _outlasts_deadline(delay, self.deadline):
                     if isinstance(outcome, httpx.Response):
                         await outcome.aread()

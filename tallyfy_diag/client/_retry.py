@@ -61,8 +61,8 @@ def retry_after_of(response: httpx.Response) -> float | None:
 class RetryPolicy:
     """When and how long to wait before sending a request again.
 
-    The client asks `delay_for_response` only about a status in `retried_statuses` (any other is final,
-    whatever the method or attempt): a subclass that retries another status adds it there too.
+    `delay_for_response` weighs only a status in `retried_statuses` (any other is final, whatever the method or
+    attempt); a subclass can add one there, and it is then retried as 502/503/504 are.
     """
 
     retried_statuses: ClassVar[frozenset[int]] = RETRYABLE_STATUSES | {429}
