@@ -379,7 +379,6 @@ class TallyfyAuth(httpx.Auth):
         self._can_fetch = strategy.grant_form() is not None or strategy.client_form() is not None
         self._token = strategy.initial_token(clock())
         self._issued_secrets: list[str] = []
-        self._refresh_at: tuple[Token | None, float] = (None, 0.0)  # per token: every request asks
         self._thread_lock = threading.Lock()
         self._async_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
@@ -399,17 +398,11 @@ class TallyfyAuth(httpx.Auth):
     def _usable(self, token: Token | None) -> bool:
         if token is None or not token.access_token:
             return False
-        if not self._can_fetch:
-            return True
-        known, refresh_at = self._refresh_at  # one tuple, so threads never see a token with another's time
-        if known is not token:
-            refresh_at = token.refresh_at(self._margin)
-            self._refresh_at = (token, refresh_at)
-        return self._clock() < refresh_at
+        return not self._can_fetch or self._clock() < token.refresh_at(self._margin)
 
-    def _refuse_if_user_needed(self, request: httpx.Request) -> None:
+    def _refuse_if_user_needed(self, request: httpx.Request, app_only: bool) -> None:
         """For an application-only token: refuse, before sending, an operation that needs a user."""
-        if not self._check_user_context:
+        if not (app_only and self._check_user_context):
             return
         # Read as the server routes: `/me/` still reaches get_me, so it is refused just the same.
         operation = find_operation_under(request.method, request.url.path, self._root)
@@ -483,8 +476,7 @@ class TallyfyAuth(httpx.Auth):
         return token
 
     def _authorize(self, request: httpx.Request, token: Token) -> None:
-        if token.app_only:
-            self._refuse_if_user_needed(request)
+        self._refuse_if_user_needed(request, token.app_only)
         request.headers["Authorization"] = f"{c.BEARER_SCHEME} {token.access_token}"
         request.extensions[APP_ONLY_TOKEN_EXTENSION] = token.app_only
 
@@ -521,8 +513,7 @@ class TallyfyAuth(httpx.Auth):
         if self._is_token_request(request):
             yield request
             return
-        if self.strategy.app_only:
-            self._refuse_if_user_needed(request)
+        self._refuse_if_user_needed(request, self.strategy.app_only)
         token, fetched = self._token, False
         for retrying in (False, True):
             if retrying or not self._usable(token):
@@ -549,8 +540,7 @@ class TallyfyAuth(httpx.Auth):
         if self._is_token_request(request):
             yield request
             return
-        if self.strategy.app_only:
-            self._refuse_if_user_needed(request)
+        self._refuse_if_user_needed(request, self.strategy.app_only)
         token, fetched = self._token, False
         for retrying in (False, True):
             if retrying or not self._usable(token):
